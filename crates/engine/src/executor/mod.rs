@@ -1,0 +1,375 @@
+//! A single-threaded, sans-IO, cooperative executor for `!Send` futures.
+//!
+//! This is the product's event loop, so it is ours rather than a crate's: the
+//! playground must be able to drive it in slices from the browser (yielding to
+//! the renderer between slices), run it on a virtual clock in tests and in the
+//! "predicted" column, and observe it through narrow hooks. Task allocation and
+//! the waker state machine come from `async-task`; the ready queue, the timers,
+//! the slicing and the instrumentation are here.
+//!
+//! # Task states
+//!
+//! `async-task` keeps the atomic state machine; this is what is true of a task
+//! from the executor's point of view while each state holds:
+//!
+//! - **Scheduled**: its `Runnable` sits in the ready queue. Set by `spawn` and by
+//!   every wake. Excludes *Running*: a task is popped before it is polled.
+//! - **Running**: the executor is polling it; [`Handle::current_task`] names it.
+//!   A wake during this state (for example [`yield_now`]) makes it *Scheduled*
+//!   again as soon as the poll returns.
+//! - **Suspended**: it returned `Pending` and nothing has woken it yet; some
+//!   waker (a timer, a semaphore, a worker's reply) holds it. Counted in
+//!   [`Executor::live_tasks`].
+//! - **Completed**: its future returned `Ready` or was dropped (cancelled). It
+//!   will never be polled again; its output waits in the [`JoinHandle`].
+//!
+//! # Examples
+//!
+//! ```
+//! use std::rc::Rc;
+//! use engine::executor::{Executor, Outcome};
+//! use engine::time::{Clock, VirtualClock, SECOND};
+//!
+//! let clock = Rc::new(VirtualClock::new());
+//! let ex = Executor::new(clock.clone());
+//! for secs in [1, 2] {
+//!     let h = ex.handle();
+//!     ex.spawn(async move { h.sleep(secs * SECOND).await });
+//! }
+//! assert_eq!(ex.run_virtual(&clock), Outcome::Done);
+//! assert_eq!(clock.now(), 2 * SECOND); // gather: the longest wait, not the sum
+//! ```
+
+mod hooks;
+mod join;
+mod owner;
+mod semaphore;
+mod timer;
+mod yield_now;
+
+pub use hooks::{Hooks, NoHooks};
+pub use join::JoinHandle;
+pub use semaphore::{Acquire, Permit, Semaphore};
+pub use timer::Sleep;
+pub use yield_now::{yield_now, YieldNow};
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::rc::Rc;
+
+use async_task::Runnable;
+
+use crate::time::{Clock, Nanos, VirtualClock};
+use owner::Owned;
+use timer::TimerHeap;
+
+/// Identifies a task within one executor; assigned in spawn order from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskId(pub u64);
+
+/// Why [`Executor::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every task has completed (or the run was cancelled).
+    Done,
+    /// The deadline passed while tasks were still ready: call `run` again soon
+    /// (after letting the browser render).
+    Ready,
+    /// Nothing is ready; the earliest timer is due at `until`.
+    Sleeping {
+        /// When the earliest timer is due, on the executor's clock.
+        until: Nanos,
+    },
+    /// Nothing is ready and no timer is set, yet tasks are alive: they wait for
+    /// a wake from outside (a worker's reply). Call `run` again after it comes.
+    Stalled,
+}
+
+/// The state every handle shares. Private: [`Executor`] and [`Handle`] delegate to it.
+pub(crate) struct Shared {
+    clock: Rc<dyn Clock>,
+    ready: RefCell<VecDeque<Runnable<TaskId>>>,
+    timers: RefCell<TimerHeap>,
+    hooks: Rc<dyn Hooks>,
+    next_id: Cell<u64>,
+    live: Cell<u64>,
+    current: Cell<Option<TaskId>>,
+    cancelled: Cell<bool>,
+    polls: Cell<u64>,
+    polls_per_clock_check: Cell<u32>,
+}
+
+impl Shared {
+    /// The schedule function every task's waker calls (on the owner thread only,
+    /// see [`owner`]).
+    fn schedule(&self, runnable: Runnable<TaskId>) {
+        if self.cancelled.get() {
+            // Dropping the runnable drops the future: the task is cancelled.
+            drop(runnable);
+            return;
+        }
+        self.hooks.woken(*runnable.metadata());
+        self.ready.borrow_mut().push_back(runnable);
+    }
+
+    /// Wakes every timer due at or before `now`; returns whether any fired.
+    fn fire_due_timers(&self, now: Nanos) -> bool {
+        let mut fired = false;
+        loop {
+            // Pop under the borrow, wake outside it: a wake may re-enter `schedule`.
+            let entry = self.timers.borrow_mut().pop_due(now);
+            let Some(entry) = entry else { break };
+            self.hooks.timer_fired(entry.deadline, now);
+            entry.waker.wake();
+            fired = true;
+        }
+        fired
+    }
+
+    fn idle_outcome(&self) -> Outcome {
+        if self.cancelled.get() || self.live.get() == 0 {
+            return Outcome::Done;
+        }
+        if !self.ready.borrow().is_empty() {
+            return Outcome::Ready;
+        }
+        match self.timers.borrow().next_deadline() {
+            Some(until) => Outcome::Sleeping { until },
+            None => Outcome::Stalled,
+        }
+    }
+
+    fn spawn<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let id = TaskId(self.next_id.get());
+        self.next_id.set(id.0 + 1);
+        self.live.set(self.live.get() + 1);
+        let guard = LiveGuard(self.clone());
+        let future = async move {
+            let _guard = guard;
+            future.await
+        };
+        let owned = Owned::new(self.clone());
+        let schedule = move |runnable| owned.get().schedule(runnable);
+        // SAFETY: `spawn_unchecked` lifts four requirements; each holds:
+        // - the future is not `Send`, so its `Runnable` must stay on this thread:
+        //   runnables live only in `ready` (inside an `Rc`, so never sent) and in
+        //   `schedule`, which `Owned` lets run on the owner thread only;
+        // - the output is not `Send`, so the `Task` must stay on this thread:
+        //   `JoinHandle` is `!Send`;
+        // - the schedule function is `Send + Sync` (via `Owned`), whose
+        //   soundness argument is in `owner.rs`;
+        // - the future and schedule function are `'static`.
+        let (runnable, task) = unsafe {
+            async_task::Builder::new()
+                .metadata(id)
+                .spawn_unchecked(move |_| future, schedule)
+        };
+        self.hooks.spawned(id);
+        runnable.schedule();
+        JoinHandle::new(task, id)
+    }
+
+    fn clear(&self) {
+        // Take the queues out before dropping them: dropping a task's future may
+        // re-enter `schedule` or touch the timers.
+        let ready = std::mem::take(&mut *self.ready.borrow_mut());
+        drop(ready);
+        let timers = std::mem::take(&mut *self.timers.borrow_mut());
+        drop(timers);
+    }
+}
+
+/// Counts a task as live until its future completes or is dropped.
+struct LiveGuard(Rc<Shared>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.live.set(self.0.live.get() - 1);
+    }
+}
+
+/// The executor. Owns the run: dropping it cancels every task still alive.
+///
+/// It is driven from outside (sans-IO): [`Executor::run`] polls ready tasks
+/// until a deadline on the clock passes and says what it needs next.
+pub struct Executor {
+    shared: Rc<Shared>,
+}
+
+impl Executor {
+    /// An executor reading time from `clock`, with no instrumentation.
+    pub fn new(clock: Rc<dyn Clock>) -> Self {
+        Self::with_hooks(clock, Rc::new(NoHooks))
+    }
+
+    /// An executor that reports to `hooks`.
+    pub fn with_hooks(clock: Rc<dyn Clock>, hooks: Rc<dyn Hooks>) -> Self {
+        Self {
+            shared: Rc::new(Shared {
+                clock,
+                ready: RefCell::new(VecDeque::new()),
+                timers: RefCell::new(TimerHeap::default()),
+                hooks,
+                next_id: Cell::new(0),
+                live: Cell::new(0),
+                current: Cell::new(None),
+                cancelled: Cell::new(false),
+                polls: Cell::new(0),
+                polls_per_clock_check: Cell::new(1),
+            }),
+        }
+    }
+
+    /// A cheap, cloneable handle for use inside tasks (spawn, sleep, read the clock).
+    pub fn handle(&self) -> Handle {
+        Handle { shared: self.shared.clone() }
+    }
+
+    /// Spawns a future; it runs when the executor is next driven.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.shared.spawn(future)
+    }
+
+    /// How many polls run between two readings of the clock (default 1).
+    ///
+    /// Reading `performance.now()` costs a call into JavaScript; a driver whose
+    /// tasks poll in well under a microsecond can raise this to make a yield
+    /// cheaper, at the price of overshooting the slice deadline by that many polls.
+    pub fn set_polls_per_clock_check(&self, n: u32) {
+        self.shared.polls_per_clock_check.set(n.max(1));
+    }
+
+    /// Polls ready tasks, firing due timers, until nothing is ready or the
+    /// clock reaches `deadline`. Never blocks and never sleeps.
+    pub fn run(&self, deadline: Nanos) -> Outcome {
+        let s = &*self.shared;
+        let check_every = s.polls_per_clock_check.get();
+        let mut since_check = 0;
+        s.fire_due_timers(s.clock.now());
+        loop {
+            let next = s.ready.borrow_mut().pop_front();
+            let Some(runnable) = next else {
+                if s.fire_due_timers(s.clock.now()) {
+                    continue;
+                }
+                return s.idle_outcome();
+            };
+            let id = *runnable.metadata();
+            let live_before = s.live.get();
+            s.current.set(Some(id));
+            s.hooks.poll_start(id);
+            runnable.run();
+            s.current.set(None);
+            s.hooks.poll_end(id, s.live.get() < live_before);
+            s.polls.set(s.polls.get() + 1);
+            since_check += 1;
+            if since_check >= check_every {
+                since_check = 0;
+                let now = s.clock.now();
+                s.fire_due_timers(now);
+                if now >= deadline {
+                    return s.idle_outcome();
+                }
+            }
+        }
+    }
+
+    /// Drives the executor on a virtual clock until every task is done (or
+    /// stalled on an outside wake): whenever nothing is ready, the clock jumps
+    /// to the earliest timer. Deterministic: no real time passes.
+    pub fn run_virtual(&self, clock: &VirtualClock) -> Outcome {
+        loop {
+            match self.run(Nanos::MAX) {
+                Outcome::Sleeping { until } => clock.advance_to(until),
+                other => return other,
+            }
+        }
+    }
+
+    /// Cancels the run: every task still alive is dropped (its future's
+    /// destructors run) and later wakes are ignored.
+    pub fn cancel(&self) {
+        self.shared.cancelled.set(true);
+        self.shared.clear();
+    }
+
+    /// Tasks spawned and not yet completed.
+    pub fn live_tasks(&self) -> u64 {
+        self.shared.live.get()
+    }
+
+    /// Tasks in the ready queue.
+    pub fn ready_tasks(&self) -> usize {
+        self.shared.ready.borrow().len()
+    }
+
+    /// Total polls so far.
+    pub fn polls(&self) -> u64 {
+        self.shared.polls.get()
+    }
+
+    /// Whether [`Executor::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.cancelled.get()
+    }
+}
+
+impl Drop for Executor {
+    fn drop(&mut self) {
+        // Tasks hold handles to the shared state, and the state holds the
+        // tasks: break the cycle by dropping every task still queued or timed.
+        self.shared.cancelled.set(true);
+        self.shared.clear();
+    }
+}
+
+/// A handle to an executor, for use inside its tasks. Cloning is cheap.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Rc<Shared>,
+}
+
+impl Handle {
+    /// The executor's clock reading.
+    pub fn now(&self) -> Nanos {
+        self.shared.clock.now()
+    }
+
+    /// Completes once `d` has passed on the executor's clock.
+    pub fn sleep(&self, d: Nanos) -> Sleep {
+        self.sleep_until(self.now().saturating_add(d))
+    }
+
+    /// Completes once the executor's clock reaches `deadline`.
+    pub fn sleep_until(&self, deadline: Nanos) -> Sleep {
+        Sleep::new(self.shared.clone(), deadline)
+    }
+
+    /// Spawns a future on the same executor.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.shared.spawn(future)
+    }
+
+    /// The task being polled right now, if any.
+    pub fn current_task(&self) -> Option<TaskId> {
+        self.shared.current.get()
+    }
+
+    /// Whether the run was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.cancelled.get()
+    }
+}

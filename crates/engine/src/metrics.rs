@@ -1,0 +1,183 @@
+//! The figures a run shows, computed from its trace.
+//!
+//! Names are part of the public contract: each is the `data-metric` attribute
+//! of a results cell and a key of the JSON export, snake_case with the unit in
+//! the name.
+
+use crate::model::Model;
+use crate::time::Nanos;
+use crate::trace::{SpanState, Trace, MAIN_LANE, NO_LANE};
+
+/// One frame at 60 Hz.
+pub const FRAME: Nanos = 16_666_667;
+
+/// The metrics of one run. `None` where a figure does not apply.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metrics {
+    /// Wall time, first task ready to last task done.
+    pub wall_ms: f64,
+    /// Time some lane spent running, summed over lanes.
+    pub busy_ms: f64,
+    /// `busy / (lanes that can run × wall)`.
+    pub utilisation_pct: f64,
+    /// Sequential wall time / this wall time (needs a sequential run to compare).
+    pub speedup: Option<f64>,
+    /// Speedup / lanes that can run.
+    pub efficiency_pct: Option<f64>,
+    /// The longest stretch the main thread ran without letting the page render.
+    pub longest_block_ms: f64,
+    /// Frames missed while the run went on (browser runs).
+    pub dropped_frames: Option<u64>,
+    /// Median lateness of the loop's timers.
+    pub lag_p50_ms: Option<f64>,
+    /// 99th percentile lateness of the loop's timers.
+    pub lag_p99_ms: Option<f64>,
+    /// Pool start-up (longest lane).
+    pub pool_startup_ms: Option<f64>,
+    /// Time moving jobs and payloads, summed over lanes.
+    pub transfer_ms: Option<f64>,
+    /// Increments that were lost to a race.
+    pub lost_updates: u64,
+    /// GIL hand-overs between threads.
+    pub gil_handovers: Option<u64>,
+    /// Time threads spent waiting for the GIL, summed.
+    pub gil_wait_ms: Option<f64>,
+    /// Tasks in the workload.
+    pub tasks: u64,
+    /// Tasks that failed.
+    pub failed_tasks: u64,
+}
+
+fn ms(d: Nanos) -> f64 {
+    d as f64 / 1e6
+}
+
+/// The `q` quantile (0..=1) of `samples`, nearest rank.
+pub fn quantile(samples: &[Nanos], q: f64) -> Option<Nanos> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut v = samples.to_vec();
+    v.sort_unstable();
+    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    Some(v[rank - 1])
+}
+
+/// Lanes that can run work at once under `model`.
+fn parallel_lanes(trace: &Trace, model: Model) -> f64 {
+    match model {
+        Model::Sequential | Model::Loop | Model::Gil => 1.0,
+        _ => f64::from(trace.lanes.saturating_sub(1).max(1)),
+    }
+}
+
+/// The longest run of main-lane spans that follow each other with gaps
+/// shorter than a frame's worth of rendering chance (50 µs).
+fn longest_main_block(trace: &Trace) -> Nanos {
+    let mut spans: Vec<(Nanos, Nanos)> = trace
+        .spans
+        .iter()
+        .filter(|s| s.lane == MAIN_LANE)
+        .map(|s| (s.start, s.end))
+        .collect();
+    spans.sort_unstable();
+    let mut best = 0;
+    let mut cur: Option<(Nanos, Nanos)> = None;
+    for (s, e) in spans {
+        cur = match cur {
+            Some((cs, ce)) if s <= ce + 50_000 => Some((cs, ce.max(e))),
+            _ => Some((s, e)),
+        };
+        if let Some((cs, ce)) = cur {
+            best = best.max(ce - cs);
+        }
+    }
+    best
+}
+
+impl Metrics {
+    /// Computes the metrics of `trace`; `sequential_wall` (from a sequential
+    /// run of the same workload) enables speedup and efficiency.
+    pub fn from_trace(trace: &Trace, sequential_wall: Option<Nanos>) -> Self {
+        let model = trace.model.unwrap_or(Model::Sequential);
+        let wall = trace.wall();
+        let mut busy = 0;
+        let mut transfer = 0;
+        let mut gil_wait = 0;
+        let mut startup_per_lane = vec![0; usize::from(trace.lanes)];
+        for s in &trace.spans {
+            match s.state {
+                SpanState::Running if s.lane != NO_LANE => busy += s.duration(),
+                SpanState::Transfer => transfer += s.duration(),
+                SpanState::GilBlocked => gil_wait += s.duration(),
+                SpanState::Startup => {
+                    if let Some(x) = startup_per_lane.get_mut(usize::from(s.lane)) {
+                        *x += s.duration();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let lanes = parallel_lanes(trace, model);
+        let speedup = sequential_wall.filter(|_| wall > 0).map(|s| s as f64 / wall as f64);
+        let uses_workers = model.uses_workers();
+        let dropped = (!trace.frame_gaps.is_empty())
+            .then(|| trace.frame_gaps.iter().map(|g| (g / FRAME).saturating_sub(1)).sum());
+        Metrics {
+            wall_ms: ms(wall),
+            busy_ms: ms(busy),
+            utilisation_pct: if wall == 0 { 0.0 } else { 100.0 * busy as f64 / (lanes * wall as f64) },
+            speedup,
+            efficiency_pct: speedup.map(|s| 100.0 * s / lanes),
+            longest_block_ms: ms(longest_main_block(trace)),
+            dropped_frames: dropped,
+            lag_p50_ms: quantile(&trace.lag, 0.50).map(ms),
+            lag_p99_ms: quantile(&trace.lag, 0.99).map(ms),
+            pool_startup_ms: matches!(model, Model::Pool | Model::Hybrid)
+                .then(|| ms(startup_per_lane.into_iter().max().unwrap_or(0))),
+            transfer_ms: uses_workers.then_some(ms(transfer)),
+            lost_updates: trace.lost_updates(),
+            gil_handovers: (model == Model::Gil).then_some(trace.gil_handovers),
+            gil_wait_ms: (model == Model::Gil).then_some(ms(gil_wait)),
+            tasks: trace.tasks,
+            failed_tasks: trace.failures.len() as u64,
+        }
+    }
+
+    /// Every metric as `(name, value)`, in table order; the names are the
+    /// public `data-metric` contract.
+    pub fn cells(&self) -> Vec<(&'static str, Option<f64>)> {
+        vec![
+            ("wall_ms", Some(self.wall_ms)),
+            ("speedup", self.speedup),
+            ("efficiency_pct", self.efficiency_pct),
+            ("utilisation_pct", Some(self.utilisation_pct)),
+            ("busy_ms", Some(self.busy_ms)),
+            ("longest_block_ms", Some(self.longest_block_ms)),
+            ("dropped_frames", self.dropped_frames.map(|v| v as f64)),
+            ("lag_p50_ms", self.lag_p50_ms),
+            ("lag_p99_ms", self.lag_p99_ms),
+            ("pool_startup_ms", self.pool_startup_ms),
+            ("transfer_ms", self.transfer_ms),
+            ("lost_updates", Some(self.lost_updates as f64)),
+            ("gil_handovers", self.gil_handovers.map(|v| v as f64)),
+            ("gil_wait_ms", self.gil_wait_ms),
+            ("tasks", Some(self.tasks as f64)),
+            ("failed_tasks", Some(self.failed_tasks as f64)),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_use_nearest_rank() {
+        let v: Vec<Nanos> = (1..=100).collect();
+        assert_eq!(quantile(&v, 0.5), Some(50));
+        assert_eq!(quantile(&v, 0.99), Some(99));
+        assert_eq!(quantile(&[], 0.5), None);
+        assert_eq!(quantile(&[7], 0.99), Some(7));
+    }
+}

@@ -1,0 +1,288 @@
+//! The executor on its own: polls, wakes, timers, the semaphore, cancellation.
+//! Small counters in the style of async-task's tests; everything on a virtual clock.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use engine::executor::{yield_now, Executor, Hooks, Outcome, Semaphore, TaskId};
+use engine::time::{Clock, Nanos, VirtualClock, MS, SECOND};
+
+fn setup() -> (Rc<VirtualClock>, Executor) {
+    let clock = Rc::new(VirtualClock::new());
+    let ex = Executor::new(clock.clone());
+    (clock, ex)
+}
+
+#[derive(Default)]
+struct Counting {
+    spawned: Cell<u32>,
+    polls: Cell<u32>,
+    completed: Cell<u32>,
+    wakes: Cell<u32>,
+    fired: RefCell<Vec<(Nanos, Nanos)>>,
+}
+
+impl Hooks for Counting {
+    fn spawned(&self, _: TaskId) {
+        self.spawned.set(self.spawned.get() + 1);
+    }
+    fn poll_start(&self, _: TaskId) {
+        self.polls.set(self.polls.get() + 1);
+    }
+    fn poll_end(&self, _: TaskId, completed: bool) {
+        if completed {
+            self.completed.set(self.completed.get() + 1);
+        }
+    }
+    fn woken(&self, _: TaskId) {
+        self.wakes.set(self.wakes.get() + 1);
+    }
+    fn timer_fired(&self, deadline: Nanos, now: Nanos) {
+        self.fired.borrow_mut().push((deadline, now));
+    }
+}
+
+/// Sets a flag when dropped.
+struct DropFlag(Rc<Cell<bool>>);
+impl Drop for DropFlag {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
+#[test]
+fn hooks_count_spawns_polls_wakes_and_completions() {
+    let clock = Rc::new(VirtualClock::new());
+    let hooks = Rc::new(Counting::default());
+    let ex = Executor::with_hooks(clock.clone(), hooks.clone());
+    for _ in 0..3 {
+        ex.spawn(async {
+            yield_now().await;
+            yield_now().await;
+        });
+    }
+    assert_eq!(ex.run_virtual(&clock), Outcome::Done);
+    assert_eq!(hooks.spawned.get(), 3);
+    assert_eq!(hooks.polls.get(), 9, "each task: first poll + one per yield");
+    assert_eq!(hooks.completed.get(), 3);
+    assert_eq!(hooks.wakes.get(), 9, "3 initial schedules + 6 yields");
+    assert_eq!(ex.live_tasks(), 0);
+}
+
+#[test]
+fn yield_puts_the_task_at_the_back_of_the_queue() {
+    let (clock, ex) = setup();
+    let order = Rc::new(RefCell::new(Vec::new()));
+    for name in ["a", "b"] {
+        let order = order.clone();
+        ex.spawn(async move {
+            for i in 0..3 {
+                order.borrow_mut().push(format!("{name}{i}"));
+                yield_now().await;
+            }
+        });
+    }
+    ex.run_virtual(&clock);
+    assert_eq!(order.borrow().join(" "), "a0 b0 a1 b1 a2 b2");
+}
+
+#[test]
+fn timers_fire_in_deadline_order_then_registration_order() {
+    let (clock, ex) = setup();
+    let order = Rc::new(RefCell::new(Vec::new()));
+    for (name, ms) in [("slow", 30), ("fast", 10), ("tie-1", 20), ("tie-2", 20)] {
+        let (h, order) = (ex.handle(), order.clone());
+        ex.spawn(async move {
+            h.sleep(ms * MS).await;
+            order.borrow_mut().push((name, h.now() / MS));
+        });
+    }
+    assert_eq!(ex.run_virtual(&clock), Outcome::Done);
+    assert_eq!(*order.borrow(), vec![("fast", 10), ("tie-1", 20), ("tie-2", 20), ("slow", 30)]);
+}
+
+#[test]
+fn join_handle_returns_the_output() {
+    let (clock, ex) = setup();
+    let h = ex.handle();
+    let inner = ex.handle();
+    let out = Rc::new(Cell::new(0));
+    let out2 = out.clone();
+    ex.spawn(async move {
+        let child = h.spawn(async move {
+            inner.sleep(SECOND).await;
+            21
+        });
+        out2.set(child.await * 2);
+    });
+    ex.run_virtual(&clock);
+    assert_eq!(out.get(), 42);
+    assert_eq!(clock.now(), SECOND);
+}
+
+#[test]
+fn run_stops_at_the_deadline_and_reports_ready_work() {
+    let (clock, ex) = setup();
+    let c = clock.clone();
+    ex.spawn(async move {
+        loop {
+            c.advance(MS); // a task that "computes" one ms per poll
+            yield_now().await;
+        }
+    });
+    assert_eq!(ex.run(5 * MS), Outcome::Ready);
+    assert_eq!(clock.now(), 5 * MS, "polls until the clock reaches the deadline");
+    assert_eq!(ex.polls(), 5);
+}
+
+#[test]
+fn polls_per_clock_check_trades_precision_for_fewer_clock_reads() {
+    let (clock, ex) = setup();
+    ex.set_polls_per_clock_check(4);
+    let c = clock.clone();
+    ex.spawn(async move {
+        loop {
+            c.advance(MS);
+            yield_now().await;
+        }
+    });
+    assert_eq!(ex.run(5 * MS), Outcome::Ready);
+    assert_eq!(ex.polls(), 8, "checks the clock after polls 4 and 8");
+}
+
+#[test]
+fn sleeping_and_stalled_outcomes_say_what_comes_next() {
+    let (_clock, ex) = setup();
+    let h = ex.handle();
+    ex.spawn(async move { h.sleep(7 * MS).await });
+    assert_eq!(ex.run(u64::MAX), Outcome::Sleeping { until: 7 * MS });
+
+    // A future that only an outside event would wake.
+    let (_c2, ex2) = setup();
+    ex2.spawn(std::future::pending::<()>());
+    assert_eq!(ex2.run(u64::MAX), Outcome::Stalled);
+}
+
+#[test]
+fn a_wake_from_outside_resumes_a_stalled_task() {
+    struct Slot {
+        ready: Cell<bool>,
+        waker: RefCell<Option<std::task::Waker>>,
+    }
+    struct WaitSlot(Rc<Slot>);
+    impl Future for WaitSlot {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0.ready.get() {
+                return Poll::Ready(());
+            }
+            *self.0.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+    let (_clock, ex) = setup();
+    let slot = Rc::new(Slot { ready: Cell::new(false), waker: RefCell::new(None) });
+    ex.spawn(WaitSlot(slot.clone()));
+    assert_eq!(ex.run(u64::MAX), Outcome::Stalled);
+    slot.ready.set(true);
+    slot.waker.borrow_mut().take().unwrap().wake(); // as a worker's reply would
+    assert_eq!(ex.run(u64::MAX), Outcome::Done);
+}
+
+#[test]
+fn cancel_drops_every_live_future_and_ignores_later_wakes() {
+    let (clock, ex) = setup();
+    let flags: Vec<_> = (0..3).map(|_| Rc::new(Cell::new(false))).collect();
+    for (i, flag) in flags.iter().enumerate() {
+        let (h, flag) = (ex.handle(), flag.clone());
+        ex.spawn(async move {
+            let _f = DropFlag(flag);
+            h.sleep((i as u64 + 1) * SECOND).await;
+        });
+    }
+    assert_eq!(ex.run(u64::MAX), Outcome::Sleeping { until: SECOND });
+    ex.cancel();
+    assert!(flags.iter().all(|f| f.get()), "every future was dropped");
+    assert_eq!(ex.run_virtual(&clock), Outcome::Done);
+    assert_eq!(ex.live_tasks(), 0);
+}
+
+#[test]
+fn dropping_the_executor_frees_its_tasks() {
+    let (_clock, ex) = setup();
+    let flag = Rc::new(Cell::new(false));
+    let (h, f) = (ex.handle(), flag.clone());
+    ex.spawn(async move {
+        let _f = DropFlag(f);
+        h.sleep(SECOND).await;
+    });
+    ex.run(u64::MAX);
+    drop(ex);
+    assert!(flag.get());
+}
+
+#[test]
+fn semaphore_limits_concurrency_fairly_and_hands_out_lowest_slots() {
+    let (clock, ex) = setup();
+    let sem = Semaphore::new(2);
+    let log = Rc::new(RefCell::new(Vec::new()));
+    for i in 0..5u64 {
+        let (h, sem, log) = (ex.handle(), sem.clone(), log.clone());
+        ex.spawn(async move {
+            let permit = sem.acquire().await;
+            log.borrow_mut().push((i, permit.slot(), h.now() / MS));
+            h.sleep(10 * MS).await;
+        });
+    }
+    ex.run_virtual(&clock);
+    assert_eq!(*log.borrow(), vec![(0, 0, 0), (1, 1, 0), (2, 0, 10), (3, 1, 10), (4, 0, 20)]);
+    assert_eq!(sem.available(), 2);
+}
+
+#[test]
+fn a_dropped_acquire_leaves_the_queue_and_passes_its_slot_on() {
+    let (clock, ex) = setup();
+    let sem = Semaphore::new(1);
+    let got = Rc::new(Cell::new(false));
+    {
+        let (h, sem) = (ex.handle(), sem.clone());
+        ex.spawn(async move {
+            let _p = sem.acquire().await;
+            h.sleep(SECOND).await;
+        });
+    }
+    ex.run(u64::MAX);
+    // A waiter that gives up (its task is cancelled) must not strand the slot.
+    let mut abandoned = Box::pin(sem.acquire());
+    let waker = std::task::Waker::noop();
+    assert!(abandoned.as_mut().poll(&mut Context::from_waker(waker)).is_pending());
+    assert_eq!(sem.waiters(), 1);
+    drop(abandoned);
+    assert_eq!(sem.waiters(), 0);
+    {
+        let (sem, got) = (sem.clone(), got.clone());
+        ex.spawn(async move {
+            let _p = sem.acquire().await;
+            got.set(true);
+        });
+    }
+    ex.run_virtual(&clock);
+    assert!(got.get());
+    assert_eq!(clock.now(), SECOND);
+}
+
+#[test]
+fn a_million_trivial_tasks_spawn_and_complete() {
+    let (clock, ex) = setup();
+    let done = Rc::new(Cell::new(0u32));
+    for _ in 0..1_000_000 {
+        let done = done.clone();
+        ex.spawn(async move { done.set(done.get() + 1) });
+    }
+    assert_eq!(ex.live_tasks(), 1_000_000);
+    assert_eq!(ex.run_virtual(&clock), Outcome::Done);
+    assert_eq!(done.get(), 1_000_000);
+}

@@ -1,0 +1,162 @@
+//! The messages between the page and its workers, owned in one place.
+//!
+//! A message travels as a `Uint8Array` of [postcard] bytes (small, and no JSON
+//! parser in the worker). A job's payload travels beside it as its own
+//! `ArrayBuffer`, transferred rather than copied, so large payloads cost a
+//! pointer move, as `multiprocessing` would wish.
+//!
+//! # The handshake
+//!
+//! A message posted to a worker before its wasm has initialised is lost. So a
+//! worker posts [`FromWorker::Ready`] once its `onmessage` handler is installed,
+//! and the page sends nothing to a worker before that.
+//!
+//! # Time
+//!
+//! A worker's `performance.now()` counts from the worker's own origin. Workers
+//! report instants as milliseconds since the Unix epoch (`timeOrigin + now()`),
+//! which the page converts to its own clock.
+
+use serde::{Deserialize, Serialize};
+
+/// What a job asks a worker to do, step by step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobStep {
+    /// Σ i² for i < n, exactly.
+    Cpu {
+        /// Iterations.
+        n: u64,
+    },
+    /// Wait for `ns` nanoseconds; the worker takes no other job meanwhile.
+    Io {
+        /// How long.
+        ns: u64,
+    },
+    /// Spin for `ns` nanoseconds.
+    Block {
+        /// How long.
+        ns: u64,
+    },
+}
+
+/// Page → worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Run a job and answer with [`FromWorker::Done`].
+    Job {
+        /// Chosen by the page; echoed in the answer.
+        job: u64,
+        /// The steps, in order.
+        steps: Vec<JobStep>,
+        /// Bytes of payload to send back (the request's payload rides beside the message).
+        reply_payload_bytes: u32,
+    },
+    /// Panic on purpose: lets tests (and the fault drill) check that a dying
+    /// worker is reported and replaced.
+    Crash,
+}
+
+/// One step as the worker timed it, in epoch milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepTiming {
+    /// When the step began.
+    pub start_ms: f64,
+    /// When it ended.
+    pub end_ms: f64,
+}
+
+/// Worker → page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker's handler is installed; it may now receive jobs.
+    Ready {
+        /// When the worker's wasm started, in epoch ms (start-up ends here).
+        at_ms: f64,
+        /// Whether the worker can block with `Atomics.wait`.
+        can_block: bool,
+    },
+    /// A job finished.
+    Done {
+        /// The job's id.
+        job: u64,
+        /// Σ of every CPU step's exact result.
+        checksum: u128,
+        /// When the request arrived at the worker, epoch ms.
+        received_ms: f64,
+        /// Each step's timing, in order.
+        steps: Vec<StepTiming>,
+        /// Payload bytes the worker received.
+        payload_in: u32,
+    },
+    /// A job could not run.
+    Failed {
+        /// The job's id (0 if the request could not even be read).
+        job: u64,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Why bytes could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "malformed worker message: {}", self.0)
+    }
+}
+
+/// Encodes a message to bytes.
+pub fn encode<T: Serialize>(msg: &T) -> Vec<u8> {
+    // Serialising these plain types into a Vec cannot fail.
+    postcard::to_allocvec(msg).unwrap_or_default()
+}
+
+/// Decodes a message from bytes.
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, DecodeError> {
+    postcard::from_bytes(bytes).map_err(|e| DecodeError(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_round_trips() {
+        let to = [
+            ToWorker::Job {
+                job: 7,
+                steps: vec![JobStep::Cpu { n: 10_000_000 }, JobStep::Io { ns: 5 }, JobStep::Block { ns: 1 }],
+                reply_payload_bytes: 1024,
+            },
+            ToWorker::Crash,
+        ];
+        for m in to {
+            assert_eq!(decode::<ToWorker>(&encode(&m)), Ok(m));
+        }
+        let from = [
+            FromWorker::Ready { at_ms: 1.7e12, can_block: true },
+            FromWorker::Done {
+                job: 7,
+                checksum: 333_333_283_333_335_000_000,
+                received_ms: 1.5,
+                steps: vec![StepTiming { start_ms: 1.0, end_ms: 2.5 }],
+                payload_in: 64,
+            },
+            FromWorker::Failed { job: 1, message: "boom".into() },
+        ];
+        for m in from {
+            assert_eq!(decode::<FromWorker>(&encode(&m)), Ok(m));
+        }
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for bytes in [&[][..], &[0xff; 3], &[0, 200, 1], &[1, 2, 3, 4, 5, 6, 7, 8, 9]] {
+            let _ = decode::<ToWorker>(bytes);
+            let _ = decode::<FromWorker>(bytes);
+        }
+        assert!(decode::<ToWorker>(&[9]).unwrap_err().to_string().contains("malformed"));
+    }
+}

@@ -1,0 +1,6 @@
+//! The page's entry point: install the panic hook, mount the app.
+
+fn main() {
+    nogil_playground::fatal::install_panic_hook();
+    leptos::mount::mount_to_body(nogil_playground::app::App);
+}

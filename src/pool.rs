@@ -1,0 +1,311 @@
+//! The page's side of the worker pool: spawn workers, wait for their "ready",
+//! send jobs only to idle workers, and survive a worker that dies.
+//!
+//! Lanes are numbered from 0 here; in traces, worker lane `i` is lane `i + 1`
+//! (lane 0 is the main thread).
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use engine::time::Nanos;
+use futures_channel::oneshot;
+use js_sys::{Array, ArrayBuffer, Uint8Array};
+use protocol::{FromWorker, JobStep, ToWorker};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+use crate::clock::{epoch_ms_to_page_ns, ms_to_ns, now_ms};
+
+/// The script Trunk writes for the worker binary (a classic script).
+const WORKER_SCRIPT: &str = "./worker_loader.js";
+
+/// Why a job did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobError {
+    /// The worker died (crashed or was terminated) while it held the job.
+    WorkerDied(String),
+    /// The worker answered that it could not run the job.
+    Failed(String),
+    /// No such lane, or the lane is not ready.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for JobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobError::WorkerDied(why) => write!(f, "the worker died: {why}"),
+            JobError::Failed(why) => write!(f, "the worker could not run the job: {why}"),
+            JobError::Unavailable(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// A finished job, with every instant on the page's clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobReply {
+    /// The lane that ran it.
+    pub lane: usize,
+    /// Σ of the job's CPU results.
+    pub checksum: u128,
+    /// When the page posted the job.
+    pub sent: Nanos,
+    /// When the worker received it.
+    pub received: Nanos,
+    /// Each step's (start, end).
+    pub steps: Vec<(Nanos, Nanos)>,
+    /// When the page received the answer.
+    pub answered: Nanos,
+}
+
+/// How a worker's start went, on the page's clock.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Startup {
+    /// When the page created the worker.
+    pub spawned: Nanos,
+    /// When the worker said it was ready.
+    pub ready: Nanos,
+    /// Whether it can block with `Atomics.wait`.
+    pub can_block: bool,
+}
+
+type Reply = Result<JobReply, JobError>;
+
+struct Slot {
+    worker: Worker,
+    spawned: Nanos,
+    startup: Option<Startup>,
+    ready_waiters: Vec<oneshot::Sender<Result<Startup, String>>>,
+    job: Option<(u64, Nanos, oneshot::Sender<Reply>)>,
+    /// Bumped on every respawn, so events from a dead worker are ignored.
+    generation: u32,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+struct Inner {
+    slots: RefCell<Vec<Slot>>,
+    next_job: Cell<u64>,
+    replaced: Cell<u32>,
+}
+
+/// A pool of Web Workers. Cloning shares it.
+#[derive(Clone)]
+pub struct Pool {
+    inner: Rc<Inner>,
+}
+
+/// `navigator.hardwareConcurrency`, at least 1.
+pub fn hardware_concurrency() -> usize {
+    web_sys::window().map_or(1, |w| w.navigator().hardware_concurrency() as usize).max(1)
+}
+
+impl Pool {
+    /// Spawns `n` workers (at least 1). Wait for [`Pool::ready`] before sending jobs.
+    pub fn new(n: usize) -> Result<Self, String> {
+        let pool = Self { inner: Rc::new(Inner { slots: RefCell::new(Vec::new()), next_job: Cell::new(1), replaced: Cell::new(0) }) };
+        for lane in 0..n.max(1) {
+            let slot = spawn_slot(Rc::downgrade(&pool.inner), lane, 0)?;
+            pool.inner.slots.borrow_mut().push(slot);
+        }
+        Ok(pool)
+    }
+
+    /// Workers in the pool.
+    pub fn size(&self) -> usize {
+        self.inner.slots.borrow().len()
+    }
+
+    /// Workers replaced after dying, since the pool started.
+    pub fn replaced(&self) -> u32 {
+        self.inner.replaced.get()
+    }
+
+    /// Waits until every worker is ready; returns each one's start-up.
+    pub async fn ready(&self) -> Result<Vec<Startup>, String> {
+        let n = self.size();
+        let mut out = Vec::with_capacity(n);
+        for lane in 0..n {
+            out.push(self.lane_ready(lane).await?);
+        }
+        Ok(out)
+    }
+
+    /// Waits until worker `lane` is ready.
+    pub async fn lane_ready(&self, lane: usize) -> Result<Startup, String> {
+        let rx = {
+            let mut slots = self.inner.slots.borrow_mut();
+            let slot = slots.get_mut(lane).ok_or_else(|| format!("no worker {lane}"))?;
+            if let Some(s) = slot.startup {
+                return Ok(s);
+            }
+            let (tx, rx) = oneshot::channel();
+            slot.ready_waiters.push(tx);
+            rx
+        };
+        rx.await.unwrap_or_else(|_| Err(format!("worker {lane} went away while starting")))
+    }
+
+    /// Whether worker `lane` is ready and holds no job.
+    pub fn is_idle(&self, lane: usize) -> bool {
+        self.inner.slots.borrow().get(lane).is_some_and(|s| s.startup.is_some() && s.job.is_none())
+    }
+
+    /// Runs `steps` on worker `lane`, sending `payload_bytes` with the job and
+    /// asking for as many back. The lane must be idle: the caller allocates lanes
+    /// (a semaphore), which is how "one task per worker at a time" is kept.
+    pub async fn run(&self, lane: usize, steps: Vec<JobStep>, payload_bytes: u32) -> Reply {
+        let job = self.inner.next_job.get();
+        self.inner.next_job.set(job + 1);
+        let rx = {
+            let mut slots = self.inner.slots.borrow_mut();
+            let slot = slots.get_mut(lane).ok_or_else(|| JobError::Unavailable(format!("no worker {lane}")))?;
+            if slot.startup.is_none() {
+                return Err(JobError::Unavailable(format!("worker {lane} is not ready")));
+            }
+            if slot.job.is_some() {
+                return Err(JobError::Unavailable(format!("worker {lane} is busy")));
+            }
+            let msg = ToWorker::Job { job, steps, reply_payload_bytes: payload_bytes };
+            let bytes = Uint8Array::from(protocol::encode(&msg).as_slice());
+            let payload = (payload_bytes > 0).then(|| ArrayBuffer::new(payload_bytes));
+            let data = Array::of2(&bytes, &payload.clone().map_or(JsValue::UNDEFINED, JsValue::from));
+            let sent = ms_to_ns(now_ms());
+            let posted = match &payload {
+                Some(buf) => slot.worker.post_message_with_transfer(&data, &Array::of1(buf)),
+                None => slot.worker.post_message(&data),
+            };
+            posted.map_err(|e| JobError::Unavailable(format!("could not post to worker {lane}: {e:?}")))?;
+            let (tx, rx) = oneshot::channel();
+            slot.job = Some((job, sent, tx));
+            rx
+        };
+        rx.await.unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
+    }
+
+    /// Asks worker `lane` to crash (the fault drill): it dies, its job fails,
+    /// and the pool replaces it.
+    pub fn crash(&self, lane: usize) {
+        if let Some(slot) = self.inner.slots.borrow().get(lane) {
+            let bytes = Uint8Array::from(protocol::encode(&ToWorker::Crash).as_slice());
+            let _ = slot.worker.post_message(&Array::of2(&bytes, &JsValue::UNDEFINED));
+        }
+    }
+
+    /// Terminates worker `lane` now (cancel, or a fault): its job fails with
+    /// `why` and a fresh worker takes its place.
+    pub fn terminate(&self, lane: usize, why: &str) {
+        replace(&self.inner, lane, why);
+    }
+
+    /// Terminates every worker (page unload).
+    pub fn shutdown(&self) {
+        for slot in self.inner.slots.borrow_mut().drain(..) {
+            slot.worker.terminate();
+        }
+    }
+}
+
+fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32) -> Result<Slot, String> {
+    let worker = Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
+    let weak = inner.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        if let Some(inner) = weak.upgrade() {
+            on_message(&inner, lane, generation, ev);
+        }
+    });
+    let weak = inner;
+    let on_error = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
+        ev.prevent_default();
+        if let Some(inner) = weak.upgrade() {
+            let current = inner.slots.borrow().get(lane).map(|s| s.generation);
+            if current == Some(generation) {
+                let why = ev.message();
+                let why = if why.is_empty() { "it failed to load or crashed".to_string() } else { why };
+                replace(&inner, lane, &why);
+            }
+        }
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    Ok(Slot {
+        worker,
+        spawned: ms_to_ns(now_ms()),
+        startup: None,
+        ready_waiters: Vec::new(),
+        job: None,
+        generation,
+        _on_message: on_message,
+        _on_error: on_error,
+    })
+}
+
+/// Terminates the worker in `lane`, fails its job, and spawns a replacement.
+fn replace(inner: &Rc<Inner>, lane: usize, why: &str) {
+    let (job, waiters, generation) = {
+        let mut slots = inner.slots.borrow_mut();
+        let Some(slot) = slots.get_mut(lane) else { return };
+        slot.worker.terminate();
+        (slot.job.take(), std::mem::take(&mut slot.ready_waiters), slot.generation + 1)
+    };
+    inner.replaced.set(inner.replaced.get() + 1);
+    match spawn_slot(Rc::downgrade(inner), lane, generation) {
+        Ok(mut fresh) => {
+            // Whoever waited for the old worker to start waits for the new one.
+            fresh.ready_waiters = waiters;
+            // Swap outside of any closure call: the old closures are dropped here.
+            let old = std::mem::replace(&mut inner.slots.borrow_mut()[lane], fresh);
+            drop(old);
+        }
+        Err(e) => {
+            for w in waiters {
+                let _ = w.send(Err(e.clone()));
+            }
+        }
+    }
+    if let Some((_, _, tx)) = job {
+        let _ = tx.send(Err(JobError::WorkerDied(why.to_string())));
+    }
+}
+
+fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent) {
+    let answered = ms_to_ns(now_ms());
+    let data: Array = match ev.data().dyn_into() {
+        Ok(a) => a,
+        Err(_) => return,
+    };
+    let bytes = Uint8Array::new(&data.get(0)).to_vec();
+    let msg = protocol::decode::<FromWorker>(&bytes);
+    let mut slots = inner.slots.borrow_mut();
+    let Some(slot) = slots.get_mut(lane).filter(|s| s.generation == generation) else { return };
+    match msg {
+        Ok(FromWorker::Ready { at_ms: _, can_block }) => {
+            let startup = Startup { spawned: slot.spawned, ready: answered, can_block };
+            slot.startup = Some(startup);
+            for w in slot.ready_waiters.drain(..) {
+                let _ = w.send(Ok(startup));
+            }
+        }
+        Ok(FromWorker::Done { job, checksum, received_ms, steps, .. }) => {
+            if let Some((id, sent, tx)) = slot.job.take() {
+                if id == job {
+                    let steps = steps.iter().map(|s| (epoch_ms_to_page_ns(s.start_ms), epoch_ms_to_page_ns(s.end_ms))).collect();
+                    let reply = JobReply { lane, checksum, sent, received: epoch_ms_to_page_ns(received_ms), steps, answered };
+                    let _ = tx.send(Ok(reply));
+                } else {
+                    slot.job = Some((id, sent, tx));
+                }
+            }
+        }
+        Ok(FromWorker::Failed { message, .. }) => {
+            if let Some((_, _, tx)) = slot.job.take() {
+                let _ = tx.send(Err(JobError::Failed(message)));
+            }
+        }
+        Err(e) => {
+            if let Some((_, _, tx)) = slot.job.take() {
+                let _ = tx.send(Err(JobError::Failed(e.to_string())));
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Project automation, run as `cargo xtask <command>`:
+//!
+//! - `setup`: install what is missing, pinned (idempotent, quiet when done).
+//! - `serve`: set up, then serve the playground on http://127.0.0.1:8080 with
+//!   cross-origin isolation headers.
+//! - `test`: set up, then run every test: native, wasm-bindgen-test in
+//!   headless Chromium, and Playwright against the release `dist/`.
+//! - `dist`: set up, then build the release `dist/`.
+//!
+//! Everything comes from the package registries (crates.io, npm, Debian);
+//! nothing downloads a binary from elsewhere.
+
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Pinned tool versions (see the shared toolchain notes for why these).
+pub const TRUNK: &str = "0.21.14";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let root = project_root();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::all(&root, setup::Need::Everything),
+        Some("serve") => setup::all(&root, setup::Need::Build).and_then(|env| serve(&root, &env)),
+        Some("dist") => setup::all(&root, setup::Need::Build).and_then(|env| dist(&root, &env)),
+        Some("test") => setup::all(&root, setup::Need::Everything).and_then(|env| test(&root, &env, &args[1..])),
+        _ => Err("usage: cargo xtask <setup|serve|test|dist>\n  test accepts --skip-wasm / --skip-e2e / --skip-native".into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the project root").to_path_buf()
+}
+
+/// Runs `cmd`, failing with its description if it fails.
+pub fn run(cmd: &mut Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().map_err(|e| format!("could not run {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn step(title: &str) {
+    println!("\n==> {title}");
+}
+
+fn dist(root: &Path, env: &setup::Env) -> Result<(), String> {
+    step("trunk build --release (app + worker in one run)");
+    run(env.cmd("trunk").args(["build", "--release", "--offline"]).current_dir(root))
+}
+
+fn serve(root: &Path, env: &setup::Env) -> Result<(), String> {
+    step("serving on http://127.0.0.1:8080 (Ctrl-C to stop)");
+    run(env.cmd("trunk").args(["serve", "--release", "--offline"]).current_dir(root))
+}
+
+fn test(root: &Path, env: &setup::Env, args: &[String]) -> Result<(), String> {
+    let skip = |what: &str| args.iter().any(|a| a == what);
+    if !skip("--skip-native") {
+        step("native tests: the pure crates, on a virtual clock");
+        run(env.cmd("cargo").args(["test", "-p", "workload", "-p", "engine", "-p", "protocol", "-p", "xtask"]).current_dir(root))?;
+    }
+    if !skip("--skip-wasm") {
+        step("browser-binding tests: wasm-bindgen-test in headless Chromium");
+        run(env
+            .cmd("cargo")
+            .args(["test", "--release", "--target", "wasm32-unknown-unknown", "-p", "nogil-playground", "--test", "web"])
+            .current_dir(root))?;
+    }
+    if !skip("--skip-e2e") {
+        dist(root, env)?;
+        step("end-to-end tests: Playwright against dist/, with and without COOP/COEP");
+        run(env.cmd("npx").args(["playwright", "test", "--config", "e2e/playwright.config.mjs"]).current_dir(root))?;
+    }
+    Ok(())
+}

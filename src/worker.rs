@@ -79,13 +79,10 @@ async fn handle(ev: MessageEvent) {
 async fn wait(ns: u64) {
     let ms = ns as f64 / 1e6;
     if can_block() {
-        if let Ok(sab) = Reflect::get(&js_sys::global(), &"SharedArrayBuffer".into())
-            .and_then(|ctor| Reflect::construct(&ctor.unchecked_into(), &Array::of1(&4.into())))
-        {
-            let cell = js_sys::Int32Array::new(&sab);
-            if js_sys::Atomics::wait_with_timeout(&cell, 0, 0, ms).is_ok() {
-                return;
-            }
+        // `can_block` checked that SharedArrayBuffer exists, so this cannot throw.
+        let cell = js_sys::Int32Array::new(&js_sys::SharedArrayBuffer::new(4));
+        if js_sys::Atomics::wait_with_timeout(&cell, 0, 0, ms).is_ok() {
+            return;
         }
     }
     let promise = Promise::new(&mut |resolve, _| {

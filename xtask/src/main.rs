@@ -22,7 +22,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = project_root();
     let result = match args.first().map(String::as_str) {
-        Some("setup") => setup::all(&root, setup::Need::Everything),
+        Some("setup") => setup::all(&root, setup::Need::Everything).map(|_| ()),
         Some("serve") => setup::all(&root, setup::Need::Build).and_then(|env| serve(&root, &env)),
         Some("dist") => setup::all(&root, setup::Need::Build).and_then(|env| dist(&root, &env)),
         Some("test") => setup::all(&root, setup::Need::Everything).and_then(|env| test(&root, &env, &args[1..])),
@@ -85,4 +85,36 @@ fn test(root: &Path, env: &setup::Env, args: &[String]) -> Result<(), String> {
         run(env.cmd("npx").args(["playwright", "test", "--config", "e2e/playwright.config.mjs"]).current_dir(root))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod invariants {
+    //! The invariants ARCHITECTURE.md states as absences, checked.
+
+    use super::project_root;
+
+    /// The pure crates never depend on the browser or the UI framework.
+    #[test]
+    fn pure_crates_know_nothing_of_the_browser() {
+        let banned = ["web-sys", "js-sys", "wasm-bindgen", "leptos", "gloo"];
+        for krate in ["engine", "workload", "protocol"] {
+            let manifest = std::fs::read_to_string(project_root().join("crates").join(krate).join("Cargo.toml")).unwrap();
+            for line in manifest.lines() {
+                let name = line.split(['=', ' ', '.']).next().unwrap_or("");
+                assert!(!banned.contains(&name), "crates/{krate} depends on {name}: the pure crates must not");
+            }
+        }
+    }
+
+    /// `.ci/run` runs exactly the test command the README gives first.
+    #[test]
+    fn ci_runs_the_readme_test_command() {
+        let readme = std::fs::read_to_string(project_root().join("README.md")).unwrap();
+        let ci = std::fs::read_to_string(project_root().join(".ci/run")).unwrap();
+        let command = ci.lines().rfind(|l| !l.trim().is_empty() && !l.starts_with('#')).unwrap().trim();
+        assert_eq!(command, "cargo xtask test");
+        let first_block = readme.split("```").nth(1).unwrap();
+        assert!(first_block.contains(command), "the README's first code block names {command}");
+        assert!(first_block.contains("cargo xtask serve"));
+    }
 }

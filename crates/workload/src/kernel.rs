@@ -1,8 +1,11 @@
 //! The CPU kernel: Σ i², exact, and really computed.
 //!
-//! LLVM turns a plain `(0..n).map(|i| i * i).sum()` into the closed form, and
-//! then "CPU work" costs nothing. `black_box` on the loop bound hides it from
-//! the optimiser, so the loop runs.
+//! LLVM turns a plain `(0..n).map(|i| i * i).sum()` into the closed form
+//! (the sum is an add-recurrence, and its exit value has a formula), and then
+//! "CPU work" costs nothing, even with the bound behind `black_box`. So each
+//! square is OR-ed with a mask the optimiser cannot see through (`black_box(0)`,
+//! fetched once per chunk): the OR breaks the recurrence, costs one cheap
+//! instruction per iteration, and leaves the loop free to vectorise.
 //!
 //! Overflow: a square of i < 2³² fits u64, and 2¹⁶ of them sum to less than
 //! 2¹⁶ · 2⁶⁴ — too much for u64. So chunks are sized to the values: while
@@ -24,22 +27,25 @@ pub fn sum_squares(n: u64) -> u128 {
 /// Σ i² for start ≤ i < end, exactly (0 when `end <= start`). Ranges compose:
 /// `sum_squares_range(a, b) + sum_squares_range(b, c) == sum_squares_range(a, c)`.
 pub fn sum_squares_range(start: u64, end: u64) -> u128 {
-    let end = black_box(end);
     let mut total: u128 = 0;
     let mut i = start;
     while i < end.min(SMALL) {
         let stop = end.min(SMALL).min(i + CHUNK);
+        let mask: u64 = black_box(0);
         let mut chunk: u64 = 0;
         while i < stop {
-            chunk += i * i;
+            chunk += (i * i) | mask;
             i += 1;
         }
         total += u128::from(chunk);
     }
     while i < end {
-        let sq = u128::from(i) * u128::from(i);
-        total += sq;
-        i += 1;
+        let mask: u128 = black_box(0);
+        let stop = end.min(i.saturating_add(CHUNK));
+        while i < stop {
+            total += (u128::from(i) * u128::from(i)) | mask;
+            i += 1;
+        }
     }
     total
 }

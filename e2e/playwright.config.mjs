@@ -1,0 +1,42 @@
+// Playwright against the release dist/, served twice: with COOP/COEP
+// (cross-origin isolated) and without. Uses Debian's chromium: Playwright's
+// own browser download is not reachable from these machines.
+import { defineConfig } from "@playwright/test";
+import { execSync } from "node:child_process";
+
+const chromium = process.env.CHROMIUM || execSync("command -v chromium").toString().trim();
+
+export default defineConfig({
+  testDir: "./tests",
+  // Two cores and a worker pool per page: one test at a time.
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  reporter: [["list"]],
+  outputDir: "../test-results",
+  use: {
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+    viewport: { width: 1280, height: 800 },
+  },
+  projects: [
+    { name: "isolated", use: { baseURL: "http://127.0.0.1:8181/" } },
+    { name: "plain", use: { baseURL: "http://127.0.0.1:8182/" } },
+  ],
+  webServer: [
+    { command: "node e2e/serve.mjs --port 8181 --isolated", cwd: "..", url: "http://127.0.0.1:8181/", reuseExistingServer: false },
+    { command: "node e2e/serve.mjs --port 8182", cwd: "..", url: "http://127.0.0.1:8182/", reuseExistingServer: false },
+  ],
+});

@@ -1,13 +1,14 @@
-//! The Leptos components of the page.
-//!
-//! For now: the pool's status and a Σi² job on a worker, the first vertical
-//! slice through the whole pipeline (page → worker → exact result on screen).
+//! The page: the workload editor, the run bar, and the results.
 
+use engine::model::{Model, RunConfig};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use protocol::JobStep;
 
 use crate::pool::{hardware_concurrency, Pool};
+use crate::runtime::{calibrate, CancelToken, RunError};
+use crate::session::{run_models, ModelResult, SessionConfig, SessionEnd};
+use crate::ui::editor::{ModelToggles, NumberField, WorkloadField};
+use crate::ui::results::ResultsTable;
 
 /// Sets `<body data-run-state>`, the public signal scripts wait on.
 pub fn set_run_state(state: &str) {
@@ -16,87 +17,181 @@ pub fn set_run_state(state: &str) {
     }
 }
 
+/// Whether the page is cross-origin isolated (SharedArrayBuffer available).
+fn cross_origin_isolated() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into()).map(|v| v.is_truthy()).unwrap_or(false)
+}
+
 #[derive(Clone, Debug, PartialEq)]
 enum PoolStatus {
     Starting(usize),
-    Ready { workers: usize, startup_ms: f64, isolated: bool },
+    Ready { workers: usize, startup_ms: f64 },
     Failed(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]
-struct KernelRun {
-    n: u64,
-    sum: u128,
-    lane: usize,
-    compute_ms: f64,
-    round_trip_ms: f64,
+enum Phase {
+    Idle,
+    Running { model: Model, index: usize, of: usize, fraction: f64 },
+    Done,
+    Cancelled,
+    Failed(String),
+    NeedsConsent(String),
+}
+
+/// Parses a knob: empty → `empty`, else a whole number in `lo..=hi`.
+fn knob(text: &str, name: &str, lo: u64, hi: u64, empty: Option<u64>) -> Result<Option<u64>, String> {
+    let t = text.trim().replace('_', "");
+    if t.is_empty() {
+        return match empty {
+            Some(v) => Ok(Some(v)),
+            None => Ok(None),
+        };
+    }
+    match t.parse::<u64>() {
+        Ok(v) if (lo..=hi).contains(&v) => Ok(Some(v)),
+        _ => Err(format!("{name} must be a whole number from {lo} to {hi}")),
+    }
+}
+
+/// Starts a pool of `n` workers and reports into `status`; returns it.
+fn start_pool(n: usize, status: RwSignal<PoolStatus>) -> Option<Pool> {
+    status.set(PoolStatus::Starting(n));
+    match Pool::new(n) {
+        Ok(p) => {
+            crate::pool::set_current(Some(p.clone()));
+            let q = p.clone();
+            spawn_local(async move {
+                match q.ready().await {
+                    Ok(s) => {
+                        let spawned = s.iter().map(|s| s.spawned).min().unwrap_or(0);
+                        let ready = s.iter().map(|s| s.ready).max().unwrap_or(0);
+                        status.set(PoolStatus::Ready { workers: s.len(), startup_ms: ready.saturating_sub(spawned) as f64 / 1e6 });
+                    }
+                    Err(e) => status.set(PoolStatus::Failed(e)),
+                }
+            });
+            Some(p)
+        }
+        Err(e) => {
+            status.set(PoolStatus::Failed(e));
+            None
+        }
+    }
 }
 
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
-    let workers = hardware_concurrency();
-    let status = RwSignal::new(PoolStatus::Starting(workers));
-    let pool = StoredValue::new_local(None::<Pool>);
-    match Pool::new(workers) {
-        Ok(p) => {
-            pool.set_value(Some(p.clone()));
-            spawn_local(async move {
-                let started = crate::clock::now_ms();
-                match p.ready().await {
-                    Ok(s) => {
-                        let spawned = s.iter().map(|s| s.spawned).min().unwrap_or(0);
-                        let ready = s.iter().map(|s| s.ready).max().unwrap_or(0);
-                        let _ = started;
-                        status.set(PoolStatus::Ready {
-                            workers: s.len(),
-                            startup_ms: (ready.saturating_sub(spawned)) as f64 / 1e6,
-                            isolated: s.iter().all(|s| s.can_block),
-                        });
-                    }
-                    Err(e) => status.set(PoolStatus::Failed(e)),
-                }
-            });
-        }
-        Err(e) => status.set(PoolStatus::Failed(e)),
-    }
+    let cores = hardware_concurrency();
+    let isolated = cross_origin_isolated();
+    let costs = StoredValue::new(calibrate());
+    let status = RwSignal::new(PoolStatus::Starting(cores));
+    let pool = StoredValue::new_local(start_pool(cores, status));
 
-    let n_text = RwSignal::new("10M".to_string());
-    let parsed_n = Memo::new(move |_| parse_count(&n_text.get()));
-    let result = RwSignal::new(None::<Result<KernelRun, String>>);
-    let running = RwSignal::new(false);
+    let text = RwSignal::new("1*io(1s)+1*io(2s)".to_string());
+    let parsed = Memo::new(move |_| workload::parse(&text.get()));
+    let models = RwSignal::new(vec![Model::Sequential, Model::Loop, Model::Pool, Model::Hybrid]);
+    let workers_text = RwSignal::new(cores.to_string());
+    let limit_text = RwSignal::new(String::new());
+    let seed_text = RwSignal::new("1".to_string());
+    let max_workers = (2 * cores) as u64;
+    let knobs = Memo::new(move |_| -> Result<(u16, Option<u32>, u64), String> {
+        let workers = knob(&workers_text.get(), "Workers", 1, max_workers, None)?.unwrap_or(cores as u64) as u16;
+        let limit = knob(&limit_text.get(), "Limit", 1, 1_000_000, None)?.map(|v| v as u32);
+        let seed = knob(&seed_text.get(), "Seed", 0, u64::MAX, Some(1))?.unwrap_or(1);
+        Ok((workers, limit, seed))
+    });
 
-    let run = move || {
-        let Ok(n) = parsed_n.get_untracked() else { return };
-        let Some(p) = pool.get_value() else { return };
-        let Some(lane) = (0..p.size()).find(|&l| p.is_idle(l)) else {
-            result.set(Some(Err("every worker is busy; try again in a moment".into())));
-            return;
-        };
-        running.set(true);
+    let phase = RwSignal::new(Phase::Idle);
+    let results = RwSignal::new_local(Vec::<ModelResult>::new());
+    let cancel = StoredValue::new_local(None::<CancelToken>);
+    let running = Memo::new(move |_| matches!(phase.get(), Phase::Running { .. }));
+    let can_run = Memo::new(move |_| {
+        !running.get() && parsed.get().is_ok() && knobs.get().is_ok() && !models.get().is_empty()
+            && matches!(status.get(), PoolStatus::Ready { .. } | PoolStatus::Failed(_))
+    });
+
+    let start = move |allow_long: bool| {
+        let (Ok(w), Ok((workers, limit, seed))) = (parsed.get_untracked(), knobs.get_untracked()) else { return };
+        let chosen = models.get_untracked();
+        let token = CancelToken::new();
+        cancel.set_value(Some(token.clone()));
+        phase.set(Phase::Running { model: chosen[0], index: 0, of: chosen.len(), fraction: 0.0 });
         set_run_state("running");
         spawn_local(async move {
-            let reply = p.run(lane, vec![JobStep::Cpu { n }], 0).await;
-            running.set(false);
-            match reply {
-                Ok(r) => {
-                    let (s, e) = r.steps.first().copied().unwrap_or((r.received, r.received));
-                    result.set(Some(Ok(KernelRun {
-                        n,
-                        sum: r.checksum,
-                        lane: r.lane,
-                        compute_ms: e.saturating_sub(s) as f64 / 1e6,
-                        round_trip_ms: r.answered.saturating_sub(r.sent) as f64 / 1e6,
-                    })));
+            // The pool runs with the chosen number of workers: restart it if that changed.
+            let needs_pool = chosen.iter().any(|m| m.uses_workers());
+            let mut p = pool.get_value();
+            if needs_pool && p.as_ref().map(|p| p.size()) != Some(usize::from(workers)) {
+                if let Some(old) = p.take() {
+                    old.shutdown();
+                }
+                p = start_pool(usize::from(workers), status);
+                pool.set_value(p.clone());
+            }
+            if let (true, Some(p)) = (needs_pool, &p) {
+                if let Err(e) = p.ready().await {
+                    phase.set(Phase::Failed(format!("the worker pool could not start: {e}")));
+                    set_run_state("failed");
+                    return;
+                }
+            }
+            let startup = match status.get_untracked() {
+                PoolStatus::Ready { startup_ms, .. } => Some(startup_ms),
+                _ => None,
+            };
+            let cfg = SessionConfig {
+                models: chosen.clone(),
+                base: RunConfig { workers, limit, seed, ..RunConfig::new(Model::Loop) },
+                costs: costs.get_value(),
+                allow_long,
+                pool_startup_ms: startup,
+            };
+            let of = chosen.len();
+            let progress = {
+                let chosen = chosen.clone();
+                move |index: usize, fraction: f64| {
+                    phase.set(Phase::Running { model: chosen[index], index, of, fraction });
+                }
+            };
+            let end = run_models(&w, &cfg, p.as_ref(), &token, progress).await;
+            match end {
+                SessionEnd::Done(r) => {
+                    results.set(r);
+                    phase.set(Phase::Done);
                     set_run_state("done");
                 }
-                Err(e) => {
-                    result.set(Some(Err(e.to_string())));
+                SessionEnd::Cancelled(r) => {
+                    results.set(r);
+                    phase.set(Phase::Cancelled);
+                    set_run_state("cancelled");
+                }
+                SessionEnd::Failed(r, model, RunError::NeedsConsent { estimate }) => {
+                    if !r.is_empty() {
+                        results.set(r);
+                    }
+                    phase.set(Phase::NeedsConsent(format!(
+                        "{}: {}",
+                        model.label(),
+                        RunError::NeedsConsent { estimate }
+                    )));
+                    set_run_state("idle");
+                }
+                SessionEnd::Failed(r, model, e) => {
+                    if !r.is_empty() {
+                        results.set(r);
+                    }
+                    phase.set(Phase::Failed(format!("{}: {e}", model.label())));
                     set_run_state("failed");
                 }
             }
         });
     };
+
+    let failures = Memo::new(move |_| {
+        results.with(|r| r.iter().flat_map(|m| m.trace.failures.iter().map(move |f| format!("{} task {}: {}", m.model.label(), f.task, f.message))).collect::<Vec<_>>())
+    });
 
     view! {
         <header class="top">
@@ -104,64 +199,81 @@ pub fn App() -> impl IntoView {
             <p class="tagline">"Concurrency you can measure: the event loop, processes and threads, run for real in your browser."</p>
         </header>
         <main class="page">
-            <section class="card" aria-labelledby="pool-h">
-                <h2 id="pool-h">"Worker pool"</h2>
-                <p data-testid="pool-status" data-workers=move || match status.get() { PoolStatus::Ready { workers, .. } => workers.to_string(), _ => String::new() }>
+            <section class="card" aria-labelledby="setup-h">
+                <h2 id="setup-h">"Scenario"</h2>
+                <WorkloadField text=text parsed=parsed readonly=Signal::derive(|| false) />
+                <ModelToggles selected=models shared_memory=Signal::derive(move || isolated) />
+                <div class="knobs">
+                    <NumberField id="workers" label="Workers" value=workers_text hint=format!("1 to {max_workers}; this machine has {cores} cores") />
+                    <NumberField id="limit" label="Concurrency limit" value=limit_text hint="empty for none" />
+                    <NumberField id="seed" label="Seed" value=seed_text hint="for jitter" />
+                </div>
+                {move || knobs.get().err().map(|e| view! { <p class="help error" role="alert" data-testid="knob-error">{e}</p> })}
+            </section>
+
+            <section class="card runbar" aria-label="Run">
+                <div class="row">
+                    <button type="button" data-testid="run" disabled=move || !can_run.get() on:click=move |_| start(false)>"Run"</button>
+                    <button type="button" class="secondary" data-testid="cancel" disabled=move || !running.get()
+                        on:click=move |_| { if let Some(t) = cancel.get_value() { t.cancel(); } }>"Cancel"</button>
+                    <progress data-testid="progress" max="1" aria-label="Run progress"
+                        value=move || match phase.get() {
+                            Phase::Running { index, of, fraction, .. } => ((index as f64 + fraction) / of as f64).to_string(),
+                            Phase::Done => "1".into(),
+                            _ => "0".into(),
+                        }></progress>
+                    <span class="status" data-testid="status" role="status" aria-live="polite">
+                        {move || match phase.get() {
+                            Phase::Idle => "Ready.".to_string(),
+                            Phase::Running { model, index, of, .. } => format!("Running {} ({} of {of})…", model.label(), index + 1),
+                            Phase::Done => "Done.".into(),
+                            Phase::Cancelled => "Cancelled: the partial results are kept.".into(),
+                            Phase::Failed(e) => format!("Failed: {e}"),
+                            Phase::NeedsConsent(_) => "Waiting for your confirmation.".into(),
+                        }}
+                    </span>
+                </div>
+                <p class="help" data-testid="pool-status" data-workers=move || match status.get() { PoolStatus::Ready { workers, .. } => workers.to_string(), _ => String::new() }>
                     {move || match status.get() {
                         PoolStatus::Starting(n) => format!("Starting {n} workers…"),
-                        PoolStatus::Ready { workers, startup_ms, isolated } => format!(
+                        PoolStatus::Ready { workers, startup_ms } => format!(
                             "{workers} workers ready in {startup_ms:.1} ms (measured). {}",
                             if isolated { "Cross-origin isolated: shared memory available." } else { "Not cross-origin isolated: shared-memory models unavailable." }
                         ),
-                        PoolStatus::Failed(e) => format!("The pool could not start: {e}"),
+                        PoolStatus::Failed(e) => format!("The pool could not start: {e}. Models without workers still run."),
                     }}
                 </p>
+                {move || match phase.get() {
+                    Phase::NeedsConsent(msg) => Some(view! {
+                        <div class="consent" role="alertdialog" aria-label="Confirm a long run">
+                            <p>{msg}</p>
+                            <button type="button" data-testid="consent-run" on:click=move |_| start(true)>"Run anyway"</button>
+                            <button type="button" class="secondary" on:click=move |_| {
+                                models.update(|m| m.retain(|x| *x != Model::Sequential));
+                                phase.set(Phase::Idle);
+                            }>"Skip sequential"</button>
+                        </div>
+                    }.into_any()),
+                    Phase::Failed(e) => Some(view! { <p class="error" role="alert" data-testid="run-error">{e}</p> }.into_any()),
+                    _ => None,
+                }}
             </section>
-            <section class="card" aria-labelledby="kernel-h">
-                <h2 id="kernel-h">"Σi² on a worker"</h2>
-                <form class="row" on:submit=move |ev| { ev.prevent_default(); run(); }>
-                    <label for="n">"n"</label>
-                    <input id="n" name="n" data-testid="n" autocomplete="off" spellcheck="false"
-                        aria-describedby="n-help"
-                        prop:value=move || n_text.get()
-                        on:input:target=move |ev| n_text.set(ev.target().value()) />
-                    <button type="submit" data-testid="run"
-                        disabled=move || running.get() || parsed_n.get().is_err() || !matches!(status.get(), PoolStatus::Ready { .. })>
-                        {move || if running.get() { "Running…" } else { "Run on a worker" }}
-                    </button>
-                </form>
-                <p id="n-help" class=move || if parsed_n.get().is_err() { "help error" } else { "help" } role="status">
-                    {move || match parsed_n.get() {
-                        Ok(n) => format!("Computes Σ i² for i < {n}, exactly (u128), on an idle worker."),
-                        Err(e) => e,
-                    }}
-                </p>
-                {move || result.get().map(|r| match r {
-                    Ok(k) => view! {
-                        <dl class="result" data-testid="result">
-                            <dt>"Σ i² for i < " {k.n}</dt>
-                            <dd data-testid="sum" data-value=k.sum.to_string()>{k.sum.to_string()}</dd>
-                            <dt>"computed on"</dt><dd data-testid="lane">{format!("worker {}", k.lane + 1)}</dd>
-                            <dt>"compute time"</dt><dd data-testid="compute-ms" data-value=format!("{:.3}", k.compute_ms)>{format!("{:.2} ms", k.compute_ms)}</dd>
-                            <dt>"round trip"</dt><dd data-testid="round-trip-ms" data-value=format!("{:.3}", k.round_trip_ms)>{format!("{:.2} ms", k.round_trip_ms)}</dd>
-                        </dl>
-                    }.into_any(),
-                    Err(e) => view! { <p class="error" data-testid="error" role="alert">{e}</p> }.into_any(),
-                })}
+
+            <section class="card" aria-labelledby="results-h">
+                <h2 id="results-h">"Results"</h2>
+                {move || if results.with(|r| r.is_empty()) {
+                    view! { <p class="help">"Press Run to measure the chosen models on this workload."</p> }.into_any()
+                } else {
+                    view! { <ResultsTable results=results.into() /> }.into_any()
+                }}
+                {move || { let f = failures.get(); (!f.is_empty()).then(|| view! {
+                    <div class="error" role="alert" data-testid="failures">
+                        <p>{format!("{} task(s) failed:", f.len())}</p>
+                        <ul>{f.into_iter().take(20).map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+                    </div>
+                })}}
             </section>
         </main>
     }
 }
 
-/// Parses a count such as `10M`, `1.5k` or `1000` with the workload
-/// language's rules; the error says what is wrong.
-fn parse_count(text: &str) -> Result<u64, String> {
-    let w = format!("cpu({})", text.trim());
-    match workload::parse(&w) {
-        Ok(wl) => match wl.groups.first().and_then(|g| g.phases.first()) {
-            Some(workload::Phase::Cpu { n, .. }) => Ok(*n),
-            _ => Err("enter a count such as 10M".into()),
-        },
-        Err(e) => Err(format!("n: {}", e.message)),
-    }
-}

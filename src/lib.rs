@@ -11,4 +11,7 @@ pub mod app;
 pub mod clock;
 pub mod fatal;
 pub mod pool;
+pub mod runtime;
+pub mod session;
+pub mod ui;
 pub mod worker;

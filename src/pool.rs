@@ -95,6 +95,43 @@ pub struct Pool {
     inner: Rc<Inner>,
 }
 
+thread_local! {
+    /// The page's pool, for the fault drill below.
+    static CURRENT: RefCell<Option<Pool>> = const { RefCell::new(None) };
+}
+
+/// Makes `pool` the page's current pool (the one the fault drill reaches).
+pub fn set_current(pool: Option<Pool>) {
+    CURRENT.with(|c| *c.borrow_mut() = pool);
+}
+
+/// The fault drill, for tests and curious users (`wasmBindings.crash_worker(0)`
+/// in the console): worker `lane` panics; its job fails and it is replaced.
+#[wasm_bindgen]
+pub fn crash_worker(lane: usize) {
+    CURRENT.with(|c| {
+        if let Some(p) = c.borrow().as_ref() {
+            p.crash(lane);
+        }
+    });
+}
+
+/// The fault drill's other half: terminate worker `lane` now, mid-job or not.
+#[wasm_bindgen]
+pub fn kill_worker(lane: usize) {
+    CURRENT.with(|c| {
+        if let Some(p) = c.borrow().as_ref() {
+            p.terminate(lane, "the worker was killed (fault drill)");
+        }
+    });
+}
+
+/// Workers replaced after dying since the page's pool started.
+#[wasm_bindgen]
+pub fn workers_replaced() -> u32 {
+    CURRENT.with(|c| c.borrow().as_ref().map_or(0, |p| p.replaced()))
+}
+
 /// `navigator.hardwareConcurrency`, at least 1.
 pub fn hardware_concurrency() -> usize {
     web_sys::window().map_or(1, |w| w.navigator().hardware_concurrency() as usize).max(1)

@@ -71,9 +71,13 @@ fn parallel_lanes(trace: &Trace, model: Model) -> f64 {
     }
 }
 
-/// The longest run of main-lane spans that follow each other with gaps
-/// shorter than a frame's worth of rendering chance (50 µs).
+/// The longest stretch the main thread ran without yielding: the recorded
+/// blocks if any, else the longest run of main-lane spans that follow each
+/// other with gaps under 50 µs (no chance for the browser to render).
 fn longest_main_block(trace: &Trace) -> Nanos {
+    if !trace.main_blocks.is_empty() {
+        return trace.main_blocks.iter().map(|(s, e)| e.saturating_sub(*s)).max().unwrap_or(0);
+    }
     let mut spans: Vec<(Nanos, Nanos)> = trace
         .spans
         .iter()

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use workload::{IncrMode, Options, Phase, Workload};
 
-use crate::executor::Semaphore;
+use crate::executor::{yield_now, Handle, Semaphore};
 use crate::time::Nanos;
 use crate::trace::{Failure, PhaseKind, Span, SpanState, Trace, MAIN_LANE, NO_LANE};
 
@@ -177,25 +177,28 @@ pub struct LoopCtx<E> {
     pub limit: Option<Semaphore>,
     /// Seed for jitter.
     pub seed: u64,
-    /// When the run started (every task is ready from then).
-    pub start: Nanos,
 }
 
 /// One task on the event loop: CPU on the main thread in slices between
-/// yields, waits that overlap, blocking calls that stall everyone.
-pub async fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64) {
+/// yields, waits that overlap, blocking calls that stall everyone. `ready_at`
+/// is when it was spawned (it is queued from then until first polled).
+pub async fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64, ready_at: Nanos) {
     let env = &ctx.env;
     let rec = &ctx.rec;
     let task = index as u32;
     let g = &ctx.workload.groups[group];
     let steps = steps(&g.phases, &g.opts, ctx.seed, index);
     let Some(first) = steps.first() else { return };
-    let started = env.now();
-    rec.span(task, NO_LANE, first, SpanState::Queued, ctx.start, started);
+    // `at` is where the task's last span ended: each span starts there, so a
+    // task's spans tile its life with no gap, whatever the clock reads between.
+    let mut at = env.now();
+    rec.span(task, NO_LANE, first, SpanState::Queued, ready_at, at);
     let _permit = match &ctx.limit {
         Some(sem) => {
             let permit = sem.acquire().await;
-            rec.span(task, NO_LANE, first, SpanState::Queued, started, env.now());
+            let t = env.now();
+            rec.span(task, NO_LANE, first, SpanState::Queued, at, t);
+            at = t;
             Some(permit)
         }
         None => None,
@@ -203,50 +206,61 @@ pub async fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64
     for step in &steps {
         match step.action {
             Action::Io(d) => {
-                let t0 = env.now();
-                let due = t0.saturating_add(d);
+                let due = at.saturating_add(d);
                 env.sleep_until(due).await;
                 let t1 = env.now();
                 // Waiting until the I/O is due; after that the task is ready
                 // and any delay is the loop's (lag, or others hogging it).
-                rec.span(task, NO_LANE, step, SpanState::Waiting, t0, due.min(t1));
+                rec.span(task, NO_LANE, step, SpanState::Waiting, at, due.min(t1));
                 rec.span(task, NO_LANE, step, SpanState::Queued, due.min(t1), t1);
+                at = t1;
             }
             Action::Cpu { n, yield_every } => {
                 let mut i: u64 = 0;
                 let mut sum = 0u128;
                 loop {
                     let end = if yield_every == 0 { n } else { n.min(i.saturating_add(yield_every)) };
-                    let t0 = env.now();
                     sum += env.cpu(i, end);
                     let t1 = env.now();
-                    rec.span(task, MAIN_LANE, step, SpanState::Running, t0, t1);
+                    rec.span(task, MAIN_LANE, step, SpanState::Running, at, t1);
+                    at = t1;
                     i = end;
                     if i >= n {
                         break;
                     }
                     env.yield_now().await;
-                    rec.span(task, NO_LANE, step, SpanState::Queued, t1, env.now());
+                    let t2 = env.now();
+                    rec.span(task, NO_LANE, step, SpanState::Queued, at, t2);
+                    at = t2;
                 }
                 rec.add_checksum(sum);
             }
             Action::Block(d) => {
-                let t0 = env.now();
                 env.block(d);
-                rec.span(task, MAIN_LANE, step, SpanState::Running, t0, env.now());
+                let t1 = env.now();
+                rec.span(task, MAIN_LANE, step, SpanState::Running, at, t1);
+                at = t1;
             }
             Action::Incr(mode) => {
-                let t0 = env.now();
                 let value = rec.read_counter();
-                match mode {
-                    IncrMode::Plain | IncrMode::Atomic => {}
-                    IncrMode::Await => env.yield_now().await,
-                    IncrMode::AwaitFor(d) => env.sleep_until(env.now().saturating_add(d as Nanos)).await,
-                }
+                let state = match mode {
+                    IncrMode::Plain | IncrMode::Atomic => SpanState::Running,
+                    IncrMode::Await => {
+                        env.yield_now().await;
+                        SpanState::Queued
+                    }
+                    IncrMode::AwaitFor(d) => {
+                        env.sleep_until(env.now().saturating_add(d as Nanos)).await;
+                        SpanState::Waiting
+                    }
+                };
                 // The write uses the value read before the await: the race.
                 let value = if mode == IncrMode::Atomic { rec.read_counter() } else { value };
                 rec.write_counter(value + 1);
-                rec.span(task, NO_LANE, step, SpanState::Waiting, t0, env.now());
+                let t1 = env.now();
+                let lane = if state == SpanState::Running { MAIN_LANE } else { NO_LANE };
+                rec.span(task, lane, step, state, at, t1);
+                at = t1;
             }
         }
     }
@@ -296,4 +310,28 @@ pub fn run_sequential<E: Env>(
             index += 1;
         }
     }
+}
+
+/// Tasks spawned per poll by [`spawn_batched`].
+pub const SPAWN_BATCH: u64 = 2_000;
+
+/// Spawns, from a task of its own, `f(handle, group, index, now)` for every
+/// task of `workload` in order, [`SPAWN_BATCH`] per poll with a yield between
+/// batches: spawning 100,000 tasks in one go would block the page for a long
+/// frame. The browser and the simulator spawn the same way, so they agree.
+pub fn spawn_batched(handle: &Handle, workload: &Workload, f: impl Fn(&Handle, usize, u64, Nanos) + 'static) {
+    let h = handle.clone();
+    let counts: Vec<u32> = workload.groups.iter().map(|g| g.count).collect();
+    handle.spawn(async move {
+        let mut index = 0u64;
+        for (group, count) in counts.into_iter().enumerate() {
+            for _ in 0..count {
+                f(&h, group, index, h.now());
+                index += 1;
+                if index % SPAWN_BATCH == 0 {
+                    yield_now().await;
+                }
+            }
+        }
+    });
 }

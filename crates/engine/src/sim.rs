@@ -11,9 +11,9 @@ use std::rc::Rc;
 
 use workload::{IncrMode, Workload};
 
-use crate::executor::{yield_now, Executor, Handle, Hooks, Semaphore};
+use crate::executor::{yield_now, Executor, Handle, Hooks, Outcome, Semaphore};
 use crate::model::{Costs, Model, RunConfig};
-use crate::runner::{run_loop_task, run_sequential, steps, Action, Env, LoopCtx, Recorder, Step};
+use crate::runner::{run_loop_task, run_sequential, spawn_batched, steps, Action, Env, LoopCtx, Recorder, Step};
 use crate::time::{Clock, Nanos, VirtualClock};
 use crate::trace::{PhaseKind, Span, SpanState, Trace, MAIN_LANE, NO_LANE, NO_TASK};
 
@@ -87,75 +87,102 @@ impl Hooks for LagHooks {
 ///
 /// Deterministic: the same inputs give the same trace, span for span.
 pub fn simulate(workload: &Workload, cfg: &RunConfig, costs: &Costs) -> Trace {
-    let clock = Rc::new(VirtualClock::new());
-    let lag = Rc::new(LagHooks::default());
-    let ex = Executor::with_hooks(clock.clone(), lag.clone());
-    let env = VirtualEnv::new(clock.clone(), ex.handle(), costs);
-    let lanes = if cfg.model.uses_workers() { cfg.workers.max(1) } else { 0 };
-    let mut trace = Trace {
-        model: Some(cfg.model),
-        lanes: 1 + lanes,
-        tasks: workload.task_count(),
-        ..Trace::default()
-    };
-    let limit = cfg.limit.map(Semaphore::new);
-    let rec = match cfg.model {
-        Model::Sequential => {
-            let rec = Recorder::new();
-            run_sequential(&env, &rec, workload, cfg.seed, || false);
-            rec
-        }
-        Model::Loop => {
-            let ctx = Rc::new(LoopCtx { env, rec: Recorder::new(), workload: workload.clone(), limit, seed: cfg.seed, start: 0 });
-            spawn_each(workload, |group, index| {
-                ex.spawn(run_loop_task(ctx.clone(), group, index));
-            });
-            ex.run_virtual(&clock);
-            drop(ex);
-            Rc::try_unwrap(ctx).ok().expect("every task has finished").rec
-        }
-        model => {
-            let startup = if matches!(model, Model::Pool | Model::Hybrid) { costs.pool_startup } else { 0 };
-            let ctx = Rc::new(LaneCtx {
-                env,
-                rec: Recorder::new(),
-                workload: workload.clone(),
-                limit,
-                lanes: Semaphore::new(lanes.into()),
-                gil: (model == Model::Gil).then(|| Semaphore::new(1)),
-                model,
-                seed: cfg.seed,
-                switch: cfg.switch_interval.max(1),
-                startup,
-                dispatch: if matches!(model, Model::Pool | Model::Hybrid) { costs.dispatch } else { 0 },
-                ns_per_kib: costs.transfer_ns_per_kib,
-                ns_per_iter: costs.cpu_ns_per_iter,
-            });
-            for lane in 1..=lanes {
-                ctx.rec.push(Span { task: NO_TASK, lane, phase: 0, kind: PhaseKind::None, state: SpanState::Startup, start: 0, end: startup });
-            }
-            spawn_each(workload, |group, index| {
-                ex.spawn(run_lane_task(ctx.clone(), group, index));
-            });
-            ex.run_virtual(&clock);
-            drop(ex);
-            Rc::try_unwrap(ctx).ok().expect("every task has finished").rec
-        }
-    };
-    rec.finish_into(&mut trace);
-    trace.end = clock.now();
-    trace.lag = lag.take();
-    trace
+    let mut sim = Simulation::new(workload, cfg, costs);
+    while !sim.step(u64::MAX) {}
+    sim.finish()
 }
 
-/// Calls `f(group, task_index)` for every task, in order.
-fn spawn_each(workload: &Workload, mut f: impl FnMut(usize, u64)) {
-    let mut index = 0;
-    for (group, g) in workload.groups.iter().enumerate() {
-        for _ in 0..g.count {
-            f(group, index);
-            index += 1;
+/// Where a simulation's spans are collected.
+enum Source {
+    Recorder(Recorder),
+    Loop(Rc<LoopCtx<VirtualEnv>>),
+    Lanes(Rc<LaneCtx>),
+}
+
+/// A simulation that can be run a budget of polls at a time, so a big one
+/// can share the browser's main thread without freezing it.
+pub struct Simulation {
+    clock: Rc<VirtualClock>,
+    lag: Rc<LagHooks>,
+    ex: Executor,
+    source: Source,
+    trace: Trace,
+    done: bool,
+}
+
+impl Simulation {
+    /// Sets the simulation up (tasks are spawned by a task, in batches).
+    pub fn new(workload: &Workload, cfg: &RunConfig, costs: &Costs) -> Self {
+        let clock = Rc::new(VirtualClock::new());
+        let lag = Rc::new(LagHooks::default());
+        let ex = Executor::with_hooks(clock.clone(), lag.clone());
+        let env = VirtualEnv::new(clock.clone(), ex.handle(), costs);
+        let lanes = if cfg.model.uses_workers() { cfg.workers.max(1) } else { 0 };
+        let trace = Trace { model: Some(cfg.model), lanes: 1 + lanes, tasks: workload.task_count(), ..Trace::default() };
+        let limit = cfg.limit.map(Semaphore::new);
+        let source = match cfg.model {
+            Model::Sequential => {
+                let rec = Recorder::new();
+                run_sequential(&env, &rec, workload, cfg.seed, || false);
+                Source::Recorder(rec)
+            }
+            Model::Loop => {
+                let ctx = Rc::new(LoopCtx { env, rec: Recorder::new(), workload: workload.clone(), limit, seed: cfg.seed });
+                let c = ctx.clone();
+                spawn_batched(&ex.handle(), workload, move |h, group, index, at| {
+                    h.spawn(run_loop_task(c.clone(), group, index, at));
+                });
+                Source::Loop(ctx)
+            }
+            model => {
+                let startup = if matches!(model, Model::Pool | Model::Hybrid) { costs.pool_startup } else { 0 };
+                let ctx = Rc::new(LaneCtx {
+                    env,
+                    rec: Recorder::new(),
+                    workload: workload.clone(),
+                    limit,
+                    lanes: Semaphore::new(lanes.into()),
+                    gil: (model == Model::Gil).then(|| Semaphore::new(1)),
+                    model,
+                    seed: cfg.seed,
+                    switch: cfg.switch_interval.max(1),
+                    startup,
+                    dispatch: if matches!(model, Model::Pool | Model::Hybrid) { costs.dispatch } else { 0 },
+                    ns_per_kib: costs.transfer_ns_per_kib,
+                    ns_per_iter: costs.cpu_ns_per_iter,
+                });
+                for lane in 1..=lanes {
+                    ctx.rec.push(Span { task: NO_TASK, lane, phase: 0, kind: PhaseKind::None, state: SpanState::Startup, start: 0, end: startup });
+                }
+                let c = ctx.clone();
+                spawn_batched(&ex.handle(), workload, move |h, group, index, _| {
+                    h.spawn(run_lane_task(c.clone(), group, index));
+                });
+                Source::Lanes(ctx)
+            }
+        };
+        Self { clock, lag, ex, source, trace, done: false }
+    }
+
+    /// Runs about `max_polls` polls; returns whether the simulation is over.
+    pub fn step(&mut self, max_polls: u64) -> bool {
+        if !self.done {
+            self.done = !matches!(self.ex.run_virtual_budget(&self.clock, max_polls), Outcome::Ready);
         }
+        self.done
+    }
+
+    /// The trace (call after [`Simulation::step`] returned true).
+    pub fn finish(mut self) -> Trace {
+        let rec = match &self.source {
+            Source::Recorder(r) => r,
+            Source::Loop(ctx) => &ctx.rec,
+            Source::Lanes(ctx) => &ctx.rec,
+        };
+        rec.finish_into(&mut self.trace);
+        self.trace.end = self.clock.now();
+        self.trace.lag = self.lag.take();
+        self.trace
     }
 }
 

@@ -137,6 +137,10 @@ pub struct Trace {
     pub spans: Vec<Span>,
     /// How late each timer fired (event-loop lag samples).
     pub lag: Vec<Nanos>,
+    /// Stretches the main thread ran without yielding to the browser (the
+    /// loop driver's slices; a sequential run is one). Empty in simulations,
+    /// where metrics derive them from main-lane spans.
+    pub main_blocks: Vec<(Nanos, Nanos)>,
     /// Gaps between animation frames during the run (browser only).
     pub frame_gaps: Vec<Nanos>,
     /// Σ of every CPU phase's result: proves the work was done, exactly.

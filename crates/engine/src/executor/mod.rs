@@ -251,7 +251,15 @@ impl Executor {
     /// Polls ready tasks, firing due timers, until nothing is ready or the
     /// clock reaches `deadline`. Never blocks and never sleeps.
     pub fn run(&self, deadline: Nanos) -> Outcome {
+        self.run_budget(deadline, u64::MAX)
+    }
+
+    /// Like [`Executor::run`], but also returns after `max_polls` polls (a
+    /// budget that does not depend on the clock, for virtual-clock runs that
+    /// must share the browser's main thread).
+    pub fn run_budget(&self, deadline: Nanos, max_polls: u64) -> Outcome {
         let s = &*self.shared;
+        let mut budget = max_polls;
         let check_every = s.polls_per_clock_check.get();
         let mut since_check = 0;
         s.fire_due_timers(s.clock.now());
@@ -271,6 +279,10 @@ impl Executor {
             s.current.set(None);
             s.hooks.poll_end(id, s.live.get() < live_before);
             s.polls.set(s.polls.get() + 1);
+            budget -= 1;
+            if budget == 0 {
+                return s.idle_outcome();
+            }
             since_check += 1;
             if since_check >= check_every {
                 since_check = 0;
@@ -287,9 +299,18 @@ impl Executor {
     /// stalled on an outside wake): whenever nothing is ready, the clock jumps
     /// to the earliest timer. Deterministic: no real time passes.
     pub fn run_virtual(&self, clock: &VirtualClock) -> Outcome {
+        self.run_virtual_budget(clock, u64::MAX)
+    }
+
+    /// Like [`Executor::run_virtual`], but returns [`Outcome::Ready`] after
+    /// about `max_polls` polls, so a long simulation can yield now and then.
+    pub fn run_virtual_budget(&self, clock: &VirtualClock, max_polls: u64) -> Outcome {
+        let start = self.polls();
         loop {
-            match self.run(Nanos::MAX) {
+            let left = max_polls.saturating_sub(self.polls() - start).max(1);
+            match self.run_budget(Nanos::MAX, left) {
                 Outcome::Sleeping { until } => clock.advance_to(until),
+                Outcome::Ready if self.polls() - start < max_polls => {}
                 other => return other,
             }
         }

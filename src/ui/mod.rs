@@ -1,0 +1,49 @@
+//! Leptos components, one concern each. State that is not about drawing
+//! (runs, metrics) lives outside, in `session` and the engine.
+
+pub mod editor;
+pub mod results;
+
+/// Formats a metric value for a table cell.
+pub fn format_metric(name: &str, v: f64) -> String {
+    if name.ends_with("_pct") {
+        format!("{v:.0} %")
+    } else if name.ends_with("_ms") {
+        if v >= 1000.0 {
+            format!("{:.2} s", v / 1000.0)
+        } else if v >= 10.0 {
+            format!("{v:.0} ms")
+        } else {
+            format!("{v:.2} ms")
+        }
+    } else if name == "speedup" {
+        format!("{v:.2}×")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// A label for people for each metric name.
+pub fn metric_label(name: &str) -> &'static str {
+    match name {
+        "wall_ms" => "Wall time",
+        "predicted_wall_ms" => "Predicted wall time",
+        "speedup" => "Speedup over sequential",
+        "efficiency_pct" => "Parallel efficiency",
+        "utilisation_pct" => "Utilisation",
+        "busy_ms" => "Busy time (all lanes)",
+        "longest_block_ms" => "Longest main-thread block",
+        "dropped_frames" => "Dropped frames",
+        "lag_p50_ms" => "Event-loop lag p50",
+        "lag_p99_ms" => "Event-loop lag p99",
+        "pool_startup_ms" => "Pool start-up",
+        "transfer_ms" => "Transfer time",
+        "lost_updates" => "Lost updates",
+        "gil_handovers" => "GIL hand-overs",
+        "gil_wait_ms" => "Time waiting for the GIL",
+        "tasks" => "Tasks",
+        "failed_tasks" => "Failed tasks",
+        "checksum" => "Σi² checksum",
+        _ => "",
+    }
+}

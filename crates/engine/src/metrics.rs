@@ -22,7 +22,7 @@ pub struct Metrics {
     pub utilisation_pct: f64,
     /// Sequential wall time / this wall time (needs a sequential run to compare).
     pub speedup: Option<f64>,
-    /// Speedup / lanes that can run.
+    /// Speedup / worker lanes (models with workers only).
     pub efficiency_pct: Option<f64>,
     /// The longest stretch the main thread ran without letting the page render.
     pub longest_block_ms: f64,
@@ -132,7 +132,8 @@ impl Metrics {
             busy_ms: ms(busy),
             utilisation_pct: if wall == 0 { 0.0 } else { 100.0 * busy as f64 / (lanes * wall as f64) },
             speedup,
-            efficiency_pct: speedup.map(|s| 100.0 * s / lanes),
+            // Efficiency is about parallel lanes; on one thread it only restates speedup.
+            efficiency_pct: speedup.filter(|_| uses_workers).map(|s| 100.0 * s / lanes),
             longest_block_ms: ms(longest_main_block(trace)),
             dropped_frames: dropped,
             lag_p50_ms: quantile(&trace.lag, 0.50).map(ms),

@@ -286,3 +286,26 @@ fn a_million_trivial_tasks_spawn_and_complete() {
     assert_eq!(ex.run_virtual(&clock), Outcome::Done);
     assert_eq!(done.get(), 1_000_000);
 }
+
+#[test]
+fn a_poll_budget_bounds_one_call_whatever_the_clock_says() {
+    let (clock, ex) = setup();
+    for _ in 0..10 {
+        ex.spawn(async {
+            for _ in 0..10 {
+                yield_now().await;
+            }
+        });
+    }
+    assert_eq!(ex.run_budget(u64::MAX, 25), Outcome::Ready);
+    assert_eq!(ex.polls(), 25);
+    let mut calls = 1;
+    loop {
+        calls += 1;
+        if ex.run_virtual_budget(&clock, 25) != Outcome::Ready {
+            break;
+        }
+    }
+    assert_eq!(ex.polls(), 110, "each task: 11 polls");
+    assert_eq!(calls, 5, "110 polls in budgets of 25: 25+25+25+25+10");
+}

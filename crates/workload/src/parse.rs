@@ -114,7 +114,7 @@ impl<'a> Parser<'a> {
     fn here(&self) -> String {
         match self.src[self.pos..].chars().next() {
             Some(c) => format!("\"{c}\""),
-            None => "the end".into(),
+            None => "end of input".into(),
         }
     }
 
@@ -202,8 +202,13 @@ impl<'a> Parser<'a> {
             vec![self.phase()?]
         };
         let mut opts = Options::default();
+        // Look past spaces for `{`, but leave them unread otherwise: a space
+        // between groups stands for `+`.
+        let before = self.pos;
         self.skip_ws();
-        if self.eat(b'{') {
+        if !self.eat(b'{') {
+            self.pos = before;
+        } else {
             loop {
                 self.skip_ws();
                 self.option(&mut opts)?;

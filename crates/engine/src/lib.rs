@@ -16,6 +16,7 @@ pub mod executor;
 pub mod time;
 pub mod metrics;
 pub mod model;
+pub mod presets;
 pub mod runner;
 pub mod sim;
 pub mod trace;

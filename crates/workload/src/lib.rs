@@ -22,6 +22,7 @@ mod ast;
 pub mod kernel;
 mod parse;
 mod print;
+pub mod python;
 pub mod rng;
 pub mod units;
 

@@ -7,8 +7,18 @@ use leptos::task::spawn_local;
 use crate::pool::{hardware_concurrency, Pool};
 use crate::runtime::{calibrate, CancelToken, RunError};
 use crate::session::{run_models, ModelResult, SessionConfig, SessionEnd};
+use engine::presets::Preset;
+use engine::sweep::{parse_values, SweepParam};
+use workload::Workload;
+
+use crate::ui::compare::CompareChart;
 use crate::ui::editor::{ModelToggles, NumberField, WorkloadField};
+use crate::ui::heartbeat::Heartbeat;
+use crate::ui::presets::Gallery;
+use crate::ui::python::PythonCode;
 use crate::ui::results::ResultsTable;
+use crate::ui::sweep::{SweepChart, SweepPoint};
+use crate::ui::timeline::Timeline;
 
 /// Sets `<body data-run-state>`, the public signal scripts wait on.
 pub fn set_run_state(state: &str) {
@@ -33,6 +43,7 @@ enum PoolStatus {
 enum Phase {
     Idle,
     Running { model: Model, index: usize, of: usize, fraction: f64 },
+    Sweeping { step: usize, of: usize },
     Done,
     Cancelled,
     Failed(String),
@@ -106,20 +117,24 @@ pub fn App() -> impl IntoView {
     let phase = RwSignal::new(Phase::Idle);
     let results = RwSignal::new_local(Vec::<ModelResult>::new());
     let cancel = StoredValue::new_local(None::<CancelToken>);
-    let running = Memo::new(move |_| matches!(phase.get(), Phase::Running { .. }));
+    let running = Memo::new(move |_| matches!(phase.get(), Phase::Running { .. } | Phase::Sweeping { .. }));
+    let history = RwSignal::new_local(Vec::<(String, Vec<ModelResult>)>::new());
+    let look_for = RwSignal::new(None::<(&'static str, &'static str)>);
+    let notice = RwSignal::new(None::<String>);
+    let theme = RwSignal::new("auto".to_string());
+    Effect::new(move |_| {
+        let t = theme.get();
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = if t == "auto" { root.remove_attribute("data-theme") } else { root.set_attribute("data-theme", &t) };
+        }
+    });
     let can_run = Memo::new(move |_| {
         !running.get() && parsed.get().is_ok() && knobs.get().is_ok() && !models.get().is_empty()
             && matches!(status.get(), PoolStatus::Ready { .. } | PoolStatus::Failed(_))
     });
 
-    let start = move |allow_long: bool| {
-        let (Ok(w), Ok((workers, limit, seed))) = (parsed.get_untracked(), knobs.get_untracked()) else { return };
-        let chosen = models.get_untracked();
-        let token = CancelToken::new();
-        cancel.set_value(Some(token.clone()));
-        phase.set(Phase::Running { model: chosen[0], index: 0, of: chosen.len(), fraction: 0.0 });
-        set_run_state("running");
-        spawn_local(async move {
+    // Prepares the pool for `workers` and runs one session; shared by Run and Sweep.
+    let session = move |w: Workload, chosen: Vec<Model>, workers: u16, limit: Option<u32>, seed: u64, allow_long: bool, token: CancelToken, report: Option<(usize, usize)>| async move {
             // The pool runs with the chosen number of workers: restart it if that changed.
             let needs_pool = chosen.iter().any(|m| m.uses_workers());
             let mut p = pool.get_value();
@@ -132,9 +147,7 @@ pub fn App() -> impl IntoView {
             }
             if let (true, Some(p)) = (needs_pool, &p) {
                 if let Err(e) = p.ready().await {
-                    phase.set(Phase::Failed(format!("the worker pool could not start: {e}")));
-                    set_run_state("failed");
-                    return;
+                    return SessionEnd::Failed(Vec::new(), Model::Pool, RunError::Unavailable(format!("the worker pool could not start: {e}")));
                 }
             }
             let startup = match status.get_untracked() {
@@ -151,13 +164,31 @@ pub fn App() -> impl IntoView {
             let of = chosen.len();
             let progress = {
                 let chosen = chosen.clone();
-                move |index: usize, fraction: f64| {
-                    phase.set(Phase::Running { model: chosen[index], index, of, fraction });
+                move |index: usize, fraction: f64| match report {
+                    None => phase.set(Phase::Running { model: chosen[index], index, of, fraction }),
+                    Some((step, of)) => phase.set(Phase::Sweeping { step, of }),
                 }
             };
-            let end = run_models(&w, &cfg, p.as_ref(), &token, progress).await;
+            run_models(&w, &cfg, p.as_ref(), &token, progress).await
+    };
+
+    let start = move |allow_long: bool| {
+        let (Ok(w), Ok((workers, limit, seed))) = (parsed.get_untracked(), knobs.get_untracked()) else { return };
+        let chosen = models.get_untracked();
+        let token = CancelToken::new();
+        cancel.set_value(Some(token.clone()));
+        notice.set(None);
+        phase.set(Phase::Running { model: chosen[0], index: 0, of: chosen.len(), fraction: 0.0 });
+        set_run_state("running");
+        let label = w.to_string();
+        spawn_local(async move {
+            let end = session(w, chosen, workers, limit, seed, allow_long, token, None).await;
             match end {
                 SessionEnd::Done(r) => {
+                    history.update(|h| {
+                        h.insert(0, (label, r.clone()));
+                        h.truncate(5);
+                    });
                     results.set(r);
                     phase.set(Phase::Done);
                     set_run_state("done");
@@ -189,18 +220,95 @@ pub fn App() -> impl IntoView {
         });
     };
 
+    let load_preset = Callback::new(move |p: &'static Preset| {
+        text.set(p.workload.to_string());
+        let (ok, missing): (Vec<Model>, Vec<Model>) = p.models.iter().partition(|m| !m.needs_shared_memory());
+        models.set(ok);
+        workers_text.set(p.workers.map_or(cores.to_string(), |w| w.min(max_workers as u16).to_string()));
+        limit_text.set(p.limit.map(|l| l.to_string()).unwrap_or_default());
+        look_for.set(Some((p.title, p.look_for)));
+        notice.set((!missing.is_empty()).then(|| format!(
+            "{} not available yet in this version; the preset runs the other models.",
+            missing.iter().map(|m| m.label()).collect::<Vec<_>>().join(" and ")
+        )));
+        phase.set(Phase::Idle);
+    });
+
+    let sweep_param = RwSignal::new(SweepParam::Workers);
+    let sweep_values = RwSignal::new("1,2,4".to_string());
+    let sweep_points = RwSignal::new(Vec::<SweepPoint>::new());
+    let parsed_values = Memo::new(move |_| parse_values(&sweep_values.get()));
+    let sweep = move || {
+        let (Ok(w), Ok((workers, limit, seed)), Ok(values)) = (parsed.get_untracked(), knobs.get_untracked(), parsed_values.get_untracked()) else { return };
+        // Sequential freezes the page at every step: sweeps leave it out.
+        let chosen: Vec<Model> = models.get_untracked().into_iter().filter(|m| *m != Model::Sequential).collect();
+        if chosen.is_empty() {
+            notice.set(Some("Choose at least one model besides Sequential to sweep.".into()));
+            return;
+        }
+        let param = sweep_param.get_untracked();
+        let token = CancelToken::new();
+        cancel.set_value(Some(token.clone()));
+        sweep_points.set(Vec::new());
+        phase.set(Phase::Sweeping { step: 0, of: values.len() });
+        set_run_state("running");
+        spawn_local(async move {
+            let of = values.len();
+            for (step, value) in values.into_iter().enumerate() {
+                let wl = param.apply(&w, value);
+                let lanes = if param == SweepParam::Workers { value.clamp(1, max_workers) as u16 } else { workers };
+                let end = session(wl, chosen.clone(), lanes, limit, seed, false, token.clone(), Some((step, of))).await;
+                match end {
+                    SessionEnd::Done(r) => sweep_points.update(|pts| pts.push(SweepPoint {
+                        value,
+                        walls: r.iter().map(|m| (m.model, m.metrics.wall_ms, m.predicted_wall_ms)).collect(),
+                    })),
+                    SessionEnd::Cancelled(_) => {
+                        phase.set(Phase::Cancelled);
+                        set_run_state("cancelled");
+                        return;
+                    }
+                    SessionEnd::Failed(_, model, e) => {
+                        phase.set(Phase::Failed(format!("{} at {value}: {e}", model.label())));
+                        set_run_state("failed");
+                        return;
+                    }
+                }
+            }
+            phase.set(Phase::Done);
+            set_run_state("done");
+        });
+    };
+
     let failures = Memo::new(move |_| {
         results.with(|r| r.iter().flat_map(|m| m.trace.failures.iter().map(move |f| format!("{} task {}: {}", m.model.label(), f.task, f.message))).collect::<Vec<_>>())
     });
 
     view! {
         <header class="top">
-            <h1>"No-GIL Playground"</h1>
-            <p class="tagline">"Concurrency you can measure: the event loop, processes and threads, run for real in your browser."</p>
+            <div>
+                <h1>"No-GIL Playground"</h1>
+                <p class="tagline">"Concurrency you can measure: the event loop, processes and threads, run for real in your browser."</p>
+            </div>
+            <div class="top-side">
+                <Heartbeat />
+                <label class="theme">"Theme "
+                    <select data-testid="theme" on:change:target=move |ev| theme.set(ev.target().value()) prop:value=move || theme.get()>
+                        <option value="auto">"System"</option>
+                        <option value="light">"Light"</option>
+                        <option value="dark">"Dark"</option>
+                    </select>
+                </label>
+            </div>
         </header>
         <main class="page">
+            <Gallery load=load_preset />
             <section class="card" aria-labelledby="setup-h">
                 <h2 id="setup-h">"Scenario"</h2>
+                {move || look_for.get().map(|(title, text)| view! {
+                    <p class="look-for" data-testid="look-for"><strong>{title}": "</strong>{text}</p>
+                })}
+                {move || notice.get().map(|n| view! { <p class="help notice" role="status">{n}</p> })}
                 <WorkloadField text=text parsed=parsed readonly=Signal::derive(|| false) />
                 <ModelToggles selected=models shared_memory=Signal::derive(move || isolated) />
                 <div class="knobs">
@@ -219,6 +327,7 @@ pub fn App() -> impl IntoView {
                     <progress data-testid="progress" max="1" aria-label="Run progress"
                         value=move || match phase.get() {
                             Phase::Running { index, of, fraction, .. } => ((index as f64 + fraction) / of as f64).to_string(),
+                            Phase::Sweeping { step, of } => (step as f64 / of as f64).to_string(),
                             Phase::Done => "1".into(),
                             _ => "0".into(),
                         }></progress>
@@ -226,6 +335,7 @@ pub fn App() -> impl IntoView {
                         {move || match phase.get() {
                             Phase::Idle => "Ready.".to_string(),
                             Phase::Running { model, index, of, .. } => format!("Running {} ({} of {of})…", model.label(), index + 1),
+                            Phase::Sweeping { step, of } => format!("Sweeping: value {} of {of}…", step + 1),
                             Phase::Done => "Done.".into(),
                             Phase::Cancelled => "Cancelled: the partial results are kept.".into(),
                             Phase::Failed(e) => format!("Failed: {e}"),
@@ -266,6 +376,7 @@ pub fn App() -> impl IntoView {
                 } else {
                     view! { <ResultsTable results=results.into() /> }.into_any()
                 }}
+                {move || (!results.with(|r| r.is_empty())).then(|| view! { <CompareChart results=results.into() /> })}
                 {move || { let f = failures.get(); (!f.is_empty()).then(|| view! {
                     <div class="error" role="alert" data-testid="failures">
                         <p>{format!("{} task(s) failed:", f.len())}</p>
@@ -273,6 +384,59 @@ pub fn App() -> impl IntoView {
                     </div>
                 })}}
             </section>
+            <section class="card" aria-labelledby="timeline-h">
+                <h2 id="timeline-h">"Timeline"</h2>
+                {move || if results.with(|r| r.is_empty()) {
+                    view! { <p class="help">"After a run, each model's lanes appear here: running, waiting on I/O, queued and GIL-blocked, each with its own colour and pattern."</p> }.into_any()
+                } else {
+                    view! { <Timeline results=results.into() /> }.into_any()
+                }}
+            </section>
+
+            <section class="card" aria-labelledby="sweep-h">
+                <h2 id="sweep-h">"Sweep"</h2>
+                <div class="row">
+                    <label for="sweep-param">"Vary"</label>
+                    <select id="sweep-param" data-testid="sweep-param"
+                        on:change:target=move |ev| { if let Ok(p) = ev.target().value().parse() { sweep_param.set(p); } }>
+                        {SweepParam::ALL.into_iter().map(|p| view! {
+                            <option value=p.name() selected=move || sweep_param.get() == p>{p.label()}</option>
+                        }).collect_view()}
+                    </select>
+                    <label for="sweep-values">"over"</label>
+                    <input id="sweep-values" data-testid="sweep-values" class="mono" prop:value=move || sweep_values.get()
+                        on:input:target=move |ev| sweep_values.set(ev.target().value()) />
+                    <button type="button" data-testid="sweep-run" disabled=move || !can_run.get() || parsed_values.get().is_err()
+                        on:click=move |_| sweep()>"Sweep"</button>
+                </div>
+                {move || parsed_values.get().err().map(|e| view! { <p class="help error">{e}</p> })}
+                <SweepChart points=sweep_points.into() param_label=Signal::derive(move || sweep_param.get().label()) />
+            </section>
+
+            <section class="card" aria-labelledby="python-h">
+                <h2 id="python-h">"The same in Python"</h2>
+                <PythonCode parsed=parsed
+                    workers=Signal::derive(move || knobs.get().map(|k| k.0).unwrap_or(cores as u16))
+                    limit=Signal::derive(move || knobs.get().ok().and_then(|k| k.1)) />
+            </section>
+
+            {move || (history.with(|h| h.len()) > 1).then(|| view! {
+                <section class="card" aria-labelledby="history-h">
+                    <h2 id="history-h">"Recent runs"</h2>
+                    <ul class="history" data-testid="history">
+                        {history.get().into_iter().map(|(label, r)| {
+                            let walls = r.iter().map(|m| format!("{} {}", m.model.name(), crate::ui::format_metric("wall_ms", m.metrics.wall_ms))).collect::<Vec<_>>().join(" · ");
+                            let rr = r.clone();
+                            view! {
+                                <li>
+                                    <code>{label}</code>" "<span class="help">{walls}</span>" "
+                                    <button type="button" class="secondary small" on:click=move |_| results.set(rr.clone())>"Show"</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </section>
+            })}
         </main>
     }
 }

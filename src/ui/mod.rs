@@ -1,8 +1,14 @@
 //! Leptos components, one concern each. State that is not about drawing
 //! (runs, metrics) lives outside, in `session` and the engine.
 
+pub mod compare;
 pub mod editor;
+pub mod heartbeat;
+pub mod presets;
+pub mod python;
 pub mod results;
+pub mod sweep;
+pub mod timeline;
 
 /// Formats a metric value for a table cell.
 pub fn format_metric(name: &str, v: f64) -> String {

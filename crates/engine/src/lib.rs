@@ -19,4 +19,5 @@ pub mod model;
 pub mod presets;
 pub mod runner;
 pub mod sim;
+pub mod sweep;
 pub mod trace;

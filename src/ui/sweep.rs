@@ -1,0 +1,75 @@
+//! The sweep chart: wall time per model against the swept parameter, with a
+//! log x axis when the values span a factor of ten or more.
+
+use engine::model::Model;
+use leptos::prelude::*;
+
+use super::format_metric;
+
+/// One swept value and each model's measured wall time (ms).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepPoint {
+    /// The parameter's value.
+    pub value: u64,
+    /// (model, measured wall ms, predicted wall ms).
+    pub walls: Vec<(Model, f64, Option<f64>)>,
+}
+
+/// Lines of wall time per model.
+#[component]
+pub fn SweepChart(points: Signal<Vec<SweepPoint>>, param_label: Signal<&'static str>) -> impl IntoView {
+    let (w, h, left, bottom) = (640.0, 260.0, 64.0, 36.0);
+    view! {
+        {move || {
+            let pts = points.get();
+            if pts.is_empty() {
+                return view! { <p class="help">"Pick a parameter and values, then Sweep: every value is a real run of the chosen models."</p> }.into_any();
+            }
+            let xs: Vec<f64> = pts.iter().map(|p| p.value.max(1) as f64).collect();
+            let (xmin, xmax) = (xs.iter().cloned().fold(f64::INFINITY, f64::min), xs.iter().cloned().fold(0.0, f64::max));
+            let log_x = xmax / xmin >= 10.0;
+            let fx = move |v: f64| if log_x { v.ln() } else { v };
+            let (a, b) = (fx(xmin), fx(xmax));
+            let ymax = pts.iter().flat_map(|p| p.walls.iter().map(|w| w.1)).fold(0.0, f64::max).max(1e-6) * 1.1;
+            let px = move |v: f64| left + if b > a { (fx(v) - a) / (b - a) } else { 0.5 } * (w - left - 16.0);
+            let py = move |ms: f64| (h - bottom) - ms / ymax * (h - bottom - 12.0);
+            let models: Vec<Model> = pts[0].walls.iter().map(|w| w.0).collect();
+            let summary = models.iter().map(|m| {
+                let series = pts.iter().filter_map(|p| p.walls.iter().find(|w| w.0 == *m).map(|w| format!("{}→{}", p.value, format_metric("wall_ms", w.1)))).collect::<Vec<_>>().join(", ");
+                format!("{}: {series}", m.label())
+            }).collect::<Vec<_>>().join("; ");
+            view! {
+                <figure class="sweep">
+                    <svg viewBox=format!("0 0 {w} {h}") width="100%" role="img" aria-label=format!("Wall time against {}: {summary}", param_label.get()) data-testid="sweep-chart">
+                        <line x1=left x2=w - 8.0 y1=h - bottom y2=h - bottom class="axis" />
+                        <line x1=left x2=left y1=8.0 y2=h - bottom class="axis" />
+                        <text x=4.0 y=14.0 class="axis-label">{format_metric("wall_ms", ymax / 1.1)}</text>
+                        <text x=4.0 y=h - bottom class="axis-label">"0"</text>
+                        {pts.iter().map(|p| view! {
+                            <text x=px(p.value.max(1) as f64) y=h - bottom + 16.0 class="axis-label" text-anchor="middle">{p.value.to_string()}</text>
+                        }).collect_view()}
+                        <text x=(left + w) / 2.0 y=h - 4.0 class="axis-label" text-anchor="middle">
+                            {move || format!("{}{}", param_label.get(), if log_x { " (log scale)" } else { "" })}
+                        </text>
+                        {models.iter().map(|&m| {
+                            let line: Vec<String> = pts.iter().filter_map(|p| p.walls.iter().find(|w| w.0 == m).map(|w| format!("{:.1},{:.1}", px(p.value.max(1) as f64), py(w.1)))).collect();
+                            view! {
+                                <g class=format!("series series-{}", m.name())>
+                                    <polyline points=line.join(" ") fill="none" />
+                                    {pts.iter().filter_map(|p| p.walls.iter().find(|w| w.0 == m).map(|w| (p.value, w.1))).map(|(x, y)| view! {
+                                        <circle cx=px(x.max(1) as f64) cy=py(y) r="4" data-model=m.name() data-x=x.to_string() data-value=format!("{y:.3}")>
+                                            <title>{format!("{}: {} at {x}", m.label(), format_metric("wall_ms", y))}</title>
+                                        </circle>
+                                    }).collect_view()}
+                                </g>
+                            }
+                        }).collect_view()}
+                    </svg>
+                    <figcaption class="legend-inline">
+                        {models.iter().map(|m| view! { <span class=format!("key series-{}", m.name())>{m.label()}</span> }).collect_view()}
+                    </figcaption>
+                </figure>
+            }.into_any()
+        }}
+    }
+}

@@ -38,5 +38,9 @@ export default defineConfig({
   webServer: [
     { command: "node e2e/serve.mjs --port 8181 --isolated", cwd: "..", url: "http://127.0.0.1:8181/", reuseExistingServer: false },
     { command: "node e2e/serve.mjs --port 8182", cwd: "..", url: "http://127.0.0.1:8182/", reuseExistingServer: false },
+    // dist/ under a sub-path, as on a static host's project page.
+    { command: "node e2e/serve.mjs --port 8184 --prefix /playground/", cwd: "..", url: "http://127.0.0.1:8184/playground/", reuseExistingServer: false },
+    // Another origin, for the example tutorial page that embeds the playground.
+    { command: "node e2e/serve.mjs --port 8183 --root examples", cwd: "..", url: "http://127.0.0.1:8183/tutorial.html", reuseExistingServer: false },
   ],
 });

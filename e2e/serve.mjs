@@ -1,7 +1,7 @@
 // A static server for dist/, for the end-to-end tests: with --isolated it sends
 // COOP/COEP (cross-origin isolation, SharedArrayBuffer); without, it does not,
 // like a plain static host or a cross-origin iframe.
-// Usage: node e2e/serve.mjs --port 8181 [--isolated] [--root dist]
+// Usage: node e2e/serve.mjs --port 8181 [--isolated] [--root dist] [--prefix /sub/]
 import { createServer } from "node:http";
 import { readFile, stat } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
@@ -14,6 +14,8 @@ const arg = (name, fallback) => {
 const port = Number(arg("--port", "8181"));
 const root = resolve(arg("--root", "dist"));
 const isolated = args.includes("--isolated");
+// Serve under a sub-path (e.g. /playground/), as a static host might.
+const prefix = arg("--prefix", "");
 
 const types = {
   ".html": "text/html; charset=utf-8",
@@ -28,6 +30,11 @@ const types = {
 
 createServer(async (req, res) => {
   const url = new URL(req.url, "http://localhost");
+  if (prefix && !url.pathname.startsWith(prefix)) {
+    res.writeHead(404, { "Content-Type": "text/plain" }).end("not under the prefix");
+    return;
+  }
+  if (prefix) url.pathname = url.pathname.slice(prefix.length - 1) || "/";
   let path = normalize(decodeURIComponent(url.pathname)).replace(/^(\.\.[/\\])+/, "");
   let file = join(root, path);
   if (!file.startsWith(root)) {

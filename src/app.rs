@@ -122,6 +122,89 @@ pub fn App() -> impl IntoView {
     let look_for = RwSignal::new(None::<(&'static str, &'static str)>);
     let notice = RwSignal::new(None::<String>);
     let theme = RwSignal::new("auto".to_string());
+
+    // The link the page was opened with: apply every field that read, show
+    // every one that did not, and keep the link in step from then on.
+    let link = crate::url::read();
+    let sc = link.scenario.clone();
+    let embed = sc.embed;
+    let view_opt = sc.view;
+    let readonly = sc.readonly;
+    let switch_us = sc.switch_us;
+    let autorun = sc.autorun;
+    if !sc.workload.is_empty() {
+        text.set(sc.workload.clone());
+    }
+    let mut link_notices = link.notices.clone();
+    if !sc.models.is_empty() {
+        let (ok, missing): (Vec<Model>, Vec<Model>) = sc.models.iter().partition(|m| !m.needs_shared_memory());
+        if !missing.is_empty() {
+            link_notices.push(format!("{} not available yet in this version.", missing.iter().map(|m| m.label()).collect::<Vec<_>>().join(" and ")));
+        }
+        models.set(ok);
+    }
+    if let Some(w) = sc.workers {
+        workers_text.set(w.min(max_workers as u16).to_string());
+    }
+    if let Some(l) = sc.limit {
+        limit_text.set(l.to_string());
+    }
+    if let Some(seed) = sc.seed {
+        seed_text.set(seed.to_string());
+    }
+    theme.set(sc.theme.name().to_string());
+    if let Some(p) = sc.preset.as_deref().and_then(engine::presets::find) {
+        look_for.set(Some((p.title, p.look_for)));
+    }
+    let link_errors = link.errors.clone();
+    let scenario = Memo::new(move |_| {
+        let k = knobs.get().ok();
+        urlstate::Scenario {
+            preset: None,
+            workload: text.get(),
+            models: models.get(),
+            workers: k.map(|k| k.0),
+            limit: k.and_then(|k| k.1),
+            switch_us,
+            seed: k.map(|k| k.2).filter(|s| *s != 1),
+            embed,
+            view: view_opt,
+            theme: match theme.get().as_str() {
+                "light" => urlstate::Theme::Light,
+                "dark" => urlstate::Theme::Dark,
+                _ => urlstate::Theme::Auto,
+            },
+            autorun,
+            readonly,
+        }
+    });
+    Effect::new(move |_| crate::url::replace(&scenario.get()));
+    let share_output = RwSignal::new(String::new());
+    let export_error = RwSignal::new(None::<String>);
+    // What each part of the page shows: everything, or in an embed, its view.
+    use urlstate::View;
+    let show = |part: &str| -> bool {
+        if !embed {
+            return true;
+        }
+        matches!(
+            (view_opt, part),
+            (None, "scenario" | "runbar" | "results" | "timeline")
+                | (Some(View::Timeline), "runbar" | "timeline")
+                | (Some(View::Compare), "runbar" | "results")
+                | (Some(View::Code), "python")
+                | (Some(View::Controls), "scenario" | "runbar" | "results")
+        )
+    };
+    let (show_gallery, show_scenario, show_runbar, show_results, show_timeline, show_sweep, show_python, show_history) = (
+        show("gallery"), show("scenario"), show("runbar"), show("results"), show("timeline"), show("sweep"), show("python"), show("history"),
+    );
+    if embed {
+        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+            let _ = body.class_list().add_1("embed");
+        }
+        crate::embed::report_height();
+    }
     Effect::new(move |_| {
         let t = theme.get();
         if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
@@ -280,6 +363,17 @@ pub fn App() -> impl IntoView {
         });
     };
 
+    // autorun=1: run once, as soon as the pool has started (or failed).
+    if autorun {
+        let fired = StoredValue::new(false);
+        Effect::new(move |_| {
+            if can_run.get() && !fired.get_value() {
+                fired.set_value(true);
+                start(false);
+            }
+        });
+    }
+
     let failures = Memo::new(move |_| {
         results.with(|r| r.iter().flat_map(|m| m.trace.failures.iter().map(move |f| format!("{} task {}: {}", m.model.label(), f.task, f.message))).collect::<Vec<_>>())
     });
@@ -288,7 +382,11 @@ pub fn App() -> impl IntoView {
         <header class="top">
             <div>
                 <h1>"No-GIL Playground"</h1>
-                <p class="tagline">"Concurrency you can measure: the event loop, processes and threads, run for real in your browser."</p>
+                {(!embed).then(|| view! { <p class="tagline">"Concurrency you can measure: the event loop, processes and threads, run for real in your browser."</p> })}
+                {embed.then(|| view! {
+                    <a class="open-full" data-testid="open-full" target="_blank" rel="noopener"
+                        href=move || crate::url::link(&crate::url::full_page(&scenario.get()))>"Open in playground ↗"</a>
+                })}
             </div>
             <div class="top-side">
                 <Heartbeat />
@@ -302,14 +400,24 @@ pub fn App() -> impl IntoView {
             </div>
         </header>
         <main class="page">
-            <Gallery load=load_preset />
+            {(!link_errors.is_empty() || !link_notices.is_empty()).then(|| view! {
+                <section class="card link-problems" role="alert" data-testid="link-errors">
+                    {(!link_errors.is_empty()).then(|| view! { <p><strong>"This link has problems; everything else in it was loaded:"</strong></p> })}
+                    <ul>
+                        {link_errors.iter().map(|e| view! { <li><code>{e.field.clone()}</code>": "{e.message.clone()}</li> }).collect_view()}
+                        {link_notices.iter().map(|n| view! { <li class="help">{n.clone()}</li> }).collect_view()}
+                    </ul>
+                </section>
+            })}
+            {show_gallery.then(|| view! { <Gallery load=load_preset /> })}
+            {show_scenario.then(|| view! {
             <section class="card" aria-labelledby="setup-h">
                 <h2 id="setup-h">"Scenario"</h2>
                 {move || look_for.get().map(|(title, text)| view! {
                     <p class="look-for" data-testid="look-for"><strong>{title}": "</strong>{text}</p>
                 })}
                 {move || notice.get().map(|n| view! { <p class="help notice" role="status">{n}</p> })}
-                <WorkloadField text=text parsed=parsed readonly=Signal::derive(|| false) />
+                <WorkloadField text=text parsed=parsed readonly=Signal::derive(move || readonly) />
                 <ModelToggles selected=models shared_memory=Signal::derive(move || isolated) />
                 <div class="knobs">
                     <NumberField id="workers" label="Workers" value=workers_text hint=format!("1 to {max_workers}; this machine has {cores} cores") />
@@ -318,7 +426,9 @@ pub fn App() -> impl IntoView {
                 </div>
                 {move || knobs.get().err().map(|e| view! { <p class="help error" role="alert" data-testid="knob-error">{e}</p> })}
             </section>
+            })}
 
+            {show_runbar.then(|| view! {
             <section class="card runbar" aria-label="Run">
                 <div class="row">
                     <button type="button" data-testid="run" disabled=move || !can_run.get() on:click=move |_| start(false)>"Run"</button>
@@ -353,6 +463,27 @@ pub fn App() -> impl IntoView {
                         PoolStatus::Failed(e) => format!("The pool could not start: {e}. Models without workers still run."),
                     }}
                 </p>
+                {(!embed).then(|| view! {
+                    <div class="row share" aria-label="Share">
+                        <span class="help">"Share:"</span>
+                        <button type="button" class="secondary small" data-testid="copy-link"
+                            on:click=move |_| { let t = crate::url::link(&scenario.get_untracked()); crate::ui::python::copy_text(&t); share_output.set(t); }>"Copy link"</button>
+                        <button type="button" class="secondary small" data-testid="copy-iframe"
+                            on:click=move |_| { let t = crate::url::iframe(&scenario.get_untracked()); crate::ui::python::copy_text(&t); share_output.set(t); }>"Copy iframe"</button>
+                        <button type="button" class="secondary small" data-testid="copy-markdown"
+                            on:click=move |_| { let t = crate::url::markdown(&scenario.get_untracked(), "No-GIL Playground"); crate::ui::python::copy_text(&t); share_output.set(t); }>"Copy Markdown"</button>
+                        {move || (!share_output.get().is_empty()).then(|| view! {
+                            <input class="mono share-output" readonly data-testid="share-output" aria-label="Copied text" prop:value=move || share_output.get() />
+                        })}
+                    </div>
+                })}
+                {(!isolated && !embed).then(|| view! {
+                    <p class="help">"Threads with a GIL and free threads need shared memory. "
+                        <button type="button" class="secondary small" data-testid="enable-isolation" on:click=move |_| crate::embed::enable_isolation()>
+                            "Enable it (reloads the page)"
+                        </button>
+                    </p>
+                })}
                 {move || match phase.get() {
                     Phase::NeedsConsent(msg) => Some(view! {
                         <div class="consent" role="alertdialog" aria-label="Confirm a long run">
@@ -368,7 +499,9 @@ pub fn App() -> impl IntoView {
                     _ => None,
                 }}
             </section>
+            })}
 
+            {show_results.then(|| view! {
             <section class="card" aria-labelledby="results-h">
                 <h2 id="results-h">"Results"</h2>
                 {move || if results.with(|r| r.is_empty()) {
@@ -377,6 +510,20 @@ pub fn App() -> impl IntoView {
                     view! { <ResultsTable results=results.into() /> }.into_any()
                 }}
                 {move || (!results.with(|r| r.is_empty())).then(|| view! { <CompareChart results=results.into() /> })}
+                {move || (!results.with(|r| r.is_empty())).then(|| view! {
+                    <div class="row exports" aria-label="Export">
+                        <span class="help">"Export:"</span>
+                        <button type="button" class="secondary small" data-testid="export-json"
+                            on:click=move |_| export_error.set(crate::export::results(&crate::url::link(&scenario.get_untracked()), &results.get_untracked()).err())>"Results JSON"</button>
+                        <button type="button" class="secondary small" data-testid="export-csv"
+                            on:click=move |_| export_error.set(crate::export::csv(&results.get_untracked()).err())>"Spans CSV"</button>
+                        <button type="button" class="secondary small" data-testid="export-trace"
+                            on:click=move |_| export_error.set(crate::export::trace(&results.get_untracked()).err())>"Trace (Perfetto)"</button>
+                        <button type="button" class="secondary small" data-testid="export-png"
+                            on:click=move |_| export_error.set(crate::export::png().err())>"Timeline PNG"</button>
+                    </div>
+                })}
+                {move || export_error.get().map(|e| view! { <p class="error" role="alert">{format!("Export failed: {e}")}</p> })}
                 {move || { let f = failures.get(); (!f.is_empty()).then(|| view! {
                     <div class="error" role="alert" data-testid="failures">
                         <p>{format!("{} task(s) failed:", f.len())}</p>
@@ -384,6 +531,8 @@ pub fn App() -> impl IntoView {
                     </div>
                 })}}
             </section>
+            })}
+            {show_timeline.then(|| view! {
             <section class="card" aria-labelledby="timeline-h">
                 <h2 id="timeline-h">"Timeline"</h2>
                 {move || if results.with(|r| r.is_empty()) {
@@ -392,7 +541,9 @@ pub fn App() -> impl IntoView {
                     view! { <Timeline results=results.into() /> }.into_any()
                 }}
             </section>
+            })}
 
+            {show_sweep.then(|| view! {
             <section class="card" aria-labelledby="sweep-h">
                 <h2 id="sweep-h">"Sweep"</h2>
                 <div class="row">
@@ -412,15 +563,18 @@ pub fn App() -> impl IntoView {
                 {move || parsed_values.get().err().map(|e| view! { <p class="help error">{e}</p> })}
                 <SweepChart points=sweep_points.into() param_label=Signal::derive(move || sweep_param.get().label()) />
             </section>
+            })}
 
+            {show_python.then(|| view! {
             <section class="card" aria-labelledby="python-h">
                 <h2 id="python-h">"The same in Python"</h2>
                 <PythonCode parsed=parsed
                     workers=Signal::derive(move || knobs.get().map(|k| k.0).unwrap_or(cores as u16))
                     limit=Signal::derive(move || knobs.get().ok().and_then(|k| k.1)) />
             </section>
+            })}
 
-            {move || (history.with(|h| h.len()) > 1).then(|| view! {
+            {move || (show_history && history.with(|h| h.len()) > 1).then(|| view! {
                 <section class="card" aria-labelledby="history-h">
                     <h2 id="history-h">"Recent runs"</h2>
                     <ul class="history" data-testid="history">

@@ -28,3 +28,14 @@ pub fn show_fatal(message: &str) {
         let _ = body.set_attribute("data-run-state", "failed");
     }
 }
+
+/// Shows a non-fatal message in the alert box (the page keeps working).
+pub fn show_notice(message: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    if let Some(el) = doc.get_element_by_id("fatal") {
+        el.set_text_content(Some(message));
+        if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+            el.set_hidden(false);
+        }
+    }
+}

@@ -9,9 +9,12 @@
 
 pub mod app;
 pub mod clock;
+pub mod embed;
 pub mod fatal;
 pub mod pool;
 pub mod runtime;
 pub mod session;
+pub mod url;
+pub mod export;
 pub mod ui;
 pub mod worker;

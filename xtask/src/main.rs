@@ -70,7 +70,7 @@ fn test(root: &Path, env: &setup::Env, args: &[String]) -> Result<(), String> {
     let skip = |what: &str| args.iter().any(|a| a == what);
     if !skip("--skip-native") {
         step("native tests: the pure crates, on a virtual clock");
-        run(env.cmd("cargo").args(["test", "-p", "workload", "-p", "engine", "-p", "protocol", "-p", "xtask"]).current_dir(root))?;
+        run(env.cmd("cargo").args(["test", "-p", "workload", "-p", "engine", "-p", "protocol", "-p", "urlstate", "-p", "xtask"]).current_dir(root))?;
     }
     if !skip("--skip-wasm") {
         step("browser-binding tests: wasm-bindgen-test in headless Chromium");
@@ -97,7 +97,7 @@ mod invariants {
     #[test]
     fn pure_crates_know_nothing_of_the_browser() {
         let banned = ["web-sys", "js-sys", "wasm-bindgen", "leptos", "gloo"];
-        for krate in ["engine", "workload", "protocol"] {
+        for krate in ["engine", "workload", "protocol", "urlstate"] {
             let manifest = std::fs::read_to_string(project_root().join("crates").join(krate).join("Cargo.toml")).unwrap();
             for line in manifest.lines() {
                 let name = line.split(['=', ' ', '.']).next().unwrap_or("");

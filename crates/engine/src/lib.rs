@@ -13,6 +13,7 @@
 //! Invariant: this crate never depends on `web-sys`, `wasm-bindgen` or `leptos`.
 
 pub mod executor;
+pub mod export;
 pub mod time;
 pub mod metrics;
 pub mod model;

@@ -1,0 +1,126 @@
+//! Exports of a run: results as JSON, spans as CSV, and the trace in Chrome's
+//! Trace Event format (opens in Perfetto and `chrome://tracing`).
+
+use serde_json::{json, Map, Value};
+
+use crate::metrics::Metrics;
+use crate::trace::{Trace, NO_LANE, NO_TASK};
+
+/// One model's run, as exported.
+pub struct Exported<'a> {
+    /// The measured trace.
+    pub trace: &'a Trace,
+    /// Its metrics.
+    pub metrics: &'a Metrics,
+    /// The engine's predicted wall time, ms.
+    pub predicted_wall_ms: Option<f64>,
+}
+
+fn lane_name(lane: u16) -> String {
+    match lane {
+        0 => "main".into(),
+        NO_LANE => "none".into(),
+        l => format!("worker {l}"),
+    }
+}
+
+/// Results as JSON: the scenario (the link), each model's metrics under the
+/// same names as the page's `data-metric` cells, and the machine it ran on.
+pub fn results_json(link: &str, machine: Value, runs: &[Exported<'_>]) -> String {
+    let models: Vec<Value> = runs
+        .iter()
+        .map(|r| {
+            let mut m = Map::new();
+            m.insert("model".into(), json!(r.trace.model.map_or("-", |m| m.name())));
+            m.insert("cancelled".into(), json!(r.trace.cancelled));
+            for (name, v) in r.metrics.cells() {
+                m.insert(name.into(), v.map_or(Value::Null, |v| json!(v)));
+            }
+            m.insert("predicted_wall_ms".into(), r.predicted_wall_ms.map_or(Value::Null, |v| json!(v)));
+            m.insert("checksum".into(), json!(r.trace.checksum.to_string()));
+            m.insert("failures".into(), json!(r.trace.failures.iter().map(|f| json!({"task": f.task, "message": f.message})).collect::<Vec<_>>()));
+            Value::Object(m)
+        })
+        .collect();
+    serde_json::to_string_pretty(&json!({ "format": "nogil-playground-results", "version": 1, "scenario": link, "machine": machine, "models": models }))
+        .unwrap_or_default()
+}
+
+/// Every span of every run as CSV: `model,task,lane,phase,kind,state,start_us,end_us,duration_us`,
+/// times from each run's start.
+pub fn spans_csv(runs: &[Exported<'_>]) -> String {
+    let mut out = String::from("model,task,lane,phase,kind,state,start_us,end_us,duration_us\n");
+    for r in runs {
+        let t = r.trace;
+        let model = t.model.map_or("-", |m| m.name());
+        for s in &t.spans {
+            let task = if s.task == NO_TASK { String::new() } else { s.task.to_string() };
+            out.push_str(&format!(
+                "{model},{task},{},{},{},{},{:.3},{:.3},{:.3}\n",
+                lane_name(s.lane),
+                s.phase,
+                s.kind.name(),
+                s.state.name(),
+                (s.start.saturating_sub(t.start)) as f64 / 1e3,
+                (s.end.saturating_sub(t.start)) as f64 / 1e3,
+                s.duration() as f64 / 1e3
+            ));
+        }
+    }
+    out
+}
+
+/// The runs in Chrome's Trace Event format: one process per model, one
+/// thread per lane (tasks' off-lane waits on a thread per task), one complete
+/// ("X") event per span, microseconds from each run's start.
+pub fn trace_events(runs: &[Exported<'_>]) -> String {
+    let mut events = Vec::new();
+    for (pid, r) in runs.iter().enumerate() {
+        let t = r.trace;
+        let pid = pid + 1;
+        events.push(json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": t.model.map_or("-", |m| m.label())}}));
+        for lane in 0..t.lanes {
+            events.push(json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": lane, "args": {"name": lane_name(lane)}}));
+        }
+        for s in &t.spans {
+            // Off-lane spans (a loop task waiting) go on a row per task.
+            let tid = if s.lane == NO_LANE { 1000 + u64::from(s.task) } else { u64::from(s.lane) };
+            let task = if s.task == NO_TASK { "-".to_string() } else { s.task.to_string() };
+            events.push(json!({
+                "name": format!("{} {}", s.kind.name(), s.state.name()),
+                "cat": s.state.name(),
+                "ph": "X",
+                "pid": pid,
+                "tid": tid,
+                "ts": (s.start.saturating_sub(t.start)) as f64 / 1e3,
+                "dur": s.duration() as f64 / 1e3,
+                "args": {"task": task, "phase": s.phase, "state": s.state.name()},
+            }));
+        }
+    }
+    serde_json::to_string(&json!({"traceEvents": events, "displayTimeUnit": "ms"})).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Costs, Model, RunConfig};
+    use crate::sim::simulate;
+
+    #[test]
+    fn exports_have_one_record_per_span() {
+        let w: workload::Workload = "3*[io(10ms),cpu(1M)]".parse().unwrap();
+        let t = simulate(&w, &RunConfig::new(Model::Loop), &Costs::default());
+        let m = Metrics::from_trace(&t, None);
+        let runs = [Exported { trace: &t, metrics: &m, predicted_wall_ms: Some(1.0) }];
+        let csv = spans_csv(&runs);
+        assert_eq!(csv.lines().count(), 1 + t.spans.len());
+        let te: Value = serde_json::from_str(&trace_events(&runs)).unwrap();
+        let xs = te["traceEvents"].as_array().unwrap().iter().filter(|e| e["ph"] == "X").count();
+        assert_eq!(xs, t.spans.len());
+        let res: Value = serde_json::from_str(&results_json("v=1&w=x", json!({"cores": 2}), &runs)).unwrap();
+        assert_eq!(res["models"][0]["model"], "loop");
+        assert!(res["models"][0]["wall_ms"].as_f64().unwrap() > 0.0);
+        assert_eq!(res["machine"]["cores"], 2);
+    }
+}

@@ -106,6 +106,13 @@ pub fn App() -> impl IntoView {
     let workers_text = RwSignal::new(cores.to_string());
     let limit_text = RwSignal::new(String::new());
     let seed_text = RwSignal::new("1".to_string());
+    let switch_text = RwSignal::new("5".to_string());
+    let switch = Memo::new(move |_| -> Result<u64, String> {
+        match switch_text.get().trim().parse::<f64>() {
+            Ok(ms) if (0.001..=1000.0).contains(&ms) => Ok((ms * 1000.0).round() as u64),
+            _ => Err("GIL switch interval must be a number of ms from 0.001 to 1000".into()),
+        }
+    });
     let max_workers = (2 * cores) as u64;
     let knobs = Memo::new(move |_| -> Result<(u16, Option<u32>, u64), String> {
         let workers = knob(&workers_text.get(), "Workers", 1, max_workers, None)?.unwrap_or(cores as u64) as u16;
@@ -130,16 +137,22 @@ pub fn App() -> impl IntoView {
     let embed = sc.embed;
     let view_opt = sc.view;
     let readonly = sc.readonly;
-    let switch_us = sc.switch_us;
+    if let Some(us) = sc.switch_us {
+        switch_text.set(format!("{}", us as f64 / 1000.0));
+    }
     let autorun = sc.autorun;
     if !sc.workload.is_empty() {
         text.set(sc.workload.clone());
     }
     let mut link_notices = link.notices.clone();
     if !sc.models.is_empty() {
-        let (ok, missing): (Vec<Model>, Vec<Model>) = sc.models.iter().partition(|m| !m.needs_shared_memory());
+        let (ok, missing): (Vec<Model>, Vec<Model>) = sc.models.iter().partition(|m| isolated || !m.needs_shared_memory());
         if !missing.is_empty() {
-            link_notices.push(format!("{} not available yet in this version.", missing.iter().map(|m| m.label()).collect::<Vec<_>>().join(" and ")));
+            link_notices.push(format!(
+                "{} need{} shared memory, which this page lacks (it is not cross-origin isolated): the other models run.",
+                missing.iter().map(|m| m.label()).collect::<Vec<_>>().join(" and "),
+                if missing.len() == 1 { "s" } else { "" }
+            ));
         }
         models.set(ok);
     }
@@ -165,7 +178,7 @@ pub fn App() -> impl IntoView {
             models: models.get(),
             workers: k.map(|k| k.0),
             limit: k.and_then(|k| k.1),
-            switch_us,
+            switch_us: switch.get().ok().filter(|us| *us != 5_000),
             seed: k.map(|k| k.2).filter(|s| *s != 1),
             embed,
             view: view_opt,
@@ -212,7 +225,7 @@ pub fn App() -> impl IntoView {
         }
     });
     let can_run = Memo::new(move |_| {
-        !running.get() && parsed.get().is_ok() && knobs.get().is_ok() && !models.get().is_empty()
+        !running.get() && parsed.get().is_ok() && knobs.get().is_ok() && switch.get().is_ok() && !models.get().is_empty()
             && matches!(status.get(), PoolStatus::Ready { .. } | PoolStatus::Failed(_))
     });
 
@@ -239,7 +252,13 @@ pub fn App() -> impl IntoView {
             };
             let cfg = SessionConfig {
                 models: chosen.clone(),
-                base: RunConfig { workers, limit, seed, ..RunConfig::new(Model::Loop) },
+                base: RunConfig {
+                    workers,
+                    limit,
+                    seed,
+                    switch_interval: switch.get_untracked().unwrap_or(5_000) * 1_000,
+                    ..RunConfig::new(Model::Loop)
+                },
                 costs: costs.get_value(),
                 allow_long,
                 pool_startup_ms: startup,
@@ -305,13 +324,13 @@ pub fn App() -> impl IntoView {
 
     let load_preset = Callback::new(move |p: &'static Preset| {
         text.set(p.workload.to_string());
-        let (ok, missing): (Vec<Model>, Vec<Model>) = p.models.iter().partition(|m| !m.needs_shared_memory());
+        let (ok, missing): (Vec<Model>, Vec<Model>) = p.models.iter().partition(|m| isolated || !m.needs_shared_memory());
         models.set(ok);
         workers_text.set(p.workers.map_or(cores.to_string(), |w| w.min(max_workers as u16).to_string()));
         limit_text.set(p.limit.map(|l| l.to_string()).unwrap_or_default());
         look_for.set(Some((p.title, p.look_for)));
         notice.set((!missing.is_empty()).then(|| format!(
-            "{} not available yet in this version; the preset runs the other models.",
+            "{} need shared memory, which this page lacks (it is not cross-origin isolated); the preset runs the other models.",
             missing.iter().map(|m| m.label()).collect::<Vec<_>>().join(" and ")
         )));
         phase.set(Phase::Idle);
@@ -423,8 +442,9 @@ pub fn App() -> impl IntoView {
                     <NumberField id="workers" label="Workers" value=workers_text hint=format!("1 to {max_workers}; this machine has {cores} cores") />
                     <NumberField id="limit" label="Concurrency limit" value=limit_text hint="empty for none" />
                     <NumberField id="seed" label="Seed" value=seed_text hint="for jitter" />
+                    <NumberField id="switch" label="GIL switch (ms)" value=switch_text hint="sys.getswitchinterval(), 5 ms by default" />
                 </div>
-                {move || knobs.get().err().map(|e| view! { <p class="help error" role="alert" data-testid="knob-error">{e}</p> })}
+                {move || knobs.get().err().or(switch.get().err()).map(|e| view! { <p class="help error" role="alert" data-testid="knob-error">{e}</p> })}
             </section>
             })}
 

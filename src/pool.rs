@@ -54,6 +54,8 @@ pub struct JobReply {
     pub received: Nanos,
     /// Each step's (start, end).
     pub steps: Vec<(Nanos, Nanos)>,
+    /// Thread jobs: (task, step, state, start, end).
+    pub spans: Vec<(u32, u8, protocol::ThreadState, Nanos, Nanos)>,
     /// When the page received the answer.
     pub answered: Nanos,
 }
@@ -192,6 +194,22 @@ impl Pool {
     /// asking for as many back. The lane must be idle: the caller allocates lanes
     /// (a semaphore), which is how "one task per worker at a time" is kept.
     pub async fn run(&self, lane: usize, steps: Vec<JobStep>, payload_bytes: u32) -> Reply {
+        self.run_job(lane, steps, payload_bytes, None).await
+    }
+
+    /// Makes worker `lane` a thread working through the shared queue `tasks`,
+    /// with `shared` (an `Int32Array` over a `SharedArrayBuffer`) beside the message.
+    pub async fn run_threads(&self, lane: usize, tasks: Vec<Vec<JobStep>>, mode: protocol::ThreadMode, shared: &js_sys::Int32Array) -> Reply {
+        self.run_job(lane, Vec::new(), 0, Some((tasks, mode, shared.clone()))).await
+    }
+
+    async fn run_job(
+        &self,
+        lane: usize,
+        steps: Vec<JobStep>,
+        payload_bytes: u32,
+        threads: Option<(Vec<Vec<JobStep>>, protocol::ThreadMode, js_sys::Int32Array)>,
+    ) -> Reply {
         let job = self.inner.next_job.get();
         self.inner.next_job.set(job + 1);
         let rx = {
@@ -203,10 +221,16 @@ impl Pool {
             if slot.job.is_some() {
                 return Err(JobError::Unavailable(format!("worker {lane} is busy")));
             }
-            let msg = ToWorker::Job { job, steps, reply_payload_bytes: payload_bytes };
+            let (msg, mem) = match threads {
+                Some((tasks, mode, mem)) => (ToWorker::Threads { job, tasks, mode }, Some(mem)),
+                None => (ToWorker::Job { job, steps, reply_payload_bytes: payload_bytes }, None),
+            };
             let bytes = Uint8Array::from(protocol::encode(&msg).as_slice());
             let payload = (payload_bytes > 0).then(|| ArrayBuffer::new(payload_bytes));
             let data = Array::of2(&bytes, &payload.clone().map_or(JsValue::UNDEFINED, JsValue::from));
+            if let Some(mem) = &mem {
+                data.push(mem);
+            }
             let sent = ms_to_ns(now_ms());
             let posted = match &payload {
                 Some(buf) => slot.worker.post_message_with_transfer(&data, &Array::of1(buf)),
@@ -323,11 +347,12 @@ fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent)
                 let _ = w.send(Ok(startup));
             }
         }
-        Ok(FromWorker::Done { job, checksum, received_ms, steps, .. }) => {
+        Ok(FromWorker::Done { job, checksum, received_ms, steps, spans, .. }) => {
             if let Some((id, sent, tx)) = slot.job.take() {
                 if id == job {
                     let steps = steps.iter().map(|s| (epoch_ms_to_page_ns(s.start_ms), epoch_ms_to_page_ns(s.end_ms))).collect();
-                    let reply = JobReply { lane, checksum, sent, received: epoch_ms_to_page_ns(received_ms), steps, answered };
+                    let spans = spans.iter().map(|s| (s.task, s.step, s.state, epoch_ms_to_page_ns(s.start_ms), epoch_ms_to_page_ns(s.end_ms))).collect();
+                    let reply = JobReply { lane, checksum, sent, received: epoch_ms_to_page_ns(received_ms), steps, spans, answered };
                     let _ = tx.send(Ok(reply));
                 } else {
                     slot.job = Some((id, sent, tx));

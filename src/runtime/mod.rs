@@ -12,6 +12,7 @@ pub mod driver;
 pub mod env;
 pub mod frames;
 pub mod pool_run;
+pub mod threads_run;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -129,8 +130,14 @@ pub async fn run(
             pool_run::run(workload, cfg, pool, cancel, progress).await?
         }
         Model::Gil | Model::Free => {
-            probe.stop();
-            return Err(RunError::Unavailable(format!("{} runs are not available yet", cfg.model.label())));
+            let pool = pool.ok_or_else(|| RunError::Unavailable("the worker pool is not running".into()))?;
+            match threads_run::run(workload, cfg, pool, cancel, progress).await {
+                Ok(t) => t,
+                Err(e) => {
+                    probe.stop();
+                    return Err(e);
+                }
+            }
         }
     };
     trace.frame_gaps = probe.stop();

@@ -43,9 +43,9 @@ pub fn ModelToggles(selected: RwSignal<Vec<Model>>, shared_memory: Signal<bool>)
         <fieldset class="models">
             <legend>"Models"</legend>
             {Model::ALL.into_iter().map(|m| {
-                let unavailable = move || m.needs_shared_memory();
+                let unavailable = move || m.needs_shared_memory() && !shared_memory.get();
                 view! {
-                    <label class="toggle" title=move || if unavailable() { "Needs shared memory: coming with the GIL and free-thread models" } else { "" }>
+                    <label class="toggle" title=move || if unavailable() { "Needs shared memory: a cross-origin isolated page" } else { "" }>
                         <input type="checkbox" data-testid=format!("model-{}", m.name())
                             disabled=unavailable
                             prop:checked=move || selected.get().contains(&m)

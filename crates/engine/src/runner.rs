@@ -139,6 +139,18 @@ impl Recorder {
         self.increments.set(self.increments.get() + 1);
     }
 
+    /// Sets the counter's final value and the increments attempted (for runs
+    /// whose counter lives elsewhere, such as shared memory).
+    pub fn set_counter(&self, counter: u64, increments: u64) {
+        self.counter.set(counter);
+        self.increments.set(increments);
+    }
+
+    /// Adds `n` GIL hand-overs counted elsewhere.
+    pub fn add_gil_handovers(&self, n: u64) {
+        self.gil_handovers.set(self.gil_handovers.get() + n);
+    }
+
     /// Counts a GIL hand-over.
     pub fn gil_handover(&self) {
         self.gil_handovers.set(self.gil_handovers.get() + 1);

@@ -37,6 +37,82 @@ pub enum JobStep {
         /// How long.
         ns: u64,
     },
+    /// Read the shared counter, maybe pause, write it back plus one (thread jobs only).
+    Incr {
+        /// What sits between the read and the write.
+        gap: IncrGap,
+    },
+}
+
+/// What sits between an `incr` step's read and write, on a thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IncrGap {
+    /// A few bytecodes' worth of work (a switch may still land there).
+    Plain,
+    /// `time.sleep(0)`: drops the GIL.
+    Yield,
+    /// `time.sleep(ns)`: drops the GIL for that long.
+    Sleep {
+        /// How long.
+        ns: u64,
+    },
+    /// `Atomics.add`: never loses an update.
+    Atomic,
+}
+
+/// How a thread runs: on lane `lane` of a shared-memory thread pool, with or
+/// without the GIL. The message carries a `SharedArrayBuffer` (the GIL word,
+/// the drop request, the counter, the queue index) as its third item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadMode {
+    /// Whether the thread must hold the GIL to run CPU work.
+    pub gil: bool,
+    /// The thread's lane (0-based).
+    pub lane: u16,
+    /// How long a waiter waits before asking the holder to drop the GIL, µs.
+    pub switch_us: u32,
+}
+
+/// Indices of the shared `Int32Array` words thread jobs use.
+pub mod shared {
+    /// 0 when the GIL is free, else the holder's lane + 1.
+    pub const GIL: u32 = 0;
+    /// Set by a thread that waited a switch interval; the holder drops the GIL.
+    pub const DROP_REQUEST: u32 = 1;
+    /// The shared counter `incr` works on.
+    pub const COUNTER: u32 = 2;
+    /// GIL hand-overs so far.
+    pub const HANDOVERS: u32 = 3;
+    /// The next task a thread takes from the shared queue.
+    pub const NEXT_TASK: u32 = 4;
+    /// Words in the buffer.
+    pub const WORDS: u32 = 8;
+}
+
+/// What a thread was doing during a [`WorkerSpan`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThreadState {
+    /// Running (holding the GIL, if there is one).
+    Running,
+    /// Waiting (I/O, or a blocking call: the GIL is dropped meanwhile).
+    Waiting,
+    /// Wanting to run but waiting for the GIL.
+    GilBlocked,
+}
+
+/// A stretch of one step, as a thread timed it (epoch ms).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WorkerSpan {
+    /// The task's index in the batch (0 for single jobs).
+    pub task: u32,
+    /// The step's index in the job.
+    pub step: u8,
+    /// What the thread was doing.
+    pub state: ThreadState,
+    /// Start, epoch ms.
+    pub start_ms: f64,
+    /// End, epoch ms.
+    pub end_ms: f64,
 }
 
 /// Page → worker.
@@ -50,6 +126,19 @@ pub enum ToWorker {
         steps: Vec<JobStep>,
         /// Bytes of payload to send back (the request's payload rides beside the message).
         reply_payload_bytes: u32,
+    },
+    /// The thread models: every task of the run, as a shared queue. Each
+    /// thread takes the next task index with `Atomics.add` on
+    /// [`shared::NEXT_TASK`] until none are left (like a `ThreadPoolExecutor`'s
+    /// work queue, with no round trip to the page between tasks), then answers
+    /// with one [`FromWorker::Done`] whose spans carry task indices.
+    Threads {
+        /// Chosen by the page; echoed in the answer.
+        job: u64,
+        /// Each task's steps.
+        tasks: Vec<Vec<JobStep>>,
+        /// GIL or not, lane, switch interval.
+        mode: ThreadMode,
     },
     /// Panic on purpose: lets tests (and the fault drill) check that a dying
     /// worker is reported and replaced.
@@ -87,6 +176,8 @@ pub enum FromWorker {
         steps: Vec<StepTiming>,
         /// Payload bytes the worker received.
         payload_in: u32,
+        /// Thread jobs: finer spans (running, waiting, GIL-blocked).
+        spans: Vec<WorkerSpan>,
     },
     /// A job could not run.
     Failed {
@@ -127,10 +218,16 @@ mod tests {
         let to = [
             ToWorker::Job {
                 job: 7,
-                steps: vec![JobStep::Cpu { n: 10_000_000 }, JobStep::Io { ns: 5 }, JobStep::Block { ns: 1 }],
+                steps: vec![
+                    JobStep::Cpu { n: 10_000_000 },
+                    JobStep::Io { ns: 5 },
+                    JobStep::Block { ns: 1 },
+                    JobStep::Incr { gap: IncrGap::Sleep { ns: 9 } },
+                ],
                 reply_payload_bytes: 1024,
             },
             ToWorker::Crash,
+            ToWorker::Threads { job: 3, tasks: vec![vec![JobStep::Cpu { n: 5 }], vec![]], mode: ThreadMode { gil: false, lane: 0, switch_us: 1 } },
         ];
         for m in to {
             assert_eq!(decode::<ToWorker>(&encode(&m)), Ok(m));
@@ -143,6 +240,7 @@ mod tests {
                 received_ms: 1.5,
                 steps: vec![StepTiming { start_ms: 1.0, end_ms: 2.5 }],
                 payload_in: 64,
+                spans: vec![WorkerSpan { task: 4, step: 0, state: ThreadState::GilBlocked, start_ms: 1.0, end_ms: 2.0 }],
             },
             FromWorker::Failed { job: 1, message: "boom".into() },
         ];

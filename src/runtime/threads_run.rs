@@ -1,0 +1,180 @@
+//! The thread models, for real: N workers that share one `SharedArrayBuffer`
+//! holding a GIL word, a drop request and the counter. Each task runs on one
+//! thread (lane) start to end, like a `ThreadPoolExecutor` job; with `gil` the
+//! threads take turns at the lock (see `crate::threads`), without it they run
+//! at once and their plain read-then-write increments race for real.
+
+use std::rc::Rc;
+
+use engine::model::{Model, RunConfig};
+use engine::runner::{steps, Action, Recorder};
+use engine::time::{Clock, Nanos};
+use engine::trace::{SpanState, Trace, NO_LANE};
+use js_sys::{Atomics, Int32Array, SharedArrayBuffer};
+use protocol::{shared, IncrGap, JobStep, ThreadMode, ThreadState};
+use workload::{IncrMode, Workload};
+
+use super::driver::{DriverHooks, LoopDriver};
+use super::{CancelToken, RunError};
+use crate::clock::RealClock;
+use crate::pool::Pool;
+
+/// Most tasks the thread models take: every thread receives the whole queue.
+pub const MAX_THREAD_TASKS: u64 = 200_000;
+
+fn job_step(action: &Action) -> JobStep {
+    match *action {
+        Action::Io(ns) => JobStep::Io { ns },
+        Action::Cpu { n, .. } => JobStep::Cpu { n },
+        Action::Block(ns) => JobStep::Block { ns },
+        Action::Incr(mode) => JobStep::Incr {
+            gap: match mode {
+                IncrMode::Plain => IncrGap::Plain,
+                IncrMode::Await => IncrGap::Yield,
+                IncrMode::AwaitFor(ns) => IncrGap::Sleep { ns },
+                IncrMode::Atomic => IncrGap::Atomic,
+            },
+        },
+    }
+}
+
+/// Whether this page may use shared memory.
+pub fn available() -> Result<(), RunError> {
+    let global = js_sys::global();
+    let isolated = js_sys::Reflect::get(&global, &"crossOriginIsolated".into()).map(|v| v.is_truthy()).unwrap_or(false);
+    if isolated {
+        Ok(())
+    } else {
+        Err(RunError::Unavailable(
+            "threads need shared memory (SharedArrayBuffer), which needs a cross-origin isolated page; \
+             use \"Enable it\" under the Run button, or open the playground directly rather than embedded"
+                .into(),
+        ))
+    }
+}
+
+/// Runs `gil` or `free` on `pool`'s workers: every worker becomes a thread
+/// that takes tasks from one shared queue until it is empty.
+pub async fn run(
+    workload: &Workload,
+    cfg: &RunConfig,
+    pool: &Pool,
+    cancel: &CancelToken,
+    progress: impl Fn(f64) + 'static,
+) -> Result<Trace, RunError> {
+    available()?;
+    let total = workload.task_count();
+    if total > MAX_THREAD_TASKS {
+        return Err(RunError::Unavailable(format!(
+            "the thread models take at most {MAX_THREAD_TASKS} tasks (every thread holds the whole queue); this workload has {total}"
+        )));
+    }
+    let hooks = Rc::new(DriverHooks::default());
+    let driver = LoopDriver::new(hooks.clone()).map_err(RunError::Unavailable)?;
+    let workers = pool.size();
+    let mem = Int32Array::new(&SharedArrayBuffer::new(shared::WORDS * 4));
+    // Every task's concrete steps (jitter applied once, as in every model).
+    let mut all_steps = Vec::with_capacity(total as usize);
+    let mut queue = Vec::with_capacity(total as usize);
+    let mut index = 0u64;
+    for g in &workload.groups {
+        for _ in 0..g.count {
+            let st = steps(&g.phases, &g.opts, cfg.seed, index);
+            queue.push(st.iter().map(|s| job_step(&s.action)).collect::<Vec<_>>());
+            all_steps.push(st);
+            index += 1;
+        }
+    }
+    let rec = Rc::new(Recorder::new());
+    let mut trace = Trace { model: Some(cfg.model), lanes: 1 + workers as u16, tasks: total, ..Trace::default() };
+    let gil = cfg.model == Model::Gil;
+    let switch_us = (cfg.switch_interval / 1_000).clamp(1, 1_000_000) as u32;
+    trace.start = RealClock.now();
+    let all_steps = Rc::new(all_steps);
+    for lane in 0..workers {
+        let (pool, mem, rec, tasks, all_steps) = (pool.clone(), mem.clone(), rec.clone(), queue.clone(), all_steps.clone());
+        let start = trace.start;
+        driver.handle().spawn(async move {
+            let mode = ThreadMode { gil, lane: lane as u16, switch_us };
+            match pool.run_threads(lane, tasks, mode, &mem).await {
+                Ok(r) => {
+                    rec.add_checksum(r.checksum);
+                    record_thread(&rec, &all_steps, &r, start);
+                }
+                Err(e) => {
+                    // A thread that died holding the GIL must not strand the others.
+                    let me = lane as i32 + 1;
+                    if Atomics::compare_exchange(&mem, shared::GIL, me, 0) == Ok(me) {
+                        let _ = Atomics::notify(&mem, shared::GIL);
+                    }
+                    rec.fail(u32::MAX, format!("thread {}: {e}", lane + 1));
+                }
+            }
+        });
+    }
+    drop(queue);
+    let probe_mem = mem.clone();
+    driver.on_slice(move |_| {
+        let taken = Atomics::load(&probe_mem, shared::NEXT_TASK).unwrap_or(0).max(0) as f64;
+        progress((taken / total.max(1) as f64).min(1.0));
+    });
+    let canceller = driver.canceller();
+    let cancel_pool = pool.clone();
+    cancel.on_cancel(move || {
+        canceller.cancel();
+        for lane in 0..cancel_pool.size() {
+            if !cancel_pool.is_idle(lane) {
+                cancel_pool.terminate(lane, "the run was cancelled");
+            }
+        }
+    });
+    let cancelled = driver.run().await;
+    trace.end = RealClock.now();
+    trace.cancelled = cancelled;
+    trace.main_blocks = driver.take_slices();
+    drop(driver);
+    let increments: u64 = workload
+        .groups
+        .iter()
+        .map(|g| u64::from(g.count) * g.phases.iter().filter(|p| matches!(p, workload::Phase::Incr { .. })).count() as u64)
+        .sum();
+    let counter = Atomics::load(&mem, shared::COUNTER).unwrap_or(0) as u32 as u64;
+    rec.set_counter(counter, if cancelled { counter } else { increments });
+    rec.add_gil_handovers(Atomics::load(&mem, shared::HANDOVERS).unwrap_or(0) as u64);
+    rec.finish_into(&mut trace);
+    Ok(trace)
+}
+
+/// Records one thread's spans: each task queued from the run's start until a
+/// thread took it, then its running, waiting and GIL-blocked stretches.
+fn record_thread(rec: &Recorder, all_steps: &[Vec<engine::runner::Step>], r: &crate::pool::JobReply, start: Nanos) {
+    let lane = r.lane as u16 + 1;
+    let clamp = |t: Nanos| t.clamp(r.sent, r.answered);
+    rec.push(engine::trace::Span {
+        task: engine::trace::NO_TASK,
+        lane,
+        phase: 0,
+        kind: engine::trace::PhaseKind::None,
+        state: SpanState::Transfer,
+        start: r.sent,
+        end: clamp(r.received),
+    });
+    let mut cursor = clamp(r.received);
+    let mut current = None;
+    for &(task, step, state, s, e) in &r.spans {
+        let Some(steps) = all_steps.get(task as usize) else { continue };
+        let Some(st) = steps.get(usize::from(step)).or(steps.first()) else { continue };
+        let (s, e) = (clamp(s).max(cursor), clamp(e).max(cursor));
+        if current != Some(task) {
+            current = Some(task);
+            rec.span(task, NO_LANE, st, SpanState::Queued, start, s);
+        }
+        let state = match state {
+            ThreadState::Running => SpanState::Running,
+            ThreadState::Waiting => SpanState::Waiting,
+            ThreadState::GilBlocked => SpanState::GilBlocked,
+        };
+        rec.span(task, lane, st, state, s, e);
+        cursor = e;
+    }
+}

@@ -1,0 +1,171 @@
+//! The worker's side of the thread models: a GIL in a `SharedArrayBuffer`,
+//! taken and handed over with `Atomics`, the way CPython's has worked since
+//! 3.2: a thread that waits a whole switch interval sets a drop request; the
+//! holder checks it between small chunks of work ("bytecodes"), drops the
+//! GIL, and waits until another thread has taken it before asking again.
+//! Without the GIL (free threads) the same code simply skips the lock.
+//!
+//! Everything here blocks the worker's thread, which is what a thread does.
+
+use js_sys::{Atomics, Int32Array};
+use protocol::{shared, IncrGap, JobStep, ThreadMode, ThreadState, WorkerSpan};
+
+use crate::clock::epoch_ms;
+
+/// Σi² iterations between two checks of the drop request: about 20-50 µs.
+const CHUNK: u64 = 20_000;
+/// Work between an `incr`'s read and write: the bytecodes of `counter += 1`
+/// (a little real computation, so two free threads can overlap there).
+const INCR_GAP_WORK: u64 = 5_000;
+
+struct Thread<'a> {
+    mem: &'a Int32Array,
+    me: i32,
+    gil: bool,
+    switch_ms: f64,
+    spans: Vec<WorkerSpan>,
+    task: u32,
+    step: u8,
+    /// Scratch cell for timed waits (never notified).
+    sleeper: Int32Array,
+}
+
+impl Thread<'_> {
+    fn span(&mut self, state: ThreadState, start_ms: f64, end_ms: f64) {
+        if end_ms > start_ms {
+            self.spans.push(WorkerSpan { task: self.task, step: self.step, state, start_ms, end_ms });
+        }
+    }
+
+    fn sleep_ms(&self, ms: f64) {
+        let _ = Atomics::wait_with_timeout(&self.sleeper, 0, 0, ms.max(0.0));
+    }
+
+    /// Takes the GIL, recording the wait as GIL-blocked.
+    fn acquire(&mut self) {
+        if !self.gil {
+            return;
+        }
+        let t0 = epoch_ms();
+        loop {
+            match Atomics::compare_exchange(self.mem, shared::GIL, 0, self.me) {
+                Ok(0) => break,
+                Ok(holder) => {
+                    // Wait for a change, at most a switch interval; if none
+                    // came, ask the holder to drop it.
+                    let r = Atomics::wait_with_timeout(self.mem, shared::GIL, holder, self.switch_ms);
+                    if r.ok().and_then(|v| v.as_string()).as_deref() == Some("timed-out") {
+                        let _ = Atomics::store(self.mem, shared::DROP_REQUEST, 1);
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        self.span(ThreadState::GilBlocked, t0, epoch_ms());
+    }
+
+    fn release(&self) {
+        if self.gil {
+            let _ = Atomics::store(self.mem, shared::GIL, 0);
+            let _ = Atomics::notify(self.mem, shared::GIL);
+        }
+    }
+
+    /// At a check point: if another thread asked, hand the GIL over, wait
+    /// until someone took it (forced switching), and queue for it again.
+    fn check_drop(&mut self) -> bool {
+        if !self.gil || Atomics::load(self.mem, shared::DROP_REQUEST).unwrap_or(0) == 0 {
+            return false;
+        }
+        let _ = Atomics::store(self.mem, shared::DROP_REQUEST, 0);
+        let _ = Atomics::add(self.mem, shared::HANDOVERS, 1);
+        self.release();
+        let _ = Atomics::wait_with_timeout(self.mem, shared::GIL, 0, self.switch_ms);
+        self.acquire();
+        true
+    }
+
+    /// A wait that drops the GIL (I/O, `time.sleep`), then takes it back.
+    fn wait_ms(&mut self, ms: f64) {
+        self.release();
+        let t0 = epoch_ms();
+        self.sleep_ms(ms);
+        self.span(ThreadState::Waiting, t0, epoch_ms());
+        self.acquire();
+    }
+}
+
+/// Runs the shared queue: takes task indices with `Atomics.add` until none
+/// are left. Returns the checksum of the tasks this thread ran and their spans.
+pub fn run_queue(tasks: &[Vec<JobStep>], mode: ThreadMode, mem: &Int32Array) -> (u128, Vec<WorkerSpan>) {
+    let mut t = Thread {
+        mem,
+        me: i32::from(mode.lane) + 1,
+        gil: mode.gil,
+        switch_ms: f64::from(mode.switch_us.max(1)) / 1000.0,
+        spans: Vec::new(),
+        task: 0,
+        step: 0,
+        sleeper: Int32Array::new(&js_sys::SharedArrayBuffer::new(4)),
+    };
+    let mut checksum = 0u128;
+    loop {
+        let index = Atomics::add(mem, shared::NEXT_TASK, 1).unwrap_or(i32::MAX);
+        let Some(steps) = usize::try_from(index).ok().and_then(|i| tasks.get(i)) else { break };
+        t.task = index as u32;
+        t.step = 0;
+        checksum += run_task(&mut t, steps);
+    }
+    (checksum, t.spans)
+}
+
+/// One task on this thread: it takes the GIL to run any Python at all, and
+/// drops it when done.
+fn run_task(t: &mut Thread<'_>, steps: &[JobStep]) -> u128 {
+    let mem = t.mem;
+    let mut checksum = 0u128;
+    t.acquire();
+    for (i, step) in steps.iter().enumerate() {
+        t.step = i as u8;
+        match *step {
+            JobStep::Cpu { n } => {
+                let mut run_start = epoch_ms();
+                let mut k = 0;
+                while k < n {
+                    let end = n.min(k + CHUNK);
+                    checksum += workload::sum_squares_range(k, end);
+                    k = end;
+                    if k < n && t.gil && Atomics::load(mem, shared::DROP_REQUEST).unwrap_or(0) != 0 {
+                        t.span(ThreadState::Running, run_start, epoch_ms());
+                        t.check_drop();
+                        run_start = epoch_ms();
+                    }
+                }
+                t.span(ThreadState::Running, run_start, epoch_ms());
+            }
+            JobStep::Io { ns } | JobStep::Block { ns } => t.wait_ms(ns as f64 / 1e6),
+            JobStep::Incr { gap } => {
+                let t0 = epoch_ms();
+                if gap == IncrGap::Atomic {
+                    let _ = Atomics::add(mem, shared::COUNTER, 1);
+                } else {
+                    let value = Atomics::load(mem, shared::COUNTER).unwrap_or(0);
+                    match gap {
+                        IncrGap::Plain => {
+                            std::hint::black_box(workload::sum_squares(INCR_GAP_WORK));
+                            // The GIL may switch between the read and the write.
+                            t.check_drop();
+                        }
+                        IncrGap::Yield => t.wait_ms(0.0),
+                        IncrGap::Sleep { ns } => t.wait_ms(ns as f64 / 1e6),
+                        IncrGap::Atomic => {}
+                    }
+                    let _ = Atomics::store(mem, shared::COUNTER, value.wrapping_add(1));
+                }
+                t.span(ThreadState::Running, t0, epoch_ms());
+            }
+        }
+    }
+    t.release();
+    checksum
+}

@@ -1,9 +1,20 @@
-//! The canonical text of a workload: `parse(w.to_string()) == w` for every `w`.
+//! The canonical text of a workload: `parse(&w.to_string()) == Ok(w)` for
+//! every workload within the limits, and printing a parsed text again gives
+//! the same text (the canonical form is a fixed point).
 //!
-//! Rules: groups joined by `+`; the count always written (`1*io(1s)`); one
-//! phase bare, several in `[..]`; counts and durations in their largest exact
-//! unit; options in the order `yield, jitter, payload`, jitter without `%`,
-//! payload in KiB.
+//! Rules, chosen so that equal workloads always print equal text:
+//! - groups joined by `+`, no spaces anywhere;
+//! - the count always written, with `*`: `1*io(1s)`;
+//! - one phase bare, several in `[a,b]`;
+//! - counts (group counts, `cpu(n)`, `yield=`) with the largest suffix that
+//!   divides them exactly, never a decimal point: `10M`, `1k`, `2500k`, `1500`;
+//! - durations in the largest unit that divides them exactly, never a decimal
+//!   point: `1s`, `1500ms`, `250us`, `7ns`, and `0ms` for zero;
+//! - options in the order `yield, jitter, payload`; jitter as a bare number
+//!   (no `%`), payload as a bare number of KiB; a phase's options after its
+//!   argument (`io(1s,jitter=5)`), a group's in `{…}` after the recipe;
+//! - names in lower case; `incr`, `incr(await)`, `incr(await=5ms)`,
+//!   `incr(atomic)`, and a plain `incr` with options as `incr(jitter=5)`.
 
 use std::fmt::{self, Display, Formatter, Write};
 

@@ -84,7 +84,7 @@ pub fn size_unit(s: &str) -> Option<u64> {
 /// whether two counts are equal.
 pub fn format_count(n: u64) -> String {
     for (mult, suffix) in [(1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")] {
-        if n >= mult && n % mult == 0 {
+        if n >= mult && n.is_multiple_of(mult) {
             return format!("{}{suffix}", n / mult);
         }
     }
@@ -98,7 +98,7 @@ pub fn format_duration(ns: Nanos) -> String {
         return "0ms".into();
     }
     for (mult, unit) in [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us")] {
-        if ns % mult == 0 {
+        if ns.is_multiple_of(mult) {
             return format!("{}{unit}", ns / mult);
         }
     }

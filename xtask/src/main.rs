@@ -6,10 +6,12 @@
 //! - `test`: set up, then run every test: native, wasm-bindgen-test in
 //!   headless Chromium, and Playwright against the release `dist/`.
 //! - `dist`: set up, then build the release `dist/`.
+//! - `bench`: every performance target beside its peer (see BENCHMARKS.md).
 //!
 //! Everything comes from the package registries (crates.io, npm, Debian);
 //! nothing downloads a binary from elsewhere.
 
+mod bench;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +28,8 @@ fn main() -> ExitCode {
         Some("serve") => setup::all(&root, setup::Need::Build).and_then(|env| serve(&root, &env)),
         Some("dist") => setup::all(&root, setup::Need::Build).and_then(|env| dist(&root, &env)),
         Some("test") => setup::all(&root, setup::Need::Everything).and_then(|env| test(&root, &env, &args[1..])),
-        _ => Err("usage: cargo xtask <setup|serve|test|dist>\n  test accepts --skip-wasm / --skip-e2e / --skip-native".into()),
+        Some("bench") => setup::all(&root, setup::Need::Everything).and_then(|env| bench::run(&root, &env)),
+        _ => Err("usage: cargo xtask <setup|serve|test|dist|bench>\n  test accepts --skip-wasm / --skip-e2e / --skip-native".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -56,7 +59,7 @@ fn step(title: &str) {
     println!("\n==> {title}");
 }
 
-fn dist(root: &Path, env: &setup::Env) -> Result<(), String> {
+pub(crate) fn dist(root: &Path, env: &setup::Env) -> Result<(), String> {
     step("trunk build --release (app + worker in one run)");
     run(env.cmd("trunk").args(["build", "--release", "--offline"]).current_dir(root))
 }

@@ -205,3 +205,24 @@ fn from_str_and_display_agree_with_parse() {
     assert_eq!(g.to_string(), "2*[io(1s),cpu(1M)]{jitter=5}");
     assert_eq!(g.phases[1].to_string(), "cpu(1M)");
 }
+
+#[test]
+fn the_caret_counts_chars_not_bytes_after_non_ascii_text() {
+    // (input, span, caret line): each error stands after a 2-byte µ or é, so
+    // its byte offset is one more than its char offset.
+    let cases = [
+        ("io(1µs,yeld=1)", 8..12, "       ^^^^"),
+        ("io(1µs)+2*cpuu(1)", 11..15, "          ^^^^"),
+        ("io(1µs)+é", 9..11, "        ^"),
+        ("cpu(1M){jitter=5}+io(1µs", 25..25, "                        ^"),
+    ];
+    for (input, span, marks) in cases {
+        let e = parse(input).unwrap_err();
+        assert_eq!(e.span, span, "{input:?}: {}", e.message);
+        let caret = e.caret(input);
+        let lines: Vec<&str> = caret.split('\n').collect();
+        assert_eq!(lines, [input, marks], "{input:?}");
+        let first = lines[1].find('^').unwrap();
+        assert_eq!(first, input[..e.span.start].chars().count(), "{input:?}");
+    }
+}

@@ -198,6 +198,79 @@ async fn message_channel_ns() -> f64 {
     median(gaps) * 1e6
 }
 
+/// A synthetic trace: `n` back-to-back spans spread over 4 lanes.
+fn synthetic(n: u32) -> engine::trace::Trace {
+    use engine::trace::{PhaseKind, Span, SpanState, Trace};
+    let states = [SpanState::Running, SpanState::Waiting, SpanState::Transfer, SpanState::GilBlocked];
+    let per_lane = n / 4;
+    let spans = (0..n)
+        .map(|i| {
+            let (lane, k) = ((i / per_lane) as u16, u64::from(i % per_lane));
+            Span { task: i, lane: lane.min(3), phase: 0, kind: PhaseKind::Cpu, state: states[(i % 4) as usize], start: k * 1000, end: k * 1000 + 900 }
+        })
+        .collect();
+    Trace { lanes: 4, tasks: u64::from(n), start: 0, end: u64::from(per_lane) * 1000, spans, ..Trace::default() }
+}
+
+fn canvas() -> web_sys::HtmlCanvasElement {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let c: web_sys::HtmlCanvasElement = doc.create_element("canvas").unwrap().unchecked_into();
+    c.set_attribute("style", "width: 1200px; display: block").unwrap();
+    doc.body().unwrap().append_child(&c).unwrap();
+    c
+}
+
+/// P7: one pan/zoom frame's draw at 100k and 1M spans (median over zoom
+/// levels from everything to 1 %), and 10k spans drawn on the canvas against
+/// the same spans as SVG rectangles (built, inserted and laid out).
+fn timeline_figures() -> (f64, f64, f64, f64) {
+    use nogil_playground::ui::timeline::frame_drawer;
+    let mut frame = |n: u32| {
+        let t = Rc::new(synthetic(n));
+        let wall = t.wall() as f64;
+        let draw = frame_drawer(canvas(), t, false);
+        median(
+            (0..12)
+                .map(|i| {
+                    let span = wall / f64::from(1 << (i % 7));
+                    let from = (wall - span) * f64::from(i % 3) / 2.0;
+                    let t0 = now_ms();
+                    draw(from, from + span);
+                    now_ms() - t0
+                })
+                .collect(),
+        )
+    };
+    let f100k = frame(100_000);
+    let f1m = frame(1_000_000);
+    let canvas10k = frame(10_000);
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let t = synthetic(10_000);
+    let svg10k = median(
+        (0..5)
+            .map(|_| {
+                let t0 = now_ms();
+                let mut html = String::from("<svg xmlns='http://www.w3.org/2000/svg' width='1200' height='120'>");
+                let wall = t.wall() as f64;
+                for s in &t.spans {
+                    let x = s.start as f64 / wall * 1116.0 + 84.0;
+                    let w = ((s.end - s.start) as f64 / wall * 1116.0).max(0.5);
+                    html.push_str(&format!("<rect x='{x:.2}' y='{}' width='{w:.2}' height='16' fill='#2563eb'/>", 24 + s.lane * 22));
+                }
+                html.push_str("</svg>");
+                let div = doc.create_element("div").unwrap();
+                div.set_inner_html(&html);
+                doc.body().unwrap().append_child(&div).unwrap();
+                let _ = div.get_bounding_client_rect();
+                let took = now_ms() - t0;
+                div.remove();
+                took
+            })
+            .collect(),
+    );
+    (f100k, f1m, canvas10k, svg10k)
+}
+
 #[wasm_bindgen_test]
 async fn bench() {
     let mut p1 = (Vec::new(), Vec::new(), Vec::new());
@@ -209,10 +282,11 @@ async fn bench() {
         p2.0.push(ours_spawn_ns());
         p2.1.push(spawn_local_spawn_ns().await);
     }
+    let (tl100k, tl1m, tl10k, svg10k) = timeline_figures();
     let hop = slice_hop_ns().await;
     let mc = message_channel_ns().await;
     let json = format!(
-        "{{\"ours_yield_ns\":{},\"localpool_yield_ns\":{},\"spawn_local_yield_ns\":{},\"ours_spawn_ns\":{},\"spawn_local_spawn_ns\":{},\"ours_task_bytes\":{},\"kernel_wasm_ns\":{},\"slice_hop_ns\":{},\"message_channel_ns\":{}}}",
+        "{{\"ours_yield_ns\":{},\"localpool_yield_ns\":{},\"spawn_local_yield_ns\":{},\"ours_spawn_ns\":{},\"spawn_local_spawn_ns\":{},\"ours_task_bytes\":{},\"kernel_wasm_ns\":{},\"slice_hop_ns\":{},\"message_channel_ns\":{},\"timeline_100k_ms\":{},\"timeline_1m_ms\":{},\"timeline_10k_ms\":{},\"svg_10k_ms\":{}}}",
         median(p1.0),
         median(p1.1),
         median(p1.2),
@@ -221,7 +295,11 @@ async fn bench() {
         ours_task_bytes(),
         kernel_ns(),
         hop,
-        mc
+        mc,
+        tl100k,
+        tl1m,
+        tl10k,
+        svg10k
     );
     web_sys::console::log_1(&format!("BENCH {json}").into());
 }

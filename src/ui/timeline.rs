@@ -226,6 +226,21 @@ fn span_at(t: &Trace, rows: &Rows, row: usize, ns: f64) -> Option<Span> {
     ((s.start as f64 - start) <= ns).then_some(s)
 }
 
+/// Draws `t` on `canvas` for the window `from..to` (ns from the trace's
+/// start), by lane or by task: what the component does on every pan and zoom
+/// frame, exposed for the benchmark (P7).
+pub fn draw_trace(canvas: &HtmlCanvasElement, t: &Trace, by_task: bool, from: f64, to: f64) {
+    let rows = build_rows(t, by_task);
+    draw(canvas, t, &rows, &View { from, to });
+}
+
+/// Like [`draw_trace`] but with the rows built once, as the component keeps
+/// them between frames; returns a closure that draws one frame.
+pub fn frame_drawer(canvas: HtmlCanvasElement, t: Rc<Trace>, by_task: bool) -> impl Fn(f64, f64) {
+    let rows = build_rows(&t, by_task);
+    move |from, to| draw(&canvas, &t, &rows, &View { from, to })
+}
+
 /// A short description of a trace, for screen readers and the caption.
 pub fn summary(r: &ModelResult) -> String {
     let t = &r.trace;

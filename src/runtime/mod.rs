@@ -190,16 +190,38 @@ async fn run_loop(
     let total = workload.task_count().max(1) as f64;
     // The spawner itself is a live task until it has spawned everyone.
     driver.on_slice(move |live| progress(1.0 - (live as f64 / total).min(1.0)));
+    wire_cancel(cancel, &driver, None);
+    drive(&mut trace, driver, &hooks).await;
+    ctx.rec.finish_into(&mut trace);
+    Ok(trace)
+}
+
+/// Connects the cancel button to a driven run. A worker cannot be
+/// interrupted, so with `pool` the busy workers are terminated (the pool
+/// replaces them) and the cancel takes effect now, not after their job.
+pub(crate) fn wire_cancel(cancel: &CancelToken, driver: &LoopDriver, pool: Option<&Pool>) {
     let canceller = driver.canceller();
-    cancel.on_cancel(move || canceller.cancel());
+    let pool = pool.cloned();
+    cancel.on_cancel(move || {
+        canceller.cancel();
+        if let Some(pool) = &pool {
+            for lane in 0..pool.size() {
+                if !pool.is_idle(lane) {
+                    pool.terminate(lane, "the run was cancelled");
+                }
+            }
+        }
+    });
+}
+
+/// Drives the loop to the end of the run and records, in `trace`, when it
+/// ended, whether it was cancelled, the loop's lag and its slices.
+pub(crate) async fn drive(trace: &mut Trace, driver: LoopDriver, hooks: &DriverHooks) {
     let cancelled = driver.run().await;
     trace.end = RealClock.now();
     trace.cancelled = cancelled;
     trace.lag = hooks.lag.take();
     trace.main_blocks = driver.take_slices();
-    drop(driver);
-    ctx.rec.finish_into(&mut trace);
-    Ok(trace)
 }
 
 /// Resolves on a later macrotask, so the browser can draw in between.

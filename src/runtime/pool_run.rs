@@ -15,7 +15,7 @@ use workload::{IncrMode, Workload};
 
 use super::driver::{DriverHooks, LoopDriver};
 use super::env::spin;
-use super::{CancelToken, RunError};
+use super::{drive, wire_cancel, CancelToken, RunError};
 use crate::clock::RealClock;
 use crate::pool::{JobReply, Pool};
 
@@ -67,24 +67,8 @@ pub async fn run(
     });
     let total = workload.task_count().max(1) as f64;
     driver.on_slice(move |live| progress(1.0 - (live as f64 / total).min(1.0)));
-    let canceller = driver.canceller();
-    let cancel_pool = pool.clone();
-    cancel.on_cancel(move || {
-        canceller.cancel();
-        // A worker cannot be interrupted: terminate the busy ones (the pool
-        // replaces them) so the cancel takes effect now, not after their job.
-        for lane in 0..cancel_pool.size() {
-            if !cancel_pool.is_idle(lane) {
-                cancel_pool.terminate(lane, "the run was cancelled");
-            }
-        }
-    });
-    let cancelled = driver.run().await;
-    trace.end = RealClock.now();
-    trace.cancelled = cancelled;
-    trace.lag = hooks.lag.take();
-    trace.main_blocks = driver.take_slices();
-    drop(driver);
+    wire_cancel(cancel, &driver, Some(pool));
+    drive(&mut trace, driver, &hooks).await;
     ctx.rec.finish_into(&mut trace);
     Ok(trace)
 }
@@ -133,16 +117,21 @@ async fn incr(ctx: &Ctx, mode: IncrMode) {
     ctx.rec.write_counter(value + 1);
 }
 
+/// A slot of the concurrency limit, if there is one.
+async fn acquire_limit(limit: &Option<Semaphore>) -> Option<engine::executor::Permit> {
+    match limit {
+        Some(s) => Some(s.acquire().await),
+        None => None,
+    }
+}
+
 /// `pool`: the whole task is one job on one worker.
 async fn pool_task(ctx: &Ctx, group: usize, index: u64, ready_at: Nanos) {
     let task = index as u32;
     let g = &ctx.workload.groups[group];
     let all = steps(&g.phases, &g.opts, ctx.seed, index);
     let Some(first) = all.first() else { return };
-    let _limit = match &ctx.limit {
-        Some(s) => Some(s.acquire().await),
-        None => None,
-    };
+    let _limit = acquire_limit(&ctx.limit).await;
     let permit = ctx.lanes.acquire().await;
     let lane = permit.slot() as usize;
     // The counter lives in the parent: processes share no memory.
@@ -174,10 +163,7 @@ async fn hybrid_task(ctx: &Ctx, group: usize, index: u64, ready_at: Nanos) {
     let g = &ctx.workload.groups[group];
     let all = steps(&g.phases, &g.opts, ctx.seed, index);
     let Some(first) = all.first() else { return };
-    let _limit = match &ctx.limit {
-        Some(s) => Some(s.acquire().await),
-        None => None,
-    };
+    let _limit = acquire_limit(&ctx.limit).await;
     ctx.rec.span(task, NO_LANE, first, SpanState::Queued, ready_at, RealClock.now());
     for step in &all {
         match step.action {

@@ -15,7 +15,7 @@ use protocol::{shared, IncrGap, JobStep, ThreadMode, ThreadState};
 use workload::{IncrMode, Workload};
 
 use super::driver::{DriverHooks, LoopDriver};
-use super::{CancelToken, RunError};
+use super::{drive, wire_cancel, CancelToken, RunError};
 use crate::clock::RealClock;
 use crate::pool::Pool;
 
@@ -118,21 +118,9 @@ pub async fn run(
         let taken = Atomics::load(&probe_mem, shared::NEXT_TASK).unwrap_or(0).max(0) as f64;
         progress((taken / total.max(1) as f64).min(1.0));
     });
-    let canceller = driver.canceller();
-    let cancel_pool = pool.clone();
-    cancel.on_cancel(move || {
-        canceller.cancel();
-        for lane in 0..cancel_pool.size() {
-            if !cancel_pool.is_idle(lane) {
-                cancel_pool.terminate(lane, "the run was cancelled");
-            }
-        }
-    });
-    let cancelled = driver.run().await;
-    trace.end = RealClock.now();
-    trace.cancelled = cancelled;
-    trace.main_blocks = driver.take_slices();
-    drop(driver);
+    wire_cancel(cancel, &driver, Some(pool));
+    drive(&mut trace, driver, &hooks).await;
+    let cancelled = trace.cancelled;
     let increments: u64 = workload
         .groups
         .iter()

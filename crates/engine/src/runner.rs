@@ -340,7 +340,7 @@ pub fn spawn_batched(handle: &Handle, workload: &Workload, f: impl Fn(&Handle, u
             for _ in 0..count {
                 f(&h, group, index, h.now());
                 index += 1;
-                if index % SPAWN_BATCH == 0 {
+                if index.is_multiple_of(SPAWN_BATCH) {
                     yield_now().await;
                 }
             }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::pool::{hardware_concurrency, Pool};
-use crate::runtime::{calibrate, CancelToken, RunError};
+use crate::runtime::{CancelToken, RunError};
 use crate::session::{run_models, ModelResult, SessionConfig, SessionEnd};
 use engine::presets::Preset;
 use engine::sweep::{parse_values, SweepParam};
@@ -96,9 +96,16 @@ fn start_pool(n: usize, status: RwSignal<PoolStatus>) -> Option<Pool> {
 pub fn App() -> impl IntoView {
     let cores = hardware_concurrency();
     let isolated = cross_origin_isolated();
-    let costs = StoredValue::new(calibrate());
     let status = RwSignal::new(PoolStatus::Starting(cores));
     let pool = StoredValue::new_local(start_pool(cores, status));
+    // Measure this machine's costs in idle time, after the first render.
+    {
+        let p = pool.get_value();
+        spawn_local(async move {
+            crate::runtime::next_macrotask().await;
+            crate::runtime::calibrate::probe_all(p).await;
+        });
+    }
 
     let text = RwSignal::new("1*io(1s)+1*io(2s)".to_string());
     let parsed = Memo::new(move |_| workload::parse(&text.get()));
@@ -144,17 +151,9 @@ pub fn App() -> impl IntoView {
     if !sc.workload.is_empty() {
         text.set(sc.workload.clone());
     }
-    let mut link_notices = link.notices.clone();
+    let link_notices = link.notices.clone();
     if !sc.models.is_empty() {
-        let (ok, missing): (Vec<Model>, Vec<Model>) = sc.models.iter().partition(|m| isolated || !m.needs_shared_memory());
-        if !missing.is_empty() {
-            link_notices.push(format!(
-                "{} need{} shared memory, which this page lacks (it is not cross-origin isolated): the other models run.",
-                missing.iter().map(|m| m.label()).collect::<Vec<_>>().join(" and "),
-                if missing.len() == 1 { "s" } else { "" }
-            ));
-        }
-        models.set(ok);
+        models.set(sc.models.clone());
     }
     if let Some(w) = sc.workers {
         workers_text.set(w.min(max_workers as u16).to_string());
@@ -232,7 +231,7 @@ pub fn App() -> impl IntoView {
     // Prepares the pool for `workers` and runs one session; shared by Run and Sweep.
     let session = move |w: Workload, chosen: Vec<Model>, workers: u16, limit: Option<u32>, seed: u64, allow_long: bool, token: CancelToken, report: Option<(usize, usize)>| async move {
             // The pool runs with the chosen number of workers: restart it if that changed.
-            let needs_pool = chosen.iter().any(|m| m.uses_workers());
+            let needs_pool = chosen.iter().any(|m| m.uses_pool());
             let mut p = pool.get_value();
             if needs_pool && p.as_ref().map(|p| p.size()) != Some(usize::from(workers)) {
                 if let Some(old) = p.take() {
@@ -257,9 +256,10 @@ pub fn App() -> impl IntoView {
                     limit,
                     seed,
                     switch_interval: switch.get_untracked().unwrap_or(5_000) * 1_000,
+                    shared_memory: isolated,
+                    cores: cores as u16,
                     ..RunConfig::new(Model::Loop)
                 },
-                costs: costs.get_value(),
                 allow_long,
                 pool_startup_ms: startup,
             };
@@ -324,15 +324,11 @@ pub fn App() -> impl IntoView {
 
     let load_preset = Callback::new(move |p: &'static Preset| {
         text.set(p.workload.to_string());
-        let (ok, missing): (Vec<Model>, Vec<Model>) = p.models.iter().partition(|m| isolated || !m.needs_shared_memory());
-        models.set(ok);
+        models.set(p.models.to_vec());
         workers_text.set(p.workers.map_or(cores.to_string(), |w| w.min(max_workers as u16).to_string()));
         limit_text.set(p.limit.map(|l| l.to_string()).unwrap_or_default());
         look_for.set(Some((p.title, p.look_for)));
-        notice.set((!missing.is_empty()).then(|| format!(
-            "{} need shared memory, which this page lacks (it is not cross-origin isolated); the preset runs the other models.",
-            missing.iter().map(|m| m.label()).collect::<Vec<_>>().join(" and ")
-        )));
+        notice.set(None);
         phase.set(Phase::Idle);
     });
 

@@ -2,6 +2,17 @@
 
 use engine::time::{Clock, Nanos};
 
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `performance.now()`, imported directly: the loop reads the clock a few
+    /// times per task, and a lookup through `globalThis` each time cost more
+    /// than the rest of a task's bookkeeping.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
 /// `performance`, on the page or in a worker.
 fn performance() -> Option<web_sys::Performance> {
     let global = js_sys::global();
@@ -10,14 +21,19 @@ fn performance() -> Option<web_sys::Performance> {
         .and_then(|p| wasm_bindgen::JsCast::dyn_into(p).ok())
 }
 
-/// Milliseconds since this context's time origin (0 if unavailable).
+thread_local! {
+    /// `performance.timeOrigin` never changes within a context: read it once.
+    static TIME_ORIGIN: f64 = performance().map_or(0.0, |p| p.time_origin());
+}
+
+/// Milliseconds since this context's time origin.
 pub fn now_ms() -> f64 {
-    performance().map_or(0.0, |p| p.now())
+    performance_now()
 }
 
 /// This context's time origin, in milliseconds since the Unix epoch.
 pub fn time_origin_ms() -> f64 {
-    performance().map_or(0.0, |p| p.time_origin())
+    TIME_ORIGIN.with(|t| *t)
 }
 
 /// Milliseconds since the Unix epoch, to sub-microsecond precision: the

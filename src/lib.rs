@@ -14,7 +14,6 @@ pub mod fatal;
 pub mod pool;
 pub mod runtime;
 pub mod session;
-pub mod threads;
 pub mod url;
 pub mod export;
 pub mod ui;

@@ -1,17 +1,20 @@
 //! One press of Run: the chosen models one after another, each measured for
-//! real and predicted on the virtual clock, then compared. No UI here: the
-//! app calls [`run_models`] and renders what comes back.
+//! real and predicted on the virtual clock with the costs known *before* it
+//! ran, then compared. After each run its trace refines the costs for the
+//! next prediction. No UI here: the app calls [`run_models`] and renders what
+//! comes back.
 
 use std::rc::Rc;
 
+use engine::costs::Costs;
 use engine::metrics::Metrics;
-use engine::model::{Costs, Model, RunConfig};
-use engine::sim::Simulation;
+use engine::model::{Model, RunConfig};
+use engine::sim::{Simulation, STEP_POLLS};
 use engine::trace::Trace;
 use workload::Workload;
 
 use crate::pool::Pool;
-use crate::runtime::{self, CancelToken, RunError};
+use crate::runtime::{self, calibrate, CancelToken, RunError};
 
 thread_local! {
     /// The last session's traces, for [`last_traces_json`].
@@ -19,8 +22,9 @@ thread_local! {
 }
 
 /// The last run's traces as JSON, for scripts and end-to-end tests:
-/// `[{"model", "start", "end", "lanes", "cancelled", "spans": [[task, lane, state, start, end], …]}]`,
-/// times in ns on the page's clock, lane 65535 = none, task 4294967295 = none.
+/// `[{"model", "start", "end", "lanes", "cancelled", "implementation", "spans": [[task, lane, state, start, end], …],
+/// "events": [[at, task, lane, kind], …]}]`, times in ns on the page's clock,
+/// lane 65535 = none, task 4294967295 = none.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn last_traces_json() -> String {
     use std::fmt::Write;
@@ -32,16 +36,22 @@ pub fn last_traces_json() -> String {
             }
             let _ = write!(
                 out,
-                "{{\"model\":\"{}\",\"start\":{},\"end\":{},\"lanes\":{},\"cancelled\":{},\"spans\":[",
+                "{{\"model\":\"{}\",\"start\":{},\"end\":{},\"lanes\":{},\"cancelled\":{},\"implementation\":{},\"spans\":[",
                 t.model.map_or("-", |m| m.name()),
                 t.start,
                 t.end,
                 t.lanes,
-                t.cancelled
+                t.cancelled,
+                serde_json::to_string(&t.implementation).unwrap_or_else(|_| "null".into()),
             );
             for (j, s) in t.spans.iter().enumerate() {
                 let sep = if j > 0 { "," } else { "" };
                 let _ = write!(out, "{sep}[{},{},\"{}\",{},{}]", s.task, s.lane, s.state.name(), s.start, s.end);
+            }
+            out.push_str("],\"events\":[");
+            for (j, e) in t.events.iter().enumerate() {
+                let sep = if j > 0 { "," } else { "" };
+                let _ = write!(out, "{sep}[{},{},{},\"{}\"]", e.at, e.task, e.lane, e.kind.name());
             }
             out.push_str("]}");
         }
@@ -54,9 +64,13 @@ fn remember(results: &[ModelResult]) {
     LAST.with(|l| *l.borrow_mut() = results.iter().map(|r| r.trace.clone()).collect());
 }
 
-/// Predictions are skipped above this many tasks × phases (the simulator is
-/// fast, but a million tasks' spans would double the memory of the run).
-const PREDICT_LIMIT: u64 = 300_000;
+/// Predictions keep the full record (events, off-lane spans) for at most this
+/// many tasks: enough to draw and inspect, bounded in memory.
+pub const PREDICTION_DETAIL_TASKS: u32 = 20_000;
+
+/// A prediction that misses its measurement by more than this is flagged on
+/// the page (the fidelity target).
+pub const PREDICTION_WARN_PCT: f64 = 15.0;
 
 /// What one model did.
 #[derive(Clone)]
@@ -67,8 +81,20 @@ pub struct ModelResult {
     pub trace: Rc<Trace>,
     /// Metrics of the measured trace.
     pub metrics: Metrics,
-    /// Wall time predicted by the engine on the virtual clock, ms.
+    /// The engine's prediction on the virtual clock, with the costs known
+    /// before this model ran (its trace is drawn faintly under the measured one).
+    pub predicted: Option<Rc<Trace>>,
+    /// Wall time predicted, ms.
     pub predicted_wall_ms: Option<f64>,
+}
+
+impl ModelResult {
+    /// (predicted − measured) / measured × 100, once both exist.
+    pub fn prediction_error_pct(&self) -> Option<f64> {
+        let p = self.predicted_wall_ms?;
+        let m = self.metrics.wall_ms;
+        (m > 0.0 && !self.trace.cancelled).then(|| (p - m) / m * 100.0)
+    }
 }
 
 /// How a session ended.
@@ -87,9 +113,7 @@ pub struct SessionConfig {
     pub models: Vec<Model>,
     /// Shared knobs; `model` is set per run.
     pub base: RunConfig,
-    /// Calibrated costs for predictions.
-    pub costs: Costs,
-    /// The user agreed to a long sequential run.
+    /// The user agreed to a long blocking run.
     pub allow_long: bool,
     /// Pool start-up as measured when the pool started, ms.
     pub pool_startup_ms: Option<f64>,
@@ -104,53 +128,59 @@ pub async fn run_models(
     progress: impl Fn(usize, f64) + Clone + 'static,
 ) -> SessionEnd {
     let mut results: Vec<ModelResult> = Vec::new();
-    let size: u64 = workload.groups.iter().map(|g| u64::from(g.count) * g.phases.len() as u64).sum();
     for (i, &model) in cfg.models.iter().enumerate() {
         if cancel.is_cancelled() {
             return SessionEnd::Cancelled(results);
         }
-        let run_cfg = RunConfig { model, ..cfg.base.clone() };
+        let workers = if model.uses_pool() { pool.map_or(cfg.base.workers, |p| p.size() as u16) } else { cfg.base.workers };
+        let run_cfg = RunConfig { model, workers, ..cfg.base.clone() };
+        if let Some(p) = pool {
+            calibrate::absorb_worker_probes(p);
+        }
+        // The prediction uses what was known before this model ran.
+        let costs = calibrate::costs();
         let p = progress.clone();
         p(i, 0.0);
-        let trace = match runtime::run(workload, &run_cfg, pool, cancel, cfg.allow_long, &cfg.costs, move |f| p(i, f)).await {
+        let trace = match runtime::run(workload, &run_cfg, pool, cancel, cfg.allow_long, &costs, move |f| p(i, f)).await {
             Ok(t) => t,
             Err(e) => return SessionEnd::Failed(results, model, e),
         };
-        let predicted_wall_ms = if size <= PREDICT_LIMIT {
-            let sim_cfg = RunConfig { workers: pool.map_or(run_cfg.workers, |p| p.size() as u16), ..run_cfg.clone() };
-            Some(predict(workload, &sim_cfg, &cfg.costs).await)
-        } else {
-            None
-        };
         let cancelled = trace.cancelled;
-        results.push(ModelResult { model, metrics: Metrics::default(), trace: Rc::new(trace), predicted_wall_ms });
         if cancelled {
+            // Report the cancel first; nothing is predicted for a partial run.
+            results.push(ModelResult { model, metrics: Metrics::default(), trace: Rc::new(trace), predicted: None, predicted_wall_ms: None });
             finish_metrics(&mut results, cfg.pool_startup_ms);
             remember(&results);
             return SessionEnd::Cancelled(results);
         }
+        let predicted = predict(workload, &run_cfg, &costs, cancel).await;
+        calibrate::learn_from(&trace, workload, &run_cfg);
+        let predicted_wall_ms = predicted.as_ref().map(|t| t.wall() as f64 / 1e6);
+        results.push(ModelResult { model, metrics: Metrics::default(), trace: Rc::new(trace), predicted: predicted.map(Rc::new), predicted_wall_ms });
     }
     finish_metrics(&mut results, cfg.pool_startup_ms);
     remember(&results);
     SessionEnd::Done(results)
 }
 
-/// The engine's prediction, on the virtual clock, a slice at a time so the
-/// page keeps drawing while a big workload is simulated.
-async fn predict(workload: &Workload, cfg: &RunConfig, costs: &engine::model::Costs) -> f64 {
+/// The engine's prediction, on the virtual clock, a budget of polls per
+/// macrotask so the page keeps drawing while a big workload is simulated.
+/// `None` if cancelled meanwhile.
+pub async fn predict(workload: &Workload, cfg: &RunConfig, costs: &Costs, cancel: &CancelToken) -> Option<Trace> {
     let mut sim = Simulation::new(workload, cfg, costs);
-    while !sim.step(20_000) {
+    sim.set_detail_limit(PREDICTION_DETAIL_TASKS);
+    while !sim.step(STEP_POLLS) {
         runtime::next_macrotask().await;
+        if cancel.is_cancelled() {
+            return None;
+        }
     }
-    sim.finish().wall() as f64 / 1e6
+    Some(sim.finish())
 }
 
 /// Metrics need the sequential wall time (for speedup), known only at the end.
 fn finish_metrics(results: &mut [ModelResult], pool_startup_ms: Option<f64>) {
-    let seq = results
-        .iter()
-        .find(|r| r.model == Model::Sequential && !r.trace.cancelled)
-        .map(|r| r.trace.wall());
+    let seq = results.iter().find(|r| r.model == Model::Sequential && !r.trace.cancelled).map(|r| r.trace.wall());
     for r in results.iter_mut() {
         r.metrics = Metrics::from_trace(&r.trace, seq);
         if matches!(r.model, Model::Pool | Model::Hybrid) {

@@ -155,11 +155,13 @@ fn kernel_ns() -> f64 {
 /// The driver's hop between slices: a task that computes for a bit over a
 /// slice at a time forces a yield to the browser after every poll.
 async fn slice_hop_ns() -> f64 {
-    let hooks = Rc::new(DriverHooks::default());
+    let rec = Rc::new(engine::runner::Recorder::new());
+    let hooks = Rc::new(DriverHooks::new(engine::runner::LoopHooks::new(rec, Rc::new(RealClock), 0).without_events()));
     let driver = LoopDriver::new(hooks).unwrap();
-    driver.handle().spawn(async {
+    let slice_ms = engine::driver::SLICE as f64 / 1e6;
+    driver.handle().spawn(async move {
         for _ in 0..40 {
-            let end = now_ms() + 5.2;
+            let end = now_ms() + slice_ms + 0.2;
             while now_ms() < end {}
             yield_now().await;
         }
@@ -225,7 +227,7 @@ fn canvas() -> web_sys::HtmlCanvasElement {
 /// the same spans as SVG rectangles (built, inserted and laid out).
 fn timeline_figures() -> (f64, f64, f64, f64) {
     use nogil_playground::ui::timeline::frame_drawer;
-    let mut frame = |n: u32| {
+    let frame = |n: u32| {
         let t = Rc::new(synthetic(n));
         let wall = t.wall() as f64;
         let draw = frame_drawer(canvas(), t, false);

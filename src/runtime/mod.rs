@@ -1,30 +1,39 @@
-//! Real runs in the browser: every model that needs no shared memory, each
-//! producing the engine's [`Trace`] on the page's clock.
+//! Real runs in the browser: every model, each producing the engine's
+//! [`Trace`] on the page's clock.
 //!
-//! - [`Model::Sequential`]: the engine's `run_sequential` with real busy-waits.
-//!   The page freezes, as it should.
+//! - [`Model::Sequential`]: the engine's sequential runner with real
+//!   busy-waits. The page freezes, as it should.
 //! - [`Model::Loop`]: the engine's `run_loop_task` on our executor, driven in
 //!   slices by [`driver::LoopDriver`].
-//! - [`Model::Pool`] and [`Model::Hybrid`]: tasks on the same driven loop that
-//!   send jobs to idle workers ([`pool_run`]).
+//! - [`Model::Pool`], [`Model::Hybrid`], and the thread models without shared
+//!   memory: `engine::lanes`' policies on the same driven loop, with jobs for
+//!   real workers ([`crate::pool::lanes`]).
+//! - The thread models in shared memory: [`threads`] (the GIL in `Atomics`).
+//! - JavaScript and CPython: [`js`] and [`python`].
+//!
+//! Every driven run is set up by one function, [`Driven::new`], and finished
+//! by one, [`Driven::drive`].
 
+pub mod calibrate;
 pub mod driver;
 pub mod env;
 pub mod frames;
-pub mod pool_run;
-pub mod threads_run;
+pub mod threads;
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use engine::executor::Semaphore;
-use engine::model::{Costs, Model, RunConfig};
-use engine::runner::{run_loop_task, run_sequential, spawn_batched, LoopCtx, Recorder};
+use engine::costs::{Cost, Costs};
+use engine::executor::{Handle, Semaphore};
+use engine::lanes::{hybrid_task, pool_task, thread_task, Gil, GilMode, LaneCtx};
+use engine::model::{GilImpl, Model, RunConfig};
+use engine::runner::{run_loop_task, run_sequential, spawn_batched, LoopCtx, LoopHooks, Recorder};
 use engine::time::{Clock, Nanos, SECOND};
-use engine::trace::Trace;
+use engine::trace::{Trace, MAIN_LANE};
 use workload::Workload;
 
 use crate::clock::RealClock;
+use crate::pool::lanes::PoolLanes;
 use crate::pool::Pool;
 use driver::{DriverHooks, LoopDriver};
 use env::RealEnv;
@@ -33,10 +42,14 @@ use env::RealEnv;
 /// freezes the page for the whole run).
 pub const CONSENT_ABOVE: Nanos = 10 * SECOND;
 
+/// Tasks past this index keep only their spans on lanes: a million tasks'
+/// waits and events would cost hundreds of MB (see `Recorder::set_detail_limit`).
+pub const DETAIL_TASKS: u32 = 200_000;
+
 /// Why a run could not start.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunError {
-    /// The sequential run is estimated above [`CONSENT_ABOVE`] and freezes the page.
+    /// The run is estimated above [`CONSENT_ABOVE`] and freezes the page.
     NeedsConsent {
         /// The estimate.
         estimate: Nanos,
@@ -50,7 +63,7 @@ impl std::fmt::Display for RunError {
         match self {
             RunError::NeedsConsent { estimate } => write!(
                 f,
-                "the sequential run would freeze the page for about {}; confirm to run it",
+                "the run would freeze the page for about {}; confirm to run it",
                 engine::time::format_duration(*estimate)
             ),
             RunError::Unavailable(why) => f.write_str(why),
@@ -81,26 +94,18 @@ impl CancelToken {
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.get()
     }
-    fn on_cancel(&self, f: impl Fn() + 'static) {
+    /// What cancelling does for the run in progress (replaces the previous).
+    pub fn on_cancel(&self, f: impl Fn() + 'static) {
         *self.hook.borrow_mut() = Some(Box::new(f));
     }
 }
 
-/// The estimated wall time of a sequential run with `costs`.
-pub fn sequential_estimate(w: &Workload, costs: &Costs) -> Nanos {
-    let cpu = (w.total_cpu_iterations() as f64 * costs.cpu_ns_per_iter) as u128;
+/// The estimated wall time of a run that blocks the page (sequential, or the
+/// CPython sequential program) with `costs`.
+pub fn blocking_estimate(w: &Workload, model: Model, costs: &Costs) -> Nanos {
+    let per_iter = if model == Model::Py { costs.get(Cost::CpuPy) } else { costs.get(Cost::CpuMain) };
+    let cpu = (w.total_cpu_iterations() as f64 * per_iter) as u128;
     (cpu + w.total_wait()).min(u128::from(u64::MAX)) as Nanos
-}
-
-/// Measures the kernel's cost on this machine (about 2 ms of work), for
-/// predictions and estimates.
-pub fn calibrate() -> Costs {
-    let n = 2_000_000;
-    let t0 = crate::clock::now_ms();
-    let s = workload::sum_squares(n);
-    let took = crate::clock::now_ms() - t0;
-    debug_assert_eq!(s, workload::closed_form(n));
-    Costs { cpu_ns_per_iter: (took * 1e6 / n as f64).max(0.05), ..Costs::default() }
 }
 
 /// Runs `workload` under `cfg.model` for real. `progress` gets the fraction of
@@ -115,32 +120,35 @@ pub async fn run(
     progress: impl Fn(f64) + 'static,
 ) -> Result<Trace, RunError> {
     let probe = frames::FrameProbe::start();
-    let mut trace = match cfg.model {
+    let result = match cfg.model {
         Model::Sequential => {
-            let estimate = sequential_estimate(workload, costs);
+            let estimate = blocking_estimate(workload, cfg.model, costs);
             if estimate > CONSENT_ABOVE && !allow_long {
-                probe.stop();
-                return Err(RunError::NeedsConsent { estimate });
+                Err(RunError::NeedsConsent { estimate })
+            } else {
+                Ok(run_seq(workload, cfg))
             }
-            run_seq(workload, cfg)
         }
-        Model::Loop => run_loop(workload, cfg, cancel, progress).await?,
+        Model::Loop => run_loop(workload, cfg, cancel, progress).await,
         Model::Pool | Model::Hybrid => {
             let pool = pool.ok_or_else(|| RunError::Unavailable("the worker pool is not running".into()))?;
-            pool_run::run(workload, cfg, pool, cancel, progress).await?
+            run_lanes(workload, cfg, pool, cancel, progress).await
         }
         Model::Gil | Model::Free => {
             let pool = pool.ok_or_else(|| RunError::Unavailable("the worker pool is not running".into()))?;
-            match threads_run::run(workload, cfg, pool, cancel, progress).await {
-                Ok(t) => t,
-                Err(e) => {
-                    probe.stop();
-                    return Err(e);
-                }
+            if cfg.shared_memory {
+                threads::run(workload, cfg, pool, cancel, progress).await
+            } else {
+                run_lanes(workload, cfg, pool, cancel, progress).await
             }
         }
+        Model::Js | Model::JsWorker | Model::Py | Model::PyAsync => {
+            Err(RunError::Unavailable(format!("{} is not available in this build yet", cfg.model.label())))
+        }
     };
-    trace.frame_gaps = probe.stop();
+    let frame_gaps = probe.stop();
+    let mut trace = result?;
+    trace.frame_gaps = frame_gaps;
     Ok(trace)
 }
 
@@ -151,9 +159,9 @@ fn new_trace(workload: &Workload, cfg: &RunConfig, lanes: u16) -> Trace {
 fn run_seq(workload: &Workload, cfg: &RunConfig) -> Trace {
     let mut trace = new_trace(workload, cfg, 1);
     let rec = Recorder::new();
+    rec.set_detail_limit(DETAIL_TASKS);
     // The environment's executor is never driven: sequential never awaits.
-    let hooks = Rc::new(DriverHooks::default());
-    let ex = engine::executor::Executor::with_hooks(Rc::new(RealClock), hooks);
+    let ex = engine::executor::Executor::new(Rc::new(RealClock));
     let env = RealEnv { handle: ex.handle() };
     trace.start = RealClock.now();
     run_sequential(&env, &rec, workload, cfg.seed, || false);
@@ -164,64 +172,140 @@ fn run_seq(workload: &Workload, cfg: &RunConfig) -> Trace {
     trace
 }
 
-async fn run_loop(
-    workload: &Workload,
-    cfg: &RunConfig,
-    cancel: &CancelToken,
-    progress: impl Fn(f64) + 'static,
-) -> Result<Trace, RunError> {
-    let hooks = Rc::new(DriverHooks::default());
-    let driver = LoopDriver::new(hooks.clone()).map_err(RunError::Unavailable)?;
+/// One run on our driven loop, set up the same way for every model that uses
+/// it: the recorder, the hooks, the driver and the trace's header.
+pub(crate) struct Driven {
+    driver: LoopDriver,
+    rec: Rc<Recorder>,
+    trace: Trace,
+    tasks: u64,
+}
+
+impl Driven {
+    /// A run of `workload` under `cfg` with `workers` worker lanes. With
+    /// `polls_are_running`, every poll is a task running on the main thread
+    /// (our event loop) and is recorded as scheduler events; otherwise the
+    /// policies record their own.
+    pub(crate) fn new(workload: &Workload, cfg: &RunConfig, workers: u16, polls_are_running: bool) -> Result<Self, RunError> {
+        let rec = Rc::new(Recorder::new());
+        rec.set_detail_limit(DETAIL_TASKS);
+        let mut hooks = LoopHooks::new(rec.clone(), Rc::new(RealClock), MAIN_LANE);
+        if !polls_are_running {
+            hooks = hooks.without_events();
+        }
+        let driver = LoopDriver::new(Rc::new(DriverHooks::new(hooks))).map_err(RunError::Unavailable)?;
+        let mut trace = new_trace(workload, cfg, 1 + workers);
+        trace.start = RealClock.now();
+        Ok(Self { driver, rec, trace, tasks: workload.task_count() })
+    }
+
+    /// The loop's handle.
+    pub(crate) fn handle(&self) -> Handle {
+        self.driver.handle()
+    }
+
+    /// Where spans and events go.
+    pub(crate) fn rec(&self) -> Rc<Recorder> {
+        self.rec.clone()
+    }
+
+    /// The trace being built (to set what is known before the run).
+    pub(crate) fn trace_mut(&mut self) -> &mut Trace {
+        &mut self.trace
+    }
+
+    /// Drives the run to its end (or until cancelled) and returns its trace:
+    /// when it ended, whether it was cancelled, the loop's lag, slices and
+    /// statistics, and everything recorded. Cancelling terminates `pool`'s
+    /// busy workers (a worker cannot be interrupted; the pool replaces them).
+    pub(crate) async fn drive(self, cancel: &CancelToken, pool: Option<&Pool>, progress: impl Fn(f64) + 'static) -> Trace {
+        let total = self.tasks.max(1) as f64;
+        // The spawner itself is a live task until it has spawned everyone.
+        self.driver.on_slice(move |live| progress(1.0 - (live as f64 / total).min(1.0)));
+        let canceller = self.driver.canceller();
+        let pool = pool.cloned();
+        cancel.on_cancel(move || {
+            canceller.cancel();
+            if let Some(pool) = &pool {
+                for lane in 0..pool.size() {
+                    if !pool.is_idle(lane) {
+                        pool.terminate(lane, "the run was cancelled");
+                    }
+                }
+            }
+        });
+        let cancelled = self.driver.run().await;
+        cancel.on_cancel(|| {});
+        let mut trace = self.trace;
+        trace.end = RealClock.now();
+        trace.cancelled = cancelled;
+        trace.lag = self.driver.take_lag();
+        trace.main_blocks = self.driver.take_slices();
+        if trace.model == Some(Model::Loop) {
+            trace.driver = Some(self.driver.stats());
+        }
+        self.rec.finish_into(&mut trace);
+        trace
+    }
+}
+
+async fn run_loop(workload: &Workload, cfg: &RunConfig, cancel: &CancelToken, progress: impl Fn(f64) + 'static) -> Result<Trace, RunError> {
+    let run = Driven::new(workload, cfg, 0, true)?;
     let ctx = Rc::new(LoopCtx {
-        env: RealEnv { handle: driver.handle() },
-        rec: Recorder::new(),
+        env: RealEnv { handle: run.handle() },
+        rec: run.rec(),
         workload: workload.clone(),
         limit: cfg.limit.map(Semaphore::new),
         seed: cfg.seed,
     });
-    let mut trace = new_trace(workload, cfg, 1);
-    trace.start = RealClock.now();
-    spawn_batched(&driver.handle(), workload, {
-        let ctx = ctx.clone();
-        move |h, group, index, at| {
-            h.spawn(run_loop_task(ctx.clone(), group, index, at));
-        }
+    spawn_batched(&run.handle(), workload, move |h, group, index, at| {
+        h.spawn_tagged(index as u32, run_loop_task(ctx.clone(), group, index, at));
     });
-    let total = workload.task_count().max(1) as f64;
-    // The spawner itself is a live task until it has spawned everyone.
-    driver.on_slice(move |live| progress(1.0 - (live as f64 / total).min(1.0)));
-    wire_cancel(cancel, &driver, None);
-    drive(&mut trace, driver, &hooks).await;
-    ctx.rec.finish_into(&mut trace);
-    Ok(trace)
+    Ok(run.drive(cancel, None, progress).await)
 }
 
-/// Connects the cancel button to a driven run. A worker cannot be
-/// interrupted, so with `pool` the busy workers are terminated (the pool
-/// replaces them) and the cancel takes effect now, not after their job.
-pub(crate) fn wire_cancel(cancel: &CancelToken, driver: &LoopDriver, pool: Option<&Pool>) {
-    let canceller = driver.canceller();
-    let pool = pool.cloned();
-    cancel.on_cancel(move || {
-        canceller.cancel();
-        if let Some(pool) = &pool {
-            for lane in 0..pool.size() {
-                if !pool.is_idle(lane) {
-                    pool.terminate(lane, "the run was cancelled");
-                }
+/// The lane models on real workers: pool, loop + pool, and the thread models
+/// without shared memory (the GIL by messages, free threads).
+async fn run_lanes(workload: &Workload, cfg: &RunConfig, pool: &Pool, cancel: &CancelToken, progress: impl Fn(f64) + 'static) -> Result<Trace, RunError> {
+    let workers = pool.size() as u16;
+    let model = cfg.model;
+    let mut run = Driven::new(workload, cfg, workers, false)?;
+    if model.is_threads() {
+        run.trace_mut().implementation = Some(
+            match model {
+                Model::Gil => GilImpl::Messages.describe(),
+                _ => "threads without shared memory (the counter lives on the page)",
             }
-        }
+            .to_string(),
+        );
+    }
+    let gil = (model == Model::Gil).then(|| Gil::new(GilMode::Quantum, cfg.switch_interval));
+    let ctx = Rc::new(LaneCtx {
+        env: RealEnv { handle: run.handle() },
+        lanes: PoolLanes::new(pool.clone()),
+        handle: run.handle(),
+        rec: run.rec(),
+        workload: workload.clone(),
+        seed: cfg.seed,
+        limit: cfg.limit.map(Semaphore::new),
+        slots: Semaphore::new(u32::from(workers)),
+        gil,
+        ready_at: 0,
+        waits_in_worker: false,
     });
-}
-
-/// Drives the loop to the end of the run and records, in `trace`, when it
-/// ended, whether it was cancelled, the loop's lag and its slices.
-pub(crate) async fn drive(trace: &mut Trace, driver: LoopDriver, hooks: &DriverHooks) {
-    let cancelled = driver.run().await;
-    trace.end = RealClock.now();
-    trace.cancelled = cancelled;
-    trace.lag = hooks.lag.take();
-    trace.main_blocks = driver.take_slices();
+    let c = ctx.clone();
+    spawn_batched(&run.handle(), workload, move |h, group, index, at| {
+        let c = c.clone();
+        let tag = index as u32;
+        match model {
+            Model::Hybrid => h.spawn_tagged(tag, hybrid_task(c, group, index, at)),
+            Model::Gil | Model::Free => h.spawn_tagged(tag, thread_task(c, group, index, at)),
+            _ => h.spawn_tagged(tag, pool_task(c, group, index, at)),
+        };
+    });
+    let mut trace = run.drive(cancel, Some(pool), progress).await;
+    trace.observed.extend(ctx.lanes.observations());
+    Ok(trace)
 }
 
 /// Resolves on a later macrotask, so the browser can draw in between.

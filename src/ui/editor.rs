@@ -43,7 +43,7 @@ pub fn ModelToggles(selected: RwSignal<Vec<Model>>, shared_memory: Signal<bool>)
         <fieldset class="models">
             <legend>"Models"</legend>
             {Model::ALL.into_iter().map(|m| {
-                let unavailable = move || m.needs_shared_memory() && !shared_memory.get();
+                let unavailable = move || !m.is_ours() && !shared_memory.get() && false;
                 view! {
                     <label class="toggle" title=move || if unavailable() { "Needs shared memory: a cross-origin isolated page" } else { "" }>
                         <input type="checkbox" data-testid=format!("model-{}", m.name())

@@ -104,7 +104,8 @@ pub fn trace_events(runs: &[Exported<'_>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Costs, Model, RunConfig};
+    use crate::costs::Costs;
+    use crate::model::{Model, RunConfig};
     use crate::sim::simulate;
 
     #[test]

@@ -12,13 +12,18 @@
 //!
 //! Invariant: this crate never depends on `web-sys`, `wasm-bindgen` or `leptos`.
 
+pub mod costs;
+pub mod cpu;
+pub mod driver;
 pub mod executor;
 pub mod export;
-pub mod time;
+pub mod lanes;
 pub mod metrics;
 pub mod model;
 pub mod presets;
+pub mod refine;
 pub mod runner;
 pub mod sim;
 pub mod sweep;
+pub mod time;
 pub mod trace;

@@ -12,9 +12,9 @@ use std::rc::Rc;
 
 use workload::{IncrMode, Options, Phase, Workload};
 
-use crate::executor::{yield_now, Handle, Semaphore};
-use crate::time::Nanos;
-use crate::trace::{Failure, PhaseKind, Span, SpanState, Trace, MAIN_LANE, NO_LANE};
+use crate::executor::{yield_now, Handle, Hooks, Semaphore, TaskRef, UNTAGGED};
+use crate::time::{Clock, Nanos, VirtualClock};
+use crate::trace::{Event, EventKind, Failure, PhaseKind, Resource, Span, SpanState, Trace, MAIN_LANE, MAX_EVENTS, NO_LANE};
 
 /// What a task needs from the world it runs in.
 pub trait Env {
@@ -28,6 +28,11 @@ pub trait Env {
     fn cpu(&self, start: u64, end: u64) -> u128;
     /// Holds the thread for `d` without yielding (`time.sleep` in a coroutine).
     fn block(&self, d: Nanos);
+    /// Whether a CPU phase runs as one call that never yields (JavaScript's
+    /// and CPython's loops), whatever the workload's `yield=` says.
+    fn cpu_never_yields(&self) -> bool {
+        false
+    }
 }
 
 /// A phase with its options resolved and its jitter applied: what to do, concretely.
@@ -98,6 +103,12 @@ pub fn steps(phases: &[Phase], group_opts: &Options, seed: u64, index: u64) -> V
 #[derive(Debug, Default)]
 pub struct Recorder {
     spans: RefCell<Vec<Span>>,
+    events: RefCell<Vec<Event>>,
+    events_dropped: Cell<u64>,
+    /// Tasks at or past this index keep only their spans on lanes (see
+    /// [`Recorder::set_detail_limit`]); `None` = every task in full.
+    detail: Cell<Option<u32>>,
+    detail_dropped: Cell<u64>,
     checksum: Cell<u128>,
     increments: Cell<u64>,
     counter: Cell<u64>,
@@ -111,6 +122,18 @@ impl Recorder {
         Self::default()
     }
 
+    /// Keeps the full record (off-lane spans and events) only for the first
+    /// `tasks` tasks; later tasks keep their spans on lanes, which is what the
+    /// lanes view draws and the metrics read. A million tasks' waits would
+    /// otherwise cost hundreds of MB.
+    pub fn set_detail_limit(&self, tasks: u32) {
+        self.detail.set(Some(tasks));
+    }
+
+    fn detailed(&self, task: u32) -> bool {
+        self.detail.get().is_none_or(|d| task < d || task == crate::trace::NO_TASK)
+    }
+
     /// Records a span; empty spans are dropped (they draw nothing and cost memory).
     pub fn span(&self, task: u32, lane: u16, step: &Step, state: SpanState, start: Nanos, end: Nanos) {
         self.push(Span { task, lane, phase: step.index, kind: step.action.kind(), state, start, end });
@@ -119,8 +142,32 @@ impl Recorder {
     /// Records a ready-made span (empty ones are dropped).
     pub fn push(&self, span: Span) {
         if span.end > span.start {
+            if span.lane == NO_LANE && !self.detailed(span.task) {
+                self.detail_dropped.set(self.detail_dropped.get() + 1);
+                return;
+            }
             self.spans.borrow_mut().push(span);
         }
+    }
+
+    /// Records a scheduler event (see [`EventKind`]); past [`MAX_EVENTS`] it
+    /// is only counted.
+    pub fn event(&self, at: Nanos, task: u32, lane: u16, kind: EventKind, res: Resource, arg: u64) {
+        if !self.detailed(task) {
+            self.detail_dropped.set(self.detail_dropped.get() + 1);
+            return;
+        }
+        let mut events = self.events.borrow_mut();
+        if events.len() < MAX_EVENTS {
+            events.push(Event { at, arg, task, lane, kind, res });
+        } else {
+            self.events_dropped.set(self.events_dropped.get() + 1);
+        }
+    }
+
+    /// Events recorded so far.
+    pub fn event_count(&self) -> usize {
+        self.events.borrow().len()
     }
 
     /// Adds a CPU phase's result to the run's checksum.
@@ -164,6 +211,15 @@ impl Recorder {
     /// Moves what was recorded into `trace` (spans, tallies, failures).
     pub fn finish_into(&self, trace: &mut Trace) {
         trace.spans = self.spans.take();
+        let mut events = self.events.take();
+        // Events from workers arrive after the fact: put them in time order
+        // (stable, so simultaneous events keep the order they were recorded in).
+        if !events.windows(2).all(|w| w[0].at <= w[1].at) {
+            events.sort_by_key(|e| e.at);
+        }
+        trace.events = events;
+        trace.events_dropped = self.events_dropped.get();
+        trace.detail_tasks = self.detail.get();
         trace.checksum = self.checksum.get();
         trace.increments = self.increments.get();
         trace.counter = self.counter.get();
@@ -181,8 +237,8 @@ impl Recorder {
 pub struct LoopCtx<E> {
     /// The world tasks run in.
     pub env: E,
-    /// Where spans go.
-    pub rec: Recorder,
+    /// Where spans and events go (shared with the loop's [`LoopHooks`]).
+    pub rec: Rc<Recorder>,
     /// The workload being run.
     pub workload: Workload,
     /// The concurrency limit, if any.
@@ -207,8 +263,12 @@ pub async fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64
     rec.span(task, NO_LANE, first, SpanState::Queued, ready_at, at);
     let _permit = match &ctx.limit {
         Some(sem) => {
+            if sem.available() == 0 || sem.waiters() > 0 {
+                rec.event(at, task, NO_LANE, EventKind::Block, Resource::Semaphore, 0);
+            }
             let permit = sem.acquire().await;
             let t = env.now();
+            rec.event(t, task, MAIN_LANE, EventKind::Acquire, Resource::Semaphore, 0);
             rec.span(task, NO_LANE, first, SpanState::Queued, at, t);
             at = t;
             Some(permit)
@@ -219,6 +279,9 @@ pub async fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64
         match step.action {
             Action::Io(d) => {
                 let due = at.saturating_add(d);
+                if due > env.now() {
+                    rec.event(env.now(), task, NO_LANE, EventKind::Wait, Resource::None, due);
+                }
                 env.sleep_until(due).await;
                 let t1 = env.now();
                 // Waiting until the I/O is due; after that the task is ready
@@ -228,6 +291,7 @@ pub async fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64
                 at = t1;
             }
             Action::Cpu { n, yield_every } => {
+                let yield_every = if env.cpu_never_yields() { 0 } else { yield_every };
                 let mut i: u64 = 0;
                 let mut sum = 0u128;
                 loop {
@@ -262,7 +326,9 @@ pub async fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64
                         SpanState::Queued
                     }
                     IncrMode::AwaitFor(d) => {
-                        env.sleep_until(env.now().saturating_add(d as Nanos)).await;
+                        let due = env.now().saturating_add(d as Nanos);
+                        rec.event(env.now(), task, NO_LANE, EventKind::Wait, Resource::None, due);
+                        env.sleep_until(due).await;
                         SpanState::Waiting
                     }
                 };
@@ -270,6 +336,7 @@ pub async fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64
                 let value = if mode == IncrMode::Atomic { rec.read_counter() } else { value };
                 rec.write_counter(value + 1);
                 let t1 = env.now();
+                rec.event(t1, task, MAIN_LANE, EventKind::Incr, Resource::None, value + 1);
                 let lane = if state == SpanState::Running { MAIN_LANE } else { NO_LANE };
                 rec.span(task, lane, step, state, at, t1);
                 at = t1;
@@ -280,48 +347,58 @@ pub async fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64
 
 /// Runs the whole workload task after task, every wait blocking: a plain
 /// Python loop with `time.sleep`. Returns early if `stop` says so between tasks.
-pub fn run_sequential<E: Env>(
-    env: &E,
-    rec: &Recorder,
-    workload: &Workload,
-    seed: u64,
-    mut stop: impl FnMut() -> bool,
-) {
-    let mut index = 0u64;
-    for g in &workload.groups {
-        for _ in 0..g.count {
-            if stop() {
-                return;
-            }
-            let task = index as u32;
-            for step in steps(&g.phases, &g.opts, seed, index) {
-                let t0 = env.now();
-                let state = match step.action {
-                    Action::Io(d) => {
-                        env.block(d);
-                        SpanState::Waiting
-                    }
-                    Action::Cpu { n, .. } => {
-                        rec.add_checksum(env.cpu(0, n));
-                        SpanState::Running
-                    }
-                    Action::Block(d) => {
-                        env.block(d);
-                        SpanState::Running
-                    }
-                    Action::Incr(mode) => {
-                        if let IncrMode::AwaitFor(d) = mode {
-                            env.block(d);
-                        }
-                        rec.write_counter(rec.read_counter() + 1);
-                        SpanState::Running
-                    }
-                };
-                rec.span(task, MAIN_LANE, &step, state, t0, env.now());
-            }
-            index += 1;
+pub fn run_sequential<E: Env>(env: &E, rec: &Recorder, workload: &Workload, seed: u64, mut stop: impl FnMut() -> bool) {
+    let mut next = 0;
+    while next < workload.task_count() {
+        if stop() {
+            return;
         }
+        next = run_sequential_from(env, rec, workload, seed, next, 1);
     }
+}
+
+/// Runs at most `max_tasks` tasks of the sequential model, from task `start`;
+/// returns the index of the next task to run (the task count when all ran).
+/// Lets a long simulation of the sequential model share the page's thread.
+pub fn run_sequential_from<E: Env>(env: &E, rec: &Recorder, workload: &Workload, seed: u64, start: u64, max_tasks: u64) -> u64 {
+    let mut index = start;
+    for spec in workload.tasks().skip(start as usize).take(max_tasks as usize) {
+        let task = index as u32;
+        rec.event(env.now(), task, MAIN_LANE, EventKind::Start, Resource::None, 0);
+        for step in steps(spec.phases, spec.group_opts, seed, index) {
+            let t0 = env.now();
+            let state = match step.action {
+                Action::Io(d) => {
+                    // `time.sleep` in a plain loop: the thread waits and nothing else runs.
+                    rec.event(t0, task, MAIN_LANE, EventKind::Wait, Resource::None, t0.saturating_add(d));
+                    env.block(d);
+                    rec.event(env.now(), task, MAIN_LANE, EventKind::Start, Resource::None, 0);
+                    SpanState::Waiting
+                }
+                Action::Cpu { n, .. } => {
+                    rec.add_checksum(env.cpu(0, n));
+                    SpanState::Running
+                }
+                Action::Block(d) => {
+                    env.block(d);
+                    SpanState::Running
+                }
+                Action::Incr(mode) => {
+                    if let IncrMode::AwaitFor(d) = mode {
+                        env.block(d);
+                    }
+                    let value = rec.read_counter() + 1;
+                    rec.write_counter(value);
+                    rec.event(env.now(), task, MAIN_LANE, EventKind::Incr, Resource::None, value);
+                    SpanState::Running
+                }
+            };
+            rec.span(task, MAIN_LANE, &step, state, t0, env.now());
+        }
+        rec.event(env.now(), task, MAIN_LANE, EventKind::Done, Resource::None, 0);
+        index += 1;
+    }
+    index
 }
 
 /// Tasks spawned per poll by [`spawn_batched`].
@@ -331,6 +408,8 @@ pub const SPAWN_BATCH: u64 = 2_000;
 /// task of `workload` in order, [`SPAWN_BATCH`] per poll with a yield between
 /// batches: spawning 100,000 tasks in one go would block the page for a long
 /// frame. The browser and the simulator spawn the same way, so they agree.
+/// `f` should spawn with [`Handle::spawn_tagged`] and the task's index, so
+/// hooks can name it.
 pub fn spawn_batched(handle: &Handle, workload: &Workload, f: impl Fn(&Handle, usize, u64, Nanos) + 'static) {
     let h = handle.clone();
     let counts: Vec<u32> = workload.groups.iter().map(|g| g.count).collect();
@@ -346,4 +425,124 @@ pub fn spawn_batched(handle: &Handle, workload: &Workload, f: impl Fn(&Handle, u
             }
         }
     });
+}
+
+/// The event loop's instrumentation, shared by the browser's driver and the
+/// simulator: it records the scheduler's events (spawn, start, yield, wake,
+/// done) for tagged tasks, counts polls and spawns, samples timer lag and, on
+/// a virtual clock, charges each poll its calibrated cost.
+pub struct LoopHooks {
+    /// Where events go.
+    pub rec: Rc<Recorder>,
+    clock: Rc<dyn Clock>,
+    /// On a virtual clock: the clock, the cost of one poll and of one spawn.
+    charge: Option<(Rc<VirtualClock>, Nanos, Nanos)>,
+    /// The lane polls run on.
+    lane: u16,
+    /// Whether polls are the tasks' own running (the event loop) and so are
+    /// recorded as events; the lane models' page-side polls are not.
+    record: bool,
+    current: Cell<u32>,
+    woke_self: Cell<bool>,
+    polls: Cell<u64>,
+    spawns: Cell<u64>,
+    lag: RefCell<Vec<Nanos>>,
+}
+
+impl LoopHooks {
+    /// Hooks reading `clock` and recording into `rec`, for polls on `lane`.
+    pub fn new(rec: Rc<Recorder>, clock: Rc<dyn Clock>, lane: u16) -> Self {
+        Self {
+            rec,
+            clock,
+            charge: None,
+            lane,
+            record: true,
+            current: Cell::new(UNTAGGED),
+            woke_self: Cell::new(false),
+            polls: Cell::new(0),
+            spawns: Cell::new(0),
+            lag: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Also charges virtual time: `per_poll` for every poll, `per_spawn` for every spawn.
+    pub fn charging(mut self, clock: Rc<VirtualClock>, per_poll: Nanos, per_spawn: Nanos) -> Self {
+        if per_poll > 0 || per_spawn > 0 {
+            self.charge = Some((clock, per_poll, per_spawn));
+        }
+        self
+    }
+
+    /// Records no events: for drivers whose tasks only coordinate workers
+    /// (their events are recorded by the lane policies).
+    pub fn without_events(mut self) -> Self {
+        self.record = false;
+        self
+    }
+
+    /// Polls so far.
+    pub fn polls(&self) -> u64 {
+        self.polls.get()
+    }
+
+    /// Spawns so far.
+    pub fn spawns(&self) -> u64 {
+        self.spawns.get()
+    }
+
+    /// Takes the lag samples (how late each timer fired).
+    pub fn take_lag(&self) -> Vec<Nanos> {
+        self.lag.take()
+    }
+
+    fn pay(&self, spawn: bool) {
+        if let Some((clock, poll, sp)) = &self.charge {
+            clock.advance(if spawn { *sp } else { *poll });
+        }
+    }
+}
+
+impl Hooks for LoopHooks {
+    fn spawned(&self, t: TaskRef) {
+        self.spawns.set(self.spawns.get() + 1);
+        if self.record && t.tag != UNTAGGED {
+            self.rec.event(self.clock.now(), t.tag, NO_LANE, EventKind::Spawn, Resource::None, 0);
+        }
+        self.pay(true);
+    }
+    fn poll_start(&self, t: TaskRef) {
+        self.current.set(t.tag);
+        self.woke_self.set(false);
+        if self.record && t.tag != UNTAGGED {
+            self.rec.event(self.clock.now(), t.tag, self.lane, EventKind::Start, Resource::None, 0);
+        }
+    }
+    fn woken(&self, t: TaskRef) {
+        if !self.record || t.tag == UNTAGGED {
+            return;
+        }
+        if t.tag == self.current.get() {
+            // Woken by itself while running: a yield, recorded when the poll ends.
+            self.woke_self.set(true);
+        } else {
+            self.rec.event(self.clock.now(), t.tag, NO_LANE, EventKind::Wake, Resource::None, 0);
+        }
+    }
+    fn poll_end(&self, t: TaskRef, completed: bool) {
+        self.polls.set(self.polls.get() + 1);
+        self.pay(false);
+        if self.record && t.tag != UNTAGGED {
+            let now = self.clock.now();
+            if completed {
+                self.rec.event(now, t.tag, self.lane, EventKind::Done, Resource::None, 0);
+            } else if self.woke_self.get() {
+                self.rec.event(now, t.tag, NO_LANE, EventKind::Yield, Resource::None, 0);
+            }
+        }
+        self.current.set(UNTAGGED);
+    }
+    fn timer_fired(&self, _t: TaskRef, deadline: Nanos, now: Nanos) {
+        self.lag.borrow_mut().push(now.saturating_sub(deadline));
+    }
 }

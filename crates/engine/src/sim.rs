@@ -1,21 +1,31 @@
 //! Every model on the virtual clock: the "predicted" column.
 //!
-//! The loop and sequential models run the very code the browser runs
-//! ([`crate::runner`]) on a [`VirtualEnv`]. The models with worker lanes are
-//! simulated as tasks on the same executor that hold a lane (a numbered
-//! semaphore slot) and *sleep* for the calibrated cost of their CPU work, since
-//! lanes compute in parallel while the virtual clock is one.
+//! A prediction runs the same code as the real run, on a clock that moves only
+//! when something costs time:
+//!
+//! - sequential and the loop run [`crate::runner`]'s task functions, the loop
+//!   on a [`VirtualDriver`] that slices, hops and sets timers the way the
+//!   browser's driver does, paying each poll, hop and timer's calibrated cost;
+//! - the lane models run [`crate::lanes`]'s policies on [`VirtualLanes`],
+//!   whose jobs spend their calibrated cost on cores shared by the workers
+//!   ([`SharedCpu`]);
+//! - the real things (JavaScript, CPython) run the same policies as what they
+//!   stand for, with their own measured costs: JavaScript's event loop is our
+//!   loop without slices, `jsworker` is a pool, `pyasync` is asyncio's loop.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use workload::{IncrMode, Workload};
+use workload::Workload;
 
-use crate::executor::{yield_now, Executor, Handle, Hooks, Outcome, Semaphore};
-use crate::model::{Costs, Model, RunConfig};
-use crate::runner::{run_loop_task, run_sequential, spawn_batched, steps, Action, Env, LoopCtx, Recorder, Step};
+use crate::costs::{Cost, Costs};
+use crate::cpu::SharedCpu;
+use crate::driver::{VirtualDriver, POLLS_PER_CLOCK_CHECK};
+use crate::executor::{yield_now, Executor, Handle, Semaphore};
+use crate::lanes::{hybrid_task, pool_task, thread_task, Gil, GilMode, LaneCtx, VirtualLanes};
+use crate::model::{GilImpl, Model, RunConfig};
+use crate::runner::{run_loop_task, run_sequential_from, spawn_batched, Env, LoopCtx, LoopHooks, Recorder};
 use crate::time::{Clock, Nanos, VirtualClock};
-use crate::trace::{PhaseKind, Span, SpanState, Trace, MAIN_LANE, NO_LANE, NO_TASK};
+use crate::trace::{PhaseKind, Source, Span, SpanState, Trace, MAIN_LANE, NO_TASK};
 
 /// An [`Env`] on a virtual clock: CPU work advances the clock by its
 /// calibrated cost and returns the exact sum by the closed form.
@@ -23,22 +33,22 @@ pub struct VirtualEnv {
     clock: Rc<VirtualClock>,
     handle: Handle,
     cpu_ns_per_iter: f64,
+    /// JavaScript's and CPython's CPU phases are one synchronous call: they
+    /// never give the loop a turn, whatever the workload's `yield=` says.
+    never_yield: bool,
 }
 
 impl VirtualEnv {
-    /// An environment for tasks of the executor behind `handle`, whose clock is `clock`.
-    pub fn new(clock: Rc<VirtualClock>, handle: Handle, costs: &Costs) -> Self {
-        Self { clock, handle, cpu_ns_per_iter: costs.cpu_ns_per_iter }
+    /// An environment for tasks of the executor behind `handle`, whose clock
+    /// is `clock`, with CPU at `cpu_ns_per_iter`.
+    pub fn new(clock: Rc<VirtualClock>, handle: Handle, cpu_ns_per_iter: f64) -> Self {
+        Self { clock, handle, cpu_ns_per_iter, never_yield: false }
     }
 
     /// The calibrated cost of `n` iterations.
     pub fn cpu_cost(&self, n: u64) -> Nanos {
-        cpu_cost(n, self.cpu_ns_per_iter)
+        (n as f64 * self.cpu_ns_per_iter).round() as Nanos
     }
-}
-
-fn cpu_cost(n: u64, ns_per_iter: f64) -> Nanos {
-    (n as f64 * ns_per_iter).round() as Nanos
 }
 
 fn sum_range(start: u64, end: u64) -> u128 {
@@ -62,24 +72,8 @@ impl Env for VirtualEnv {
     fn block(&self, d: Nanos) {
         self.clock.advance(d);
     }
-}
-
-/// Collects how late each timer fired: the event loop's lag.
-#[derive(Debug, Default)]
-pub struct LagHooks {
-    samples: RefCell<Vec<Nanos>>,
-}
-
-impl LagHooks {
-    /// Takes the samples collected so far.
-    pub fn take(&self) -> Vec<Nanos> {
-        self.samples.take()
-    }
-}
-
-impl Hooks for LagHooks {
-    fn timer_fired(&self, deadline: Nanos, now: Nanos) {
-        self.samples.borrow_mut().push(now.saturating_sub(deadline));
+    fn cpu_never_yields(&self) -> bool {
+        self.never_yield
     }
 }
 
@@ -92,256 +86,210 @@ pub fn simulate(workload: &Workload, cfg: &RunConfig, costs: &Costs) -> Trace {
     sim.finish()
 }
 
-/// Where a simulation's spans are collected.
-enum Source {
-    Recorder(Recorder),
-    Loop(Rc<LoopCtx<VirtualEnv>>),
-    Lanes(Rc<LaneCtx>),
+/// What a simulation runs.
+enum Plan {
+    /// The sequential model, a few tasks per step, from task `next`.
+    Sequential { env: VirtualEnv, next: u64 },
+    /// Everything else, on an executor.
+    Driven { driver: VirtualDriver, hooks: Option<Rc<LoopHooks>> },
 }
 
 /// A simulation that can be run a budget of polls at a time, so a big one
 /// can share the browser's main thread without freezing it.
 pub struct Simulation {
     clock: Rc<VirtualClock>,
-    lag: Rc<LagHooks>,
-    ex: Executor,
-    source: Source,
+    /// Kept alive for the run (dropping it cancels the tasks).
+    _ex: Rc<Executor>,
+    rec: Rc<Recorder>,
+    plan: Plan,
+    workload: Workload,
+    seed: u64,
     trace: Trace,
+    /// Time after the last task: the last reply travelling back to the page.
+    tail: Nanos,
     done: bool,
+}
+
+/// The per-model cost profile of an event loop.
+struct LoopProfile {
+    cpu: f64,
+    per_poll: Nanos,
+    per_spawn: Nanos,
+    slicing: bool,
+    never_yield: bool,
 }
 
 impl Simulation {
     /// Sets the simulation up (tasks are spawned by a task, in batches).
     pub fn new(workload: &Workload, cfg: &RunConfig, costs: &Costs) -> Self {
         let clock = Rc::new(VirtualClock::new());
-        let lag = Rc::new(LagHooks::default());
-        let ex = Executor::with_hooks(clock.clone(), lag.clone());
-        let env = VirtualEnv::new(clock.clone(), ex.handle(), costs);
-        let lanes = if cfg.model.uses_workers() { cfg.workers.max(1) } else { 0 };
-        let trace = Trace { model: Some(cfg.model), lanes: 1 + lanes, tasks: workload.task_count(), ..Trace::default() };
-        let limit = cfg.limit.map(Semaphore::new);
-        let source = match cfg.model {
-            Model::Sequential => {
-                let rec = Recorder::new();
-                run_sequential(&env, &rec, workload, cfg.seed, || false);
-                Source::Recorder(rec)
+        let rec = Rc::new(Recorder::new());
+        let model = cfg.model;
+        let lanes = if model.uses_workers() { cfg.workers.max(1) } else { 0 };
+        let mut trace = Trace {
+            model: Some(model),
+            source: Source::Predicted,
+            lanes: 1 + lanes,
+            tasks: workload.task_count(),
+            ..Trace::default()
+        };
+        let mut tail = 0;
+        let (ex, plan) = match model {
+            Model::Sequential | Model::Py => {
+                let ex = Rc::new(Executor::new(clock.clone()));
+                let cpu = if model == Model::Py { costs.get(Cost::CpuPy) } else { costs.get(Cost::CpuMain) };
+                let env = VirtualEnv::new(clock.clone(), ex.handle(), cpu);
+                (ex, Plan::Sequential { env, next: 0 })
             }
-            Model::Loop => {
-                let ctx = Rc::new(LoopCtx { env, rec: Recorder::new(), workload: workload.clone(), limit, seed: cfg.seed });
-                let c = ctx.clone();
+            Model::Loop | Model::Js | Model::PyAsync => {
+                let profile = match model {
+                    Model::Loop => LoopProfile {
+                        cpu: costs.get(Cost::CpuMain),
+                        per_poll: costs.ns(Cost::Poll),
+                        per_spawn: costs.ns(Cost::Poll),
+                        slicing: true,
+                        never_yield: false,
+                    },
+                    Model::Js => LoopProfile { cpu: costs.get(Cost::CpuJs), per_poll: 0, per_spawn: costs.ns(Cost::JsTask), slicing: false, never_yield: true },
+                    _ => LoopProfile { cpu: costs.get(Cost::CpuPy), per_poll: 0, per_spawn: costs.ns(Cost::PyTask), slicing: false, never_yield: true },
+                };
+                let hooks = Rc::new(
+                    LoopHooks::new(rec.clone(), clock.clone(), MAIN_LANE).charging(clock.clone(), profile.per_poll, profile.per_spawn),
+                );
+                let ex = Rc::new(Executor::with_hooks(clock.clone(), hooks.clone()));
+                ex.set_polls_per_clock_check(POLLS_PER_CLOCK_CHECK);
+                let mut env = VirtualEnv::new(clock.clone(), ex.handle(), profile.cpu);
+                env.never_yield = profile.never_yield;
+                let ctx = Rc::new(LoopCtx { env, rec: rec.clone(), workload: workload.clone(), limit: cfg.limit.map(Semaphore::new), seed: cfg.seed });
                 spawn_batched(&ex.handle(), workload, move |h, group, index, at| {
-                    h.spawn(run_loop_task(c.clone(), group, index, at));
+                    h.spawn_tagged(index as u32, run_loop_task(ctx.clone(), group, index, at));
                 });
-                Source::Loop(ctx)
-            }
-            model => {
-                let startup = if matches!(model, Model::Pool | Model::Hybrid) { costs.pool_startup } else { 0 };
-                let ctx = Rc::new(LaneCtx {
-                    env,
-                    rec: Recorder::new(),
-                    workload: workload.clone(),
-                    limit,
-                    lanes: Semaphore::new(lanes.into()),
-                    gil: (model == Model::Gil).then(|| Semaphore::new(1)),
-                    model,
-                    seed: cfg.seed,
-                    switch: cfg.switch_interval.max(1),
-                    startup,
-                    dispatch: if matches!(model, Model::Pool | Model::Hybrid) { costs.dispatch } else { 0 },
-                    ns_per_kib: costs.transfer_ns_per_kib,
-                    ns_per_iter: costs.cpu_ns_per_iter,
-                });
-                for lane in 1..=lanes {
-                    ctx.rec.push(Span { task: NO_TASK, lane, phase: 0, kind: PhaseKind::None, state: SpanState::Startup, start: 0, end: startup });
+                let mut driver = VirtualDriver::new(ex.clone(), clock.clone(), costs.ns(Cost::Hop), costs.ns(Cost::TimerLate));
+                if !profile.slicing {
+                    driver = driver.unsliced(true);
                 }
-                let c = ctx.clone();
-                spawn_batched(&ex.handle(), workload, move |h, group, index, _| {
-                    h.spawn(run_lane_task(c.clone(), group, index));
+                (ex, Plan::Driven { driver, hooks: Some(hooks) })
+            }
+            _ => {
+                let ex = Rc::new(Executor::new(clock.clone()));
+                let threads = model.is_threads();
+                let shared = cfg.shared_memory;
+                let startup = if matches!(model, Model::Pool | Model::Hybrid) { costs.ns(Cost::PoolStartup) } else { 0 };
+                // Threads fed from a shared queue in shared memory pay one
+                // message to start and one to answer, not one per task.
+                let (per_job, ready_at) = if threads && shared {
+                    let half = costs.ns(Cost::Dispatch) / 2;
+                    tail = half;
+                    (0, startup + half)
+                } else {
+                    (costs.ns(Cost::Dispatch), startup)
+                };
+                let worker_cpu = if model == Model::JsWorker { costs.get(Cost::CpuJsWorker) } else { costs.get(Cost::CpuWorker) };
+                let gil = (model == Model::Gil).then(|| {
+                    if shared {
+                        Gil::new(GilMode::DropRequest, cfg.switch_interval).with_handoff_cost(costs.ns(Cost::GilHandoff))
+                    } else {
+                        Gil::new(GilMode::Quantum, cfg.switch_interval)
+                    }
                 });
-                Source::Lanes(ctx)
+                if threads {
+                    trace.implementation = Some(
+                        match (model, GilImpl::for_config(cfg)) {
+                            (Model::Gil, g) => g.describe(),
+                            (_, GilImpl::SharedMemory) => "threads sharing memory",
+                            (_, GilImpl::Messages) => "threads without shared memory (the counter lives on the page)",
+                        }
+                        .to_string(),
+                    );
+                }
+                let ctx = Rc::new(LaneCtx {
+                    env: VirtualEnv::new(clock.clone(), ex.handle(), costs.get(Cost::CpuMain)),
+                    lanes: VirtualLanes {
+                        handle: ex.handle(),
+                        cpu: Rc::new(SharedCpu::new(cfg.cores)),
+                        ns_per_iter: worker_cpu,
+                        dispatch: per_job,
+                        ns_per_kib: costs.get(Cost::TransferKib),
+                        gil_message: if shared { 0 } else { costs.ns(Cost::GilMessage) },
+                    },
+                    handle: ex.handle(),
+                    rec: rec.clone(),
+                    workload: workload.clone(),
+                    seed: cfg.seed,
+                    limit: cfg.limit.map(Semaphore::new),
+                    slots: Semaphore::new(lanes.into()),
+                    gil,
+                    ready_at,
+                    waits_in_worker: shared,
+                });
+                if startup > 0 {
+                    for lane in 1..=lanes {
+                        rec.push(Span { task: NO_TASK, lane, phase: 0, kind: PhaseKind::None, state: SpanState::Startup, start: 0, end: startup });
+                    }
+                }
+                spawn_batched(&ex.handle(), workload, move |h, group, index, at| {
+                    let c = ctx.clone();
+                    let tag = index as u32;
+                    match model {
+                        Model::Hybrid => h.spawn_tagged(tag, hybrid_task(c, group, index, at)),
+                        Model::Gil | Model::Free => h.spawn_tagged(tag, thread_task(c, group, index, at)),
+                        _ => h.spawn_tagged(tag, pool_task(c, group, index, at)),
+                    };
+                });
+                let driver = VirtualDriver::new(ex.clone(), clock.clone(), costs.ns(Cost::Hop), costs.ns(Cost::TimerLate));
+                (ex, Plan::Driven { driver, hooks: None })
             }
         };
-        Self { clock, lag, ex, source, trace, done: false }
+        Self { clock, _ex: ex, rec, plan, workload: workload.clone(), seed: cfg.seed, trace, tail, done: false }
     }
 
-    /// Runs about `max_polls` polls; returns whether the simulation is over.
+    /// Keeps the full record only for the first `tasks` tasks (see
+    /// [`Recorder::set_detail_limit`]): for big predictions.
+    pub fn set_detail_limit(&self, tasks: u32) {
+        self.rec.set_detail_limit(tasks);
+    }
+
+    /// Runs about `max_polls` polls (for the sequential model, tasks); returns
+    /// whether the simulation is over.
     pub fn step(&mut self, max_polls: u64) -> bool {
-        if !self.done {
-            self.done = !matches!(self.ex.run_virtual_budget(&self.clock, max_polls), Outcome::Ready);
+        if self.done {
+            return true;
         }
+        self.done = match &mut self.plan {
+            Plan::Sequential { env, next } => {
+                let batch = max_polls.clamp(1, 1 << 20);
+                *next = run_sequential_from(env, &self.rec, &self.workload, self.seed, *next, batch);
+                *next >= self.workload.task_count()
+            }
+            Plan::Driven { driver, .. } => driver.step(max_polls),
+        };
         self.done
+    }
+
+    /// The virtual time reached so far.
+    pub fn now(&self) -> Nanos {
+        self.clock.now()
     }
 
     /// The trace (call after [`Simulation::step`] returned true).
     pub fn finish(mut self) -> Trace {
-        let rec = match &self.source {
-            Source::Recorder(r) => r,
-            Source::Loop(ctx) => &ctx.rec,
-            Source::Lanes(ctx) => &ctx.rec,
-        };
-        rec.finish_into(&mut self.trace);
-        self.trace.end = self.clock.now();
-        self.trace.lag = self.lag.take();
+        self.rec.finish_into(&mut self.trace);
+        self.trace.end = self.clock.now() + self.tail;
+        if let Plan::Driven { driver, hooks } = &self.plan {
+            let mut stats = driver.stats();
+            if let Some(h) = hooks {
+                self.trace.lag = h.take_lag();
+                stats.polls = h.polls();
+                stats.spawns = h.spawns();
+            }
+            if matches!(self.trace.model, Some(Model::Loop)) {
+                self.trace.driver = Some(stats);
+            }
+        }
         self.trace
     }
 }
 
-/// What the lane-based models' tasks share.
-struct LaneCtx {
-    env: VirtualEnv,
-    rec: Recorder,
-    workload: Workload,
-    limit: Option<Semaphore>,
-    lanes: Semaphore,
-    gil: Option<Semaphore>,
-    model: Model,
-    seed: u64,
-    switch: Nanos,
-    startup: Nanos,
-    dispatch: Nanos,
-    ns_per_kib: f64,
-    ns_per_iter: f64,
-}
-
-impl LaneCtx {
-    fn now(&self) -> Nanos {
-        self.env.now()
-    }
-
-    async fn sleep(&self, d: Nanos) {
-        self.env.sleep_until(self.now().saturating_add(d)).await
-    }
-
-    /// A span of `d` in `state` on `lane`, time passing on that lane only.
-    async fn occupy(&self, task: u32, lane: u16, step: &Step, state: SpanState, d: Nanos) {
-        let t0 = self.now();
-        self.sleep(d).await;
-        self.rec.span(task, lane, step, state, t0, self.now());
-    }
-
-    /// Moving a job (and its payload) to or from a worker: half the dispatch
-    /// round trip plus the copy.
-    async fn transfer(&self, task: u32, lane: u16, step: &Step) {
-        if self.dispatch == 0 && step.payload_kib == 0 {
-            return;
-        }
-        let d = self.dispatch / 2 + (step.payload_kib as f64 * self.ns_per_kib).round() as Nanos;
-        self.occupy(task, lane, step, SpanState::Transfer, d).await;
-    }
-
-    /// CPU work on a thread that needs the GIL: it runs a switch interval at
-    /// a time and hands the lock over whenever another thread waits for it.
-    async fn gil_cpu(&self, gil: &Semaphore, task: u32, lane: u16, step: &Step, cost: Nanos) {
-        let mut left = cost;
-        while left > 0 {
-            let t0 = self.now();
-            let permit = gil.acquire().await;
-            self.rec.span(task, lane, step, SpanState::GilBlocked, t0, self.now());
-            loop {
-                let quantum = left.min(self.switch);
-                self.occupy(task, lane, step, SpanState::Running, quantum).await;
-                left -= quantum;
-                if left == 0 || gil.waiters() > 0 {
-                    break;
-                }
-            }
-            if gil.waiters() > 0 {
-                self.rec.gil_handover();
-            }
-            drop(permit);
-        }
-    }
-
-    /// A thread back from I/O must take the GIL again before its next
-    /// bytecode: this wait is the convoy effect.
-    async fn gil_resume(&self, gil: &Semaphore, task: u32, lane: u16, step: &Step) {
-        let t0 = self.now();
-        let permit = gil.acquire().await;
-        self.rec.span(task, lane, step, SpanState::GilBlocked, t0, self.now());
-        drop(permit);
-    }
-
-    async fn incr(&self, mode: IncrMode) {
-        let value = self.rec.read_counter();
-        match mode {
-            IncrMode::Plain | IncrMode::Atomic => {}
-            IncrMode::Await => yield_now().await,
-            IncrMode::AwaitFor(d) => self.sleep(d).await,
-        }
-        let value = if mode == IncrMode::Atomic { self.rec.read_counter() } else { value };
-        self.rec.write_counter(value + 1);
-    }
-}
-
-/// One task under a lane-based model (pool, hybrid, GIL threads, free threads).
-async fn run_lane_task(ctx: Rc<LaneCtx>, group: usize, index: u64) {
-    let task = index as u32;
-    let g = &ctx.workload.groups[group];
-    let steps = steps(&g.phases, &g.opts, ctx.seed, index);
-    let Some(first) = steps.first() else { return };
-    let t0 = ctx.now();
-    let _limit = match &ctx.limit {
-        Some(sem) => Some(sem.acquire().await),
-        None => None,
-    };
-    if ctx.model == Model::Hybrid {
-        ctx.rec.span(task, NO_LANE, first, SpanState::Queued, t0, ctx.now());
-        return run_hybrid_steps(&ctx, task, &steps).await;
-    }
-    // Pool and threads: the whole task runs on one lane.
-    let permit = ctx.lanes.acquire().await;
-    let lane = permit.slot() as u16 + 1;
-    ctx.env.sleep_until(ctx.startup).await;
-    ctx.rec.span(task, NO_LANE, first, SpanState::Queued, t0, ctx.now());
-    let last = steps.last().unwrap_or(first);
-    ctx.transfer(task, lane, first).await;
-    for step in &steps {
-        match step.action {
-            Action::Io(d) => {
-                ctx.occupy(task, lane, step, SpanState::Waiting, d).await;
-                if let Some(gil) = &ctx.gil {
-                    ctx.gil_resume(gil, task, lane, step).await;
-                }
-            }
-            Action::Cpu { n, .. } => {
-                let cost = cpu_cost(n, ctx.ns_per_iter);
-                match &ctx.gil {
-                    Some(gil) => ctx.gil_cpu(gil, task, lane, step, cost).await,
-                    None => ctx.occupy(task, lane, step, SpanState::Running, cost).await,
-                }
-                ctx.rec.add_checksum(sum_range(0, n));
-            }
-            Action::Block(d) => ctx.occupy(task, lane, step, SpanState::Running, d).await,
-            Action::Incr(mode) => ctx.incr(mode).await,
-        }
-    }
-    ctx.transfer(task, lane, last).await;
-}
-
-/// Loop + pool: waits and blocking calls happen on the loop; each CPU phase is
-/// a job for a free lane, awaited like `loop.run_in_executor(pool, f)`.
-async fn run_hybrid_steps(ctx: &LaneCtx, task: u32, steps: &[Step]) {
-    for step in steps {
-        match step.action {
-            Action::Io(d) => ctx.occupy(task, NO_LANE, step, SpanState::Waiting, d).await,
-            Action::Cpu { n, .. } => {
-                let t0 = ctx.now();
-                let permit = ctx.lanes.acquire().await;
-                let lane = permit.slot() as u16 + 1;
-                ctx.env.sleep_until(ctx.startup).await;
-                ctx.rec.span(task, NO_LANE, step, SpanState::Queued, t0, ctx.now());
-                ctx.transfer(task, lane, step).await;
-                ctx.occupy(task, lane, step, SpanState::Running, cpu_cost(n, ctx.ns_per_iter)).await;
-                ctx.transfer(task, lane, step).await;
-                ctx.rec.add_checksum(sum_range(0, n));
-            }
-            Action::Block(d) => {
-                // A blocking call on the loop's thread stalls the loop itself.
-                let t0 = ctx.now();
-                ctx.env.block(d);
-                ctx.rec.span(task, MAIN_LANE, step, SpanState::Running, t0, ctx.now());
-            }
-            Action::Incr(mode) => ctx.incr(mode).await,
-        }
-    }
-}
+/// A budget of polls per step that keeps one step of a simulation short on a
+/// slow machine (about a millisecond or two in wasm).
+pub const STEP_POLLS: u64 = 4_000;

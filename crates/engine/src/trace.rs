@@ -120,11 +120,171 @@ pub struct Failure {
     pub message: String,
 }
 
+/// Something a task can wait its turn for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Resource {
+    /// Nothing (events that are not about a resource).
+    None,
+    /// The global interpreter lock.
+    Gil,
+    /// A slot of the concurrency limit (`limit=`: "the database allows ten connections").
+    Semaphore,
+    /// A worker of the pool: a task waiting for one sits in the pool's queue.
+    Lane,
+}
+
+impl Resource {
+    /// The name used in exports and in the inspector.
+    pub fn name(self) -> &'static str {
+        match self {
+            Resource::None => "-",
+            Resource::Gil => "gil",
+            Resource::Semaphore => "semaphore",
+            Resource::Lane => "pool queue",
+        }
+    }
+}
+
+/// What an [`Event`] says happened. These are the scheduler's own steps, recorded
+/// as they happen, so the inspector can rebuild the state of a run at any instant
+/// (which task runs where, the ready queue in order, the pending timers, who holds
+/// the GIL) instead of guessing it from the spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum EventKind {
+    /// The task was created and put on the ready queue.
+    Spawn,
+    /// The task starts running on `lane`: a poll begins on the main thread, or a
+    /// worker starts its job (or its next step, after a wait).
+    Start,
+    /// The task stops running and goes back to the end of the ready queue (a
+    /// cooperative yield between CPU slices, `await asyncio.sleep(0)`).
+    Yield,
+    /// The task waits for I/O: a timer due at `arg`. On `lane` if it keeps that
+    /// lane while it waits (a worker, a thread), else on no lane.
+    Wait,
+    /// The task's wait is over and it is ready: its timer fired, or its job's
+    /// reply arrived. It joins the end of the ready queue.
+    Wake,
+    /// The task waits for `res` (the GIL, a semaphore slot, a worker).
+    Block,
+    /// The task got `res`; for the GIL, it now holds it on `lane`.
+    Acquire,
+    /// The task gave `res` back; `arg` is 1 when another thread was waiting for
+    /// it (a GIL hand-off), else 0.
+    Release,
+    /// The task's job is sent to worker `lane`; it runs there from now on.
+    Dispatch,
+    /// The task wrote the shared counter; `arg` is the value it wrote.
+    Incr,
+    /// The task finished (or failed).
+    Done,
+}
+
+impl EventKind {
+    /// The name used in exports, tests and the inspector.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventKind::Spawn => "spawn",
+            EventKind::Start => "start",
+            EventKind::Yield => "yield",
+            EventKind::Wait => "wait",
+            EventKind::Wake => "wake",
+            EventKind::Block => "block",
+            EventKind::Acquire => "acquire",
+            EventKind::Release => "release",
+            EventKind::Dispatch => "dispatch",
+            EventKind::Incr => "incr",
+            EventKind::Done => "done",
+        }
+    }
+
+    /// Every kind, in declaration order.
+    pub const ALL: [EventKind; 11] = [
+        EventKind::Spawn,
+        EventKind::Start,
+        EventKind::Yield,
+        EventKind::Wait,
+        EventKind::Wake,
+        EventKind::Block,
+        EventKind::Acquire,
+        EventKind::Release,
+        EventKind::Dispatch,
+        EventKind::Incr,
+        EventKind::Done,
+    ];
+}
+
+/// One scheduler event. 24 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    /// When, on the run's clock.
+    pub at: Nanos,
+    /// The kind's argument: a timer's due time ([`EventKind::Wait`]), the value
+    /// written ([`EventKind::Incr`]), 1 for a hand-off ([`EventKind::Release`]); else 0.
+    pub arg: u64,
+    /// The task (the workload's task index).
+    pub task: u32,
+    /// The lane it happened on: [`MAIN_LANE`], a worker `1..=N`, or [`NO_LANE`].
+    pub lane: u16,
+    /// What happened.
+    pub kind: EventKind,
+    /// The resource, for [`EventKind::Block`], [`EventKind::Acquire`] and [`EventKind::Release`].
+    pub res: Resource,
+}
+
+impl Event {
+    /// The event as one line of text, for tests and debugging:
+    /// `1000000 t3 l1 wait due=5000000`.
+    pub fn to_text(&self) -> String {
+        let lane = if self.lane == NO_LANE { "-".to_string() } else { self.lane.to_string() };
+        let mut s = format!("{} t{} l{} {}", self.at, self.task, lane, self.kind.name());
+        match self.kind {
+            EventKind::Wait => s.push_str(&format!(" due={}", self.arg)),
+            EventKind::Incr => s.push_str(&format!(" value={}", self.arg)),
+            EventKind::Block | EventKind::Acquire => s.push_str(&format!(" {}", self.res.name())),
+            EventKind::Release => {
+                s.push_str(&format!(" {}", self.res.name()));
+                if self.arg == 1 {
+                    s.push_str(" handoff");
+                }
+            }
+            _ => {}
+        }
+        s
+    }
+}
+
+/// Most events one trace keeps; later ones are counted in
+/// [`Trace::events_dropped`] (about 96 MB: a million tasks of a few steps each).
+pub const MAX_EVENTS: usize = 4_000_000;
+
+/// Where a trace came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// A real run in this browser.
+    #[default]
+    Measured,
+    /// The engine on its virtual clock.
+    Predicted,
+    /// A file someone brought (a Trace Event JSON, or our own export).
+    Imported,
+}
+
 /// Everything recorded about one run of one model.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trace {
-    /// The model that ran (`None` only for an empty default).
+    /// The model that ran (`None` for an empty default or an imported trace).
     pub model: Option<Model>,
+    /// A name for people that overrides the model's label (imported traces:
+    /// "CPython 3.13, threading, your machine").
+    pub label: Option<String>,
+    /// Measured, predicted or imported.
+    pub source: Source,
+    /// How the model was implemented in this run, when there is a choice
+    /// (the GIL: "shared memory (Atomics)" or "messages through the page").
+    pub implementation: Option<String>,
     /// Lanes: 1 (main) + workers.
     pub lanes: u16,
     /// Tasks in the workload.
@@ -135,6 +295,18 @@ pub struct Trace {
     pub end: Nanos,
     /// Every span, in the order recorded.
     pub spans: Vec<Span>,
+    /// The scheduler's events, sorted by time (ties in recorded order).
+    pub events: Vec<Event>,
+    /// Events not kept because the trace already held [`MAX_EVENTS`].
+    pub events_dropped: u64,
+    /// If set, only tasks below this index have their full record (events and
+    /// off-lane spans); later tasks kept their spans on lanes only.
+    pub detail_tasks: Option<u32>,
+    /// What the loop's driver measured about itself (our loop models only).
+    pub driver: Option<crate::driver::DriverStats>,
+    /// Cost figures the runtime measured directly during the run (job round
+    /// trips, GIL messages), for [`crate::refine`].
+    pub observed: Vec<crate::refine::Observation>,
     /// How late each timer fired (event-loop lag samples).
     pub lag: Vec<Nanos>,
     /// Stretches the main thread ran without yielding to the browser (the
@@ -166,6 +338,25 @@ impl Trace {
     /// Updates lost to races: attempted increments that did not stick.
     pub fn lost_updates(&self) -> u64 {
         self.increments.saturating_sub(self.counter)
+    }
+
+    /// The name to show for this run: its label, else its model's.
+    pub fn display_name(&self) -> String {
+        match (&self.label, self.model) {
+            (Some(l), _) => l.clone(),
+            (None, Some(m)) => m.label().to_string(),
+            (None, None) => "Run".to_string(),
+        }
+    }
+
+    /// The events as text, one a line (for tests that compare recordings).
+    pub fn events_text(&self) -> String {
+        let mut out = String::new();
+        for e in &self.events {
+            out.push_str(&e.to_text());
+            out.push('\n');
+        }
+        out
     }
 
     /// Spans on `lane`, in recorded order.

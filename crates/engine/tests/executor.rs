@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use engine::executor::{yield_now, Executor, Hooks, Outcome, Semaphore, TaskId};
+use engine::executor::{yield_now, Executor, Hooks, Outcome, Semaphore, TaskRef};
 use engine::time::{Clock, Nanos, VirtualClock, MS, SECOND};
 
 fn setup() -> (Rc<VirtualClock>, Executor) {
@@ -26,21 +26,21 @@ struct Counting {
 }
 
 impl Hooks for Counting {
-    fn spawned(&self, _: TaskId) {
+    fn spawned(&self, _: TaskRef) {
         self.spawned.set(self.spawned.get() + 1);
     }
-    fn poll_start(&self, _: TaskId) {
+    fn poll_start(&self, _: TaskRef) {
         self.polls.set(self.polls.get() + 1);
     }
-    fn poll_end(&self, _: TaskId, completed: bool) {
+    fn poll_end(&self, _: TaskRef, completed: bool) {
         if completed {
             self.completed.set(self.completed.get() + 1);
         }
     }
-    fn woken(&self, _: TaskId) {
+    fn woken(&self, _: TaskRef) {
         self.wakes.set(self.wakes.get() + 1);
     }
-    fn timer_fired(&self, deadline: Nanos, now: Nanos) {
+    fn timer_fired(&self, _: TaskRef, deadline: Nanos, now: Nanos) {
         self.fired.borrow_mut().push((deadline, now));
     }
 }

@@ -2,7 +2,8 @@
 //! wall time (and a few tallies) out, one table row each.
 
 use engine::metrics::Metrics;
-use engine::model::{Costs, Model, RunConfig};
+use engine::costs::{Cost, Costs};
+use engine::model::{Model, RunConfig};
 use engine::sim::simulate;
 use engine::time::{Nanos, MS, SECOND};
 use engine::trace::{SpanState, Trace, NO_LANE};
@@ -11,8 +12,8 @@ use workload::Workload;
 fn run(w: &str, model: Model, workers: u16, limit: Option<u32>) -> Trace {
     let workload: Workload = w.parse().unwrap_or_else(|e| panic!("{w}: {e}"));
     let cfg = RunConfig { workers, limit, ..RunConfig::new(model) };
-    // No start-up or dispatch cost: the rows below state exact figures.
-    let costs = Costs { cpu_ns_per_iter: 1.0, pool_startup: 0, dispatch: 0, transfer_ns_per_kib: 0.0 };
+    // No overheads at all: the rows below state exact figures.
+    let costs = Costs::cpu_only(1.0);
     simulate(&workload, &cfg, &costs)
 }
 
@@ -137,7 +138,7 @@ fn each_loop_task_accounts_for_its_whole_life() {
 #[test]
 fn pool_start_up_and_transfer_are_spans_of_their_own() {
     let w: Workload = "8*cpu(10M){payload=1024}".parse().unwrap();
-    let costs = Costs { cpu_ns_per_iter: 1.0, pool_startup: 30 * MS, dispatch: 100_000, transfer_ns_per_kib: 1000.0 };
+    let costs = Costs::cpu_only(1.0).with(Cost::PoolStartup, 30e6).with(Cost::Dispatch, 100_000.0).with(Cost::TransferKib, 1000.0);
     let t = simulate(&w, &RunConfig { workers: 4, ..RunConfig::new(Model::Pool) }, &costs);
     let m = Metrics::from_trace(&t, Some(80 * MS));
     assert_eq!(m.pool_startup_ms, Some(30.0));
@@ -171,3 +172,4 @@ fn the_convoy_effect_stretches_an_io_thread_beside_a_cpu_thread() {
     assert_eq!(io_task_end(&alone), 5 * MS);
     assert!(io_task_end(&convoy) >= 5 * MS + 4 * 4 * MS, "each resume waits for a switch interval: {}", io_task_end(&convoy));
 }
+

@@ -140,6 +140,20 @@ pub enum ToWorker {
         /// GIL or not, lane, switch interval.
         mode: ThreadMode,
     },
+    /// One turn holding the GIL by messages: compute Σ i² for `from <= i < to`,
+    /// checking the worker's own clock every few thousand iterations, and stop
+    /// once `budget_ns` has passed (CPython's switch interval). Answered with
+    /// [`FromWorker::Quantum`]: that answer gives the GIL back to the page.
+    Quantum {
+        /// Chosen by the page; echoed in the answer.
+        job: u64,
+        /// First iteration.
+        from: u64,
+        /// One past the last iteration.
+        to: u64,
+        /// How long the thread may hold the GIL, ns.
+        budget_ns: u64,
+    },
     /// Panic on purpose: lets tests (and the fault drill) check that a dying
     /// worker is reported and replaced.
     Crash,
@@ -178,6 +192,29 @@ pub enum FromWorker {
         payload_in: u32,
         /// Thread jobs: finer spans (running, waiting, GIL-blocked).
         spans: Vec<WorkerSpan>,
+    },
+    /// A quantum ended: the thread gives the GIL back.
+    Quantum {
+        /// The job's id.
+        job: u64,
+        /// When the request arrived, epoch ms.
+        received_ms: f64,
+        /// When computing began, epoch ms.
+        start_ms: f64,
+        /// When it stopped, epoch ms.
+        end_ms: f64,
+        /// How far it got (exclusive).
+        reached: u64,
+        /// Σ i² over `from..reached`.
+        sum: u128,
+    },
+    /// The worker measured its kernel after warming it up (sent once, after
+    /// [`FromWorker::Ready`]): `ns` for `iterations` iterations.
+    Probe {
+        /// Iterations timed.
+        iterations: u64,
+        /// How long they took, ns.
+        ns: f64,
     },
     /// A job could not run.
     Failed {
@@ -227,6 +264,7 @@ mod tests {
                 reply_payload_bytes: 1024,
             },
             ToWorker::Crash,
+            ToWorker::Quantum { job: 9, from: 5, to: 1_000_000, budget_ns: 5_000_000 },
             ToWorker::Threads { job: 3, tasks: vec![vec![JobStep::Cpu { n: 5 }], vec![]], mode: ThreadMode { gil: false, lane: 0, switch_us: 1 } },
         ];
         for m in to {
@@ -243,6 +281,8 @@ mod tests {
                 spans: vec![WorkerSpan { task: 4, step: 0, state: ThreadState::GilBlocked, start_ms: 1.0, end_ms: 2.0 }],
             },
             FromWorker::Failed { job: 1, message: "boom".into() },
+            FromWorker::Quantum { job: 9, received_ms: 1.0, start_ms: 1.5, end_ms: 6.5, reached: 77, sum: 12_345 },
+            FromWorker::Probe { iterations: 1 << 20, ns: 512_000.0 },
         ];
         for m in from {
             assert_eq!(decode::<FromWorker>(&encode(&m)), Ok(m));

@@ -27,6 +27,12 @@ pub fn sum_squares(n: u64) -> u128 {
 
 /// Σ i² for start ≤ i < end, exactly (0 when `end <= start`). Ranges compose:
 /// `sum_squares_range(a, b) + sum_squares_range(b, c) == sum_squares_range(a, c)`.
+///
+/// Never inlined, on purpose: V8 optimises wasm per function, so one function
+/// that every caller shares (the loop, sequential runs, the workers, the
+/// calibration probe) warms up once for all of them, and a probe measures the
+/// very code the runs execute.
+#[inline(never)]
 pub fn sum_squares_range(start: u64, end: u64) -> u128 {
     let mut total: u128 = 0;
     let mut i = start;

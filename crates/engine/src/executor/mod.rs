@@ -44,12 +44,14 @@ mod hooks;
 mod join;
 mod owner;
 mod semaphore;
+mod signal;
 mod timer;
 mod yield_now;
 
 pub use hooks::{Hooks, NoHooks};
 pub use join::JoinHandle;
 pub use semaphore::{Acquire, Permit, Semaphore};
+pub use signal::{Signal, SleepOrSignal};
 pub use timer::Sleep;
 pub use yield_now::{yield_now, YieldNow};
 
@@ -67,6 +69,19 @@ use timer::TimerHeap;
 /// Identifies a task within one executor; assigned in spawn order from 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TaskId(pub u64);
+
+/// The tag of a task that stands for no task of the workload (a spawner, a helper).
+pub const UNTAGGED: u32 = u32::MAX;
+
+/// What the executor knows of a task: its id and the caller's tag (the
+/// workload's task index, or [`UNTAGGED`]), which hooks use to name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskRef {
+    /// Spawn order.
+    pub id: TaskId,
+    /// The caller's name for the task.
+    pub tag: u32,
+}
 
 /// Why [`Executor::run`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,12 +104,12 @@ pub enum Outcome {
 /// The state every handle shares. Private: [`Executor`] and [`Handle`] delegate to it.
 pub(crate) struct Shared {
     clock: Rc<dyn Clock>,
-    ready: RefCell<VecDeque<Runnable<TaskId>>>,
+    ready: RefCell<VecDeque<Runnable<TaskRef>>>,
     timers: RefCell<TimerHeap>,
-    hooks: Rc<dyn Hooks>,
+    hooks: Option<Rc<dyn Hooks>>,
     next_id: Cell<u64>,
     live: Cell<u64>,
-    current: Cell<Option<TaskId>>,
+    current: Cell<Option<TaskRef>>,
     cancelled: Cell<bool>,
     polls: Cell<u64>,
     polls_per_clock_check: Cell<u32>,
@@ -103,13 +118,15 @@ pub(crate) struct Shared {
 impl Shared {
     /// The schedule function every task's waker calls (on the owner thread only,
     /// see [`owner`]).
-    fn schedule(&self, runnable: Runnable<TaskId>) {
+    fn schedule(&self, runnable: Runnable<TaskRef>) {
         if self.cancelled.get() {
             // Dropping the runnable drops the future: the task is cancelled.
             drop(runnable);
             return;
         }
-        self.hooks.woken(*runnable.metadata());
+        if let Some(h) = &self.hooks {
+            h.woken(*runnable.metadata());
+        }
         self.ready.borrow_mut().push_back(runnable);
     }
 
@@ -120,7 +137,9 @@ impl Shared {
             // Pop under the borrow, wake outside it: a wake may re-enter `schedule`.
             let entry = self.timers.borrow_mut().pop_due(now);
             let Some(entry) = entry else { break };
-            self.hooks.timer_fired(entry.deadline, now);
+            if let Some(h) = &self.hooks {
+                h.timer_fired(entry.task, entry.deadline, now);
+            }
             entry.waker.wake();
             fired = true;
         }
@@ -140,12 +159,13 @@ impl Shared {
         }
     }
 
-    fn spawn<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
+    fn spawn<F>(self: &Rc<Self>, tag: u32, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         let id = TaskId(self.next_id.get());
+        let meta = TaskRef { id, tag };
         self.next_id.set(id.0 + 1);
         self.live.set(self.live.get() + 1);
         let guard = LiveGuard(self.clone());
@@ -166,10 +186,12 @@ impl Shared {
         // - the future and schedule function are `'static`.
         let (runnable, task) = unsafe {
             async_task::Builder::new()
-                .metadata(id)
+                .metadata(meta)
                 .spawn_unchecked(move |_| future, schedule)
         };
-        self.hooks.spawned(id);
+        if let Some(h) = &self.hooks {
+            h.spawned(meta);
+        }
         runnable.schedule();
         JoinHandle::new(task, id)
     }
@@ -204,11 +226,15 @@ pub struct Executor {
 impl Executor {
     /// An executor reading time from `clock`, with no instrumentation.
     pub fn new(clock: Rc<dyn Clock>) -> Self {
-        Self::with_hooks(clock, Rc::new(NoHooks))
+        Self::build(clock, None)
     }
 
     /// An executor that reports to `hooks`.
     pub fn with_hooks(clock: Rc<dyn Clock>, hooks: Rc<dyn Hooks>) -> Self {
+        Self::build(clock, Some(hooks))
+    }
+
+    fn build(clock: Rc<dyn Clock>, hooks: Option<Rc<dyn Hooks>>) -> Self {
         Self {
             shared: Rc::new(Shared {
                 clock,
@@ -236,7 +262,17 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.shared.spawn(future)
+        self.shared.spawn(UNTAGGED, future)
+    }
+
+    /// Spawns a future tagged `tag` (the workload's task index), the name
+    /// hooks know it by.
+    pub fn spawn_tagged<F>(&self, tag: u32, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.shared.spawn(tag, future)
     }
 
     /// How many polls run between two readings of the clock (default 1).
@@ -271,13 +307,20 @@ impl Executor {
                 }
                 return s.idle_outcome();
             };
-            let id = *runnable.metadata();
-            let live_before = s.live.get();
-            s.current.set(Some(id));
-            s.hooks.poll_start(id);
-            runnable.run();
+            let task = *runnable.metadata();
+            s.current.set(Some(task));
+            match &s.hooks {
+                None => {
+                    runnable.run();
+                }
+                Some(h) => {
+                    let live_before = s.live.get();
+                    h.poll_start(task);
+                    runnable.run();
+                    h.poll_end(task, s.live.get() < live_before);
+                }
+            }
             s.current.set(None);
-            s.hooks.poll_end(id, s.live.get() < live_before);
             s.polls.set(s.polls.get() + 1);
             budget -= 1;
             if budget == 0 {
@@ -326,6 +369,12 @@ impl Executor {
     /// Tasks spawned and not yet completed.
     pub fn live_tasks(&self) -> u64 {
         self.shared.live.get()
+    }
+
+    /// The earliest pending timer: its deadline, and whether it is precise
+    /// (see [`Sleep::precise`]).
+    pub fn next_timer(&self) -> Option<(Nanos, bool)> {
+        self.shared.timers.borrow().next()
     }
 
     /// Tasks in the ready queue.
@@ -381,12 +430,26 @@ impl Handle {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.shared.spawn(future)
+        self.shared.spawn(UNTAGGED, future)
+    }
+
+    /// Spawns a future tagged `tag` (see [`Executor::spawn_tagged`]).
+    pub fn spawn_tagged<F>(&self, tag: u32, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.shared.spawn(tag, future)
     }
 
     /// The task being polled right now, if any.
     pub fn current_task(&self) -> Option<TaskId> {
-        self.shared.current.get()
+        self.shared.current.get().map(|t| t.id)
+    }
+
+    /// The tag of the task being polled right now ([`UNTAGGED`] if none).
+    pub fn current_tag(&self) -> u32 {
+        self.shared.current.get().map_or(UNTAGGED, |t| t.tag)
     }
 
     /// Whether the run was cancelled.

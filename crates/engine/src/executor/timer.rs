@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::Shared;
+use super::{Shared, TaskRef};
 use crate::time::Nanos;
 
 /// One pending timer. Ordered by deadline, then by registration order, so
@@ -17,6 +17,11 @@ pub(super) struct TimerEntry {
     pub(super) deadline: Nanos,
     seq: u64,
     pub(super) waker: Waker,
+    /// The task that set it (for hooks).
+    pub(super) task: TaskRef,
+    /// Stands for something that ends by itself (a worker's reply), not for a
+    /// `setTimeout`: a virtual driver wakes exactly at the deadline for it.
+    pub(super) precise: bool,
 }
 
 impl PartialEq for TimerEntry {
@@ -44,10 +49,10 @@ pub(super) struct TimerHeap {
 }
 
 impl TimerHeap {
-    fn push(&mut self, deadline: Nanos, waker: Waker) {
+    fn push(&mut self, deadline: Nanos, waker: Waker, task: TaskRef, precise: bool) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Reverse(TimerEntry { deadline, seq, waker }));
+        self.heap.push(Reverse(TimerEntry { deadline, seq, waker, task, precise }));
     }
 
     /// Removes and returns the earliest timer if it is due at `now`.
@@ -62,6 +67,10 @@ impl TimerHeap {
     pub(super) fn next_deadline(&self) -> Option<Nanos> {
         self.heap.peek().map(|Reverse(e)| e.deadline)
     }
+
+    pub(super) fn next(&self) -> Option<(Nanos, bool)> {
+        self.heap.peek().map(|Reverse(e)| (e.deadline, e.precise))
+    }
 }
 
 /// Completes when the executor's clock reaches a deadline. Created by
@@ -74,11 +83,20 @@ pub struct Sleep {
     shared: Rc<Shared>,
     deadline: Nanos,
     registered: bool,
+    precise: bool,
 }
 
 impl Sleep {
     pub(super) fn new(shared: Rc<Shared>, deadline: Nanos) -> Self {
-        Self { shared, deadline, registered: false }
+        Self { shared, deadline, registered: false, precise: false }
+    }
+
+    /// Marks the sleep as standing for something that ends by itself (a
+    /// worker's reply on the virtual clock), not for a `setTimeout`: a
+    /// virtual driver then wakes exactly at the deadline, without rounding.
+    pub fn precise(mut self) -> Self {
+        self.precise = true;
+        self
     }
 
     /// When this sleep ends, on the executor's clock.
@@ -97,7 +115,9 @@ impl Future for Sleep {
         if !self.registered {
             // A task only ever polls its own sleeps, and every waker of one task
             // wakes the same task, so registering once is enough.
-            self.shared.timers.borrow_mut().push(self.deadline, cx.waker().clone());
+            let task = self.shared.current.get().unwrap_or(TaskRef { id: super::TaskId(u64::MAX), tag: super::UNTAGGED });
+            let precise = self.precise;
+            self.shared.timers.borrow_mut().push(self.deadline, cx.waker().clone(), task, precise);
             self.registered = true;
         }
         Poll::Pending

@@ -1,8 +1,17 @@
-//! The page's side of the worker pool: spawn workers, wait for their "ready",
-//! send jobs only to idle workers, and survive a worker that dies.
+//! The page's handle to the worker pool (the other side of `postMessage` is
+//! `crate::worker`): compile the worker's wasm once and hand the module to
+//! every worker, start them in parallel, wait for their "ready", send jobs
+//! only to idle workers, and survive a worker that dies.
+//!
+//! - [`module`]: the one compilation of the worker's wasm, started at page load.
+//! - [`lanes`]: the pool as the engine's [`engine::lanes::Lanes`] backend, so
+//!   the real runs follow the very policy the predictions simulate.
 //!
 //! Lanes are numbered from 0 here; in traces, worker lane `i` is lane `i + 1`
 //! (lane 0 is the main thread).
+
+pub mod lanes;
+pub mod module;
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -17,8 +26,13 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::clock::{epoch_ms_to_page_ns, ms_to_ns, now_ms};
 
-/// The script Trunk writes for the worker binary (a classic script).
-const WORKER_SCRIPT: &str = "./worker_loader.js";
+/// The worker's first script: it loads the wasm-bindgen glue and waits for
+/// the compiled module (see `static/worker_boot.js`).
+const WORKER_SCRIPT: &str = "./worker_boot.js";
+
+/// A worker that fails to start this many times in a row is given up on
+/// (a broken or missing wasm file would otherwise respawn forever).
+const MAX_FAILED_STARTS: u32 = 3;
 
 /// Why a job did not complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +53,23 @@ impl std::fmt::Display for JobError {
             JobError::Unavailable(why) => write!(f, "{why}"),
         }
     }
+}
+
+/// A finished GIL quantum, every instant on the page's clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantumReply {
+    /// When the page posted it (granted the GIL).
+    pub sent: Nanos,
+    /// When the worker began computing.
+    pub start: Nanos,
+    /// When it stopped.
+    pub end: Nanos,
+    /// When the page received the answer (the GIL came back).
+    pub answered: Nanos,
+    /// How far it got (exclusive).
+    pub reached: u64,
+    /// Σ i² over what it computed.
+    pub sum: u128,
 }
 
 /// A finished job, with every instant on the page's clock.
@@ -72,13 +103,35 @@ pub struct Startup {
 }
 
 type Reply = Result<JobReply, JobError>;
+type QReply = Result<QuantumReply, JobError>;
+
+/// Who waits for a worker's answer.
+enum Waiting {
+    Job(oneshot::Sender<Reply>),
+    Quantum(oneshot::Sender<QReply>),
+}
+
+impl Waiting {
+    fn fail(self, e: JobError) {
+        match self {
+            Waiting::Job(tx) => {
+                let _ = tx.send(Err(e));
+            }
+            Waiting::Quantum(tx) => {
+                let _ = tx.send(Err(e));
+            }
+        }
+    }
+}
 
 struct Slot {
     worker: Worker,
     spawned: Nanos,
     startup: Option<Startup>,
     ready_waiters: Vec<oneshot::Sender<Result<Startup, String>>>,
-    job: Option<(u64, Nanos, oneshot::Sender<Reply>)>,
+    job: Option<(u64, Nanos, Waiting)>,
+    /// Starts that failed in a row (reset by a "ready").
+    failed_starts: u32,
     /// Bumped on every respawn, so events from a dead worker are ignored.
     generation: u32,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -89,6 +142,8 @@ struct Inner {
     slots: RefCell<Vec<Slot>>,
     next_job: Cell<u64>,
     replaced: Cell<u32>,
+    /// Kernel probes the workers reported: (iterations, ns).
+    probes: RefCell<Vec<(u64, f64)>>,
 }
 
 /// A pool of Web Workers. Cloning shares it.
@@ -142,12 +197,25 @@ pub fn hardware_concurrency() -> usize {
 impl Pool {
     /// Spawns `n` workers (at least 1). Wait for [`Pool::ready`] before sending jobs.
     pub fn new(n: usize) -> Result<Self, String> {
-        let pool = Self { inner: Rc::new(Inner { slots: RefCell::new(Vec::new()), next_job: Cell::new(1), replaced: Cell::new(0) }) };
+        let pool = Self {
+            inner: Rc::new(Inner {
+                slots: RefCell::new(Vec::new()),
+                next_job: Cell::new(1),
+                replaced: Cell::new(0),
+                probes: RefCell::new(Vec::new()),
+            }),
+        };
         for lane in 0..n.max(1) {
-            let slot = spawn_slot(Rc::downgrade(&pool.inner), lane, 0)?;
+            let slot = spawn_slot(Rc::downgrade(&pool.inner), lane, 0, 0)?;
             pool.inner.slots.borrow_mut().push(slot);
         }
         Ok(pool)
+    }
+
+    /// Takes the kernel probes workers have reported since the last call:
+    /// (iterations, ns) each.
+    pub fn take_probes(&self) -> Vec<(u64, f64)> {
+        self.inner.probes.take()
     }
 
     /// Workers in the pool.
@@ -194,54 +262,69 @@ impl Pool {
     /// asking for as many back. The lane must be idle: the caller allocates lanes
     /// (a semaphore), which is how "one task per worker at a time" is kept.
     pub async fn run(&self, lane: usize, steps: Vec<JobStep>, payload_bytes: u32) -> Reply {
-        self.run_job(lane, steps, payload_bytes, None).await
+        self.run_job(lane, steps, payload_bytes).await
     }
 
     /// Makes worker `lane` a thread working through the shared queue `tasks`,
     /// with `shared` (an `Int32Array` over a `SharedArrayBuffer`) beside the message.
     pub async fn run_threads(&self, lane: usize, tasks: Vec<Vec<JobStep>>, mode: protocol::ThreadMode, shared: &js_sys::Int32Array) -> Reply {
-        self.run_job(lane, Vec::new(), 0, Some((tasks, mode, shared.clone()))).await
+        let (tx, rx) = oneshot::channel();
+        let job = self.next_job();
+        self.post(lane, job, ToWorker::Threads { job, tasks, mode }, 0, Some(shared.clone()), Waiting::Job(tx))?;
+        rx.await.unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
     }
 
-    async fn run_job(
-        &self,
-        lane: usize,
-        steps: Vec<JobStep>,
-        payload_bytes: u32,
-        threads: Option<(Vec<Vec<JobStep>>, protocol::ThreadMode, js_sys::Int32Array)>,
-    ) -> Reply {
+    /// One GIL quantum on worker `lane` (the GIL by messages): Σ i² for
+    /// `from..to`, stopping once `budget_ns` has passed. The answer gives the
+    /// GIL back.
+    pub async fn quantum(&self, lane: usize, from: u64, to: u64, budget_ns: u64) -> QReply {
+        let (tx, rx) = oneshot::channel();
+        let job = self.next_job();
+        self.post(lane, job, ToWorker::Quantum { job, from, to, budget_ns }, 0, None, Waiting::Quantum(tx))?;
+        rx.await.unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
+    }
+
+    async fn run_job(&self, lane: usize, steps: Vec<JobStep>, payload_bytes: u32) -> Reply {
+        let (tx, rx) = oneshot::channel();
+        let job = self.next_job();
+        self.post(lane, job, ToWorker::Job { job, steps, reply_payload_bytes: payload_bytes }, payload_bytes, None, Waiting::Job(tx))?;
+        rx.await.unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
+    }
+
+    fn next_job(&self) -> u64 {
         let job = self.inner.next_job.get();
         self.inner.next_job.set(job + 1);
-        let rx = {
-            let mut slots = self.inner.slots.borrow_mut();
-            let slot = slots.get_mut(lane).ok_or_else(|| JobError::Unavailable(format!("no worker {lane}")))?;
-            if slot.startup.is_none() {
-                return Err(JobError::Unavailable(format!("worker {lane} is not ready")));
-            }
-            if slot.job.is_some() {
-                return Err(JobError::Unavailable(format!("worker {lane} is busy")));
-            }
-            let (msg, mem) = match threads {
-                Some((tasks, mode, mem)) => (ToWorker::Threads { job, tasks, mode }, Some(mem)),
-                None => (ToWorker::Job { job, steps, reply_payload_bytes: payload_bytes }, None),
-            };
-            let bytes = Uint8Array::from(protocol::encode(&msg).as_slice());
-            let payload = (payload_bytes > 0).then(|| ArrayBuffer::new(payload_bytes));
-            let data = Array::of2(&bytes, &payload.clone().map_or(JsValue::UNDEFINED, JsValue::from));
-            if let Some(mem) = &mem {
-                data.push(mem);
-            }
-            let sent = ms_to_ns(now_ms());
-            let posted = match &payload {
-                Some(buf) => slot.worker.post_message_with_transfer(&data, &Array::of1(buf)),
-                None => slot.worker.post_message(&data),
-            };
-            posted.map_err(|e| JobError::Unavailable(format!("could not post to worker {lane}: {e:?}")))?;
-            let (tx, rx) = oneshot::channel();
-            slot.job = Some((job, sent, tx));
-            rx
-        };
-        rx.await.unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
+        job
+    }
+
+    /// Posts `msg` (with `payload_bytes` of payload, transferred, and the
+    /// shared memory `mem` if any) to idle worker `lane`, which then holds `waiting`.
+    fn post(&self, lane: usize, job: u64, msg: ToWorker, payload_bytes: u32, mem: Option<js_sys::Int32Array>, waiting: Waiting) -> Result<(), JobError> {
+        let mut slots = self.inner.slots.borrow_mut();
+        let slot = slots.get_mut(lane).ok_or_else(|| JobError::Unavailable(format!("no worker {lane}")))?;
+        if slot.startup.is_none() {
+            return Err(JobError::Unavailable(format!("worker {lane} is not ready")));
+        }
+        if slot.job.is_some() {
+            return Err(JobError::Unavailable(format!("worker {lane} is busy")));
+        }
+        let bytes = Uint8Array::from(protocol::encode(&msg).as_slice());
+        let payload = (payload_bytes > 0).then(|| ArrayBuffer::new(payload_bytes));
+        let data = Array::of2(&bytes, &payload.clone().map_or(JsValue::UNDEFINED, JsValue::from));
+        if let Some(mem) = &mem {
+            data.push(mem);
+        }
+        let sent = ms_to_ns(now_ms());
+        // The request's bytes and payload are transferred, not copied.
+        let transfer = Array::of1(&bytes.buffer());
+        if let Some(buf) = &payload {
+            transfer.push(buf);
+        }
+        slot.worker
+            .post_message_with_transfer(&data, &transfer)
+            .map_err(|e| JobError::Unavailable(format!("could not post to worker {lane}: {e:?}")))?;
+        slot.job = Some((job, sent, waiting));
+        Ok(())
     }
 
     /// Asks worker `lane` to crash (the fault drill): it dies, its job fails,
@@ -251,6 +334,13 @@ impl Pool {
             let bytes = Uint8Array::from(protocol::encode(&ToWorker::Crash).as_slice());
             let _ = slot.worker.post_message(&Array::of2(&bytes, &JsValue::UNDEFINED));
         }
+    }
+
+    /// Whether any worker gave up starting (see [`MAX_FAILED_STARTS`]).
+    pub fn gave_up(&self) -> Option<String> {
+        self.inner.slots.borrow().iter().find(|s| s.failed_starts >= MAX_FAILED_STARTS).map(|_| {
+            format!("a worker failed to start {MAX_FAILED_STARTS} times in a row: is worker_bg.wasm served (with Content-Type application/wasm)?")
+        })
     }
 
     /// Terminates worker `lane` now (cancel, or a fault): its job fails with
@@ -267,8 +357,11 @@ impl Pool {
     }
 }
 
-fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32) -> Result<Slot, String> {
+fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32, failed_starts: u32) -> Result<Slot, String> {
     let worker = Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
+    // The module arrives when the one compilation finishes; the boot script
+    // waits for it (messages to a worker queue until its script has run).
+    module::send_to(&worker);
     let weak = inner.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         if let Some(inner) = weak.upgrade() {
@@ -295,6 +388,7 @@ fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32) -> Result<Slot, 
         startup: None,
         ready_waiters: Vec::new(),
         job: None,
+        failed_starts,
         generation,
         _on_message: on_message,
         _on_error: on_error,
@@ -303,14 +397,29 @@ fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32) -> Result<Slot, 
 
 /// Terminates the worker in `lane`, fails its job, and spawns a replacement.
 fn replace(inner: &Rc<Inner>, lane: usize, why: &str) {
-    let (job, waiters, generation) = {
+    let (job, waiters, generation, failed_starts) = {
         let mut slots = inner.slots.borrow_mut();
         let Some(slot) = slots.get_mut(lane) else { return };
         slot.worker.terminate();
-        (slot.job.take(), std::mem::take(&mut slot.ready_waiters), slot.generation + 1)
+        let failed = if slot.startup.is_none() { slot.failed_starts + 1 } else { 0 };
+        (slot.job.take(), std::mem::take(&mut slot.ready_waiters), slot.generation + 1, failed)
     };
     inner.replaced.set(inner.replaced.get() + 1);
-    match spawn_slot(Rc::downgrade(inner), lane, generation) {
+    if failed_starts >= MAX_FAILED_STARTS {
+        // Give up on this lane: tell whoever waits, and keep the dead slot.
+        if let Some(slot) = inner.slots.borrow_mut().get_mut(lane) {
+            slot.failed_starts = failed_starts;
+        }
+        let msg = format!("worker {lane} failed to start {failed_starts} times in a row: {why}");
+        for w in waiters {
+            let _ = w.send(Err(msg.clone()));
+        }
+        if let Some((_, _, w)) = job {
+            w.fail(JobError::WorkerDied(why.to_string()));
+        }
+        return;
+    }
+    match spawn_slot(Rc::downgrade(inner), lane, generation, failed_starts) {
         Ok(mut fresh) => {
             // Whoever waited for the old worker to start waits for the new one.
             fresh.ready_waiters = waiters;
@@ -324,8 +433,8 @@ fn replace(inner: &Rc<Inner>, lane: usize, why: &str) {
             }
         }
     }
-    if let Some((_, _, tx)) = job {
-        let _ = tx.send(Err(JobError::WorkerDied(why.to_string())));
+    if let Some((_, _, w)) = job {
+        w.fail(JobError::WorkerDied(why.to_string()));
     }
 }
 
@@ -343,30 +452,50 @@ fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent)
         Ok(FromWorker::Ready { at_ms: _, can_block }) => {
             let startup = Startup { spawned: slot.spawned, ready: answered, can_block };
             slot.startup = Some(startup);
+            slot.failed_starts = 0;
             for w in slot.ready_waiters.drain(..) {
                 let _ = w.send(Ok(startup));
             }
         }
-        Ok(FromWorker::Done { job, checksum, received_ms, steps, spans, .. }) => {
-            if let Some((id, sent, tx)) = slot.job.take() {
-                if id == job {
-                    let steps = steps.iter().map(|s| (epoch_ms_to_page_ns(s.start_ms), epoch_ms_to_page_ns(s.end_ms))).collect();
-                    let spans = spans.iter().map(|s| (s.task, s.step, s.state, epoch_ms_to_page_ns(s.start_ms), epoch_ms_to_page_ns(s.end_ms))).collect();
-                    let reply = JobReply { lane, checksum, sent, received: epoch_ms_to_page_ns(received_ms), steps, spans, answered };
-                    let _ = tx.send(Ok(reply));
-                } else {
-                    slot.job = Some((id, sent, tx));
-                }
-            }
+        Ok(FromWorker::Probe { iterations, ns }) => {
+            drop(slots);
+            inner.probes.borrow_mut().push((iterations, ns));
         }
+        Ok(FromWorker::Done { job, checksum, received_ms, steps, spans, .. }) => match slot.job.take() {
+            Some((id, sent, Waiting::Job(tx))) if id == job => {
+                let steps = steps.iter().map(|s| (epoch_ms_to_page_ns(s.start_ms), epoch_ms_to_page_ns(s.end_ms))).collect();
+                let spans = spans.iter().map(|s| (s.task, s.step, s.state, epoch_ms_to_page_ns(s.start_ms), epoch_ms_to_page_ns(s.end_ms))).collect();
+                let reply = JobReply { lane, checksum, sent, received: epoch_ms_to_page_ns(received_ms), steps, spans, answered };
+                drop(slots);
+                let _ = tx.send(Ok(reply));
+            }
+            other => slot.job = other,
+        },
+        Ok(FromWorker::Quantum { job, start_ms, end_ms, reached, sum, .. }) => match slot.job.take() {
+            Some((id, sent, Waiting::Quantum(tx))) if id == job => {
+                let reply = QuantumReply {
+                    sent,
+                    start: epoch_ms_to_page_ns(start_ms),
+                    end: epoch_ms_to_page_ns(end_ms),
+                    answered,
+                    reached,
+                    sum,
+                };
+                drop(slots);
+                let _ = tx.send(Ok(reply));
+            }
+            other => slot.job = other,
+        },
         Ok(FromWorker::Failed { message, .. }) => {
-            if let Some((_, _, tx)) = slot.job.take() {
-                let _ = tx.send(Err(JobError::Failed(message)));
+            if let Some((_, _, w)) = slot.job.take() {
+                drop(slots);
+                w.fail(JobError::Failed(message));
             }
         }
         Err(e) => {
-            if let Some((_, _, tx)) = slot.job.take() {
-                let _ = tx.send(Err(JobError::Failed(e.to_string())));
+            if let Some((_, _, w)) = slot.job.take() {
+                drop(slots);
+                w.fail(JobError::Failed(e.to_string()));
             }
         }
     }

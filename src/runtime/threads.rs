@@ -1,22 +1,22 @@
-//! The thread models, for real: N workers that share one `SharedArrayBuffer`
-//! holding a GIL word, a drop request and the counter. Each task runs on one
-//! thread (lane) start to end, like a `ThreadPoolExecutor` job; with `gil` the
-//! threads take turns at the lock (see `crate::threads`), without it they run
-//! at once and their plain read-then-write increments race for real.
+//! The thread models in shared memory, for real: N workers that share one
+//! `SharedArrayBuffer` holding a GIL word, a drop request and the counter.
+//! Each task runs on one thread (lane) start to end, like a
+//! `ThreadPoolExecutor` job; with `gil` the threads take turns at the lock
+//! (see `crate::worker::threads`), without it they run at once and their plain
+//! read-then-write increments race for real. Without cross-origin isolation
+//! the same models run by messages instead (`engine::lanes::thread_task`).
 
 use std::rc::Rc;
 
-use engine::model::{Model, RunConfig};
+use engine::model::{GilImpl, Model, RunConfig};
 use engine::runner::{steps, Action, Recorder};
-use engine::time::{Clock, Nanos};
-use engine::trace::{SpanState, Trace, NO_LANE};
+use engine::time::Nanos;
+use engine::trace::{EventKind, Resource, SpanState, Trace, NO_LANE};
 use js_sys::{Atomics, Int32Array, SharedArrayBuffer};
 use protocol::{shared, IncrGap, JobStep, ThreadMode, ThreadState};
 use workload::{IncrMode, Workload};
 
-use super::driver::{DriverHooks, LoopDriver};
-use super::{drive, wire_cancel, CancelToken, RunError};
-use crate::clock::RealClock;
+use super::{CancelToken, Driven, RunError};
 use crate::pool::Pool;
 
 /// Most tasks the thread models take: every thread receives the whole queue.
@@ -69,9 +69,11 @@ pub async fn run(
             "the thread models take at most {MAX_THREAD_TASKS} tasks (every thread holds the whole queue); this workload has {total}"
         )));
     }
-    let hooks = Rc::new(DriverHooks::default());
-    let driver = LoopDriver::new(hooks.clone()).map_err(RunError::Unavailable)?;
     let workers = pool.size();
+    let mut run = Driven::new(workload, cfg, workers as u16, false)?;
+    run.trace_mut().implementation = Some(
+        if cfg.model == Model::Gil { GilImpl::SharedMemory.describe() } else { "threads sharing memory" }.to_string(),
+    );
     let mem = Int32Array::new(&SharedArrayBuffer::new(shared::WORDS * 4));
     // Every task's concrete steps (jitter applied once, as in every model).
     let mut all_steps = Vec::with_capacity(total as usize);
@@ -85,21 +87,19 @@ pub async fn run(
             index += 1;
         }
     }
-    let rec = Rc::new(Recorder::new());
-    let mut trace = Trace { model: Some(cfg.model), lanes: 1 + workers as u16, tasks: total, ..Trace::default() };
+    let rec = run.rec();
     let gil = cfg.model == Model::Gil;
     let switch_us = (cfg.switch_interval / 1_000).clamp(1, 1_000_000) as u32;
-    trace.start = RealClock.now();
+    let start = run.trace_mut().start;
     let all_steps = Rc::new(all_steps);
     for lane in 0..workers {
         let (pool, mem, rec, tasks, all_steps) = (pool.clone(), mem.clone(), rec.clone(), queue.clone(), all_steps.clone());
-        let start = trace.start;
-        driver.handle().spawn(async move {
+        run.handle().spawn(async move {
             let mode = ThreadMode { gil, lane: lane as u16, switch_us };
             match pool.run_threads(lane, tasks, mode, &mem).await {
                 Ok(r) => {
                     rec.add_checksum(r.checksum);
-                    record_thread(&rec, &all_steps, &r, start);
+                    record_thread(&rec, &all_steps, &r, start, gil);
                 }
                 Err(e) => {
                     // A thread that died holding the GIL must not strand the others.
@@ -114,12 +114,11 @@ pub async fn run(
     }
     drop(queue);
     let probe_mem = mem.clone();
-    driver.on_slice(move |_| {
+    let progress = move |_| {
         let taken = Atomics::load(&probe_mem, shared::NEXT_TASK).unwrap_or(0).max(0) as f64;
         progress((taken / total.max(1) as f64).min(1.0));
-    });
-    wire_cancel(cancel, &driver, Some(pool));
-    drive(&mut trace, driver, &hooks).await;
+    };
+    let mut trace = run.drive(cancel, Some(pool), progress).await;
     let cancelled = trace.cancelled;
     let increments: u64 = workload
         .groups
@@ -127,15 +126,15 @@ pub async fn run(
         .map(|g| u64::from(g.count) * g.phases.iter().filter(|p| matches!(p, workload::Phase::Incr { .. })).count() as u64)
         .sum();
     let counter = Atomics::load(&mem, shared::COUNTER).unwrap_or(0) as u32 as u64;
-    rec.set_counter(counter, if cancelled { counter } else { increments });
-    rec.add_gil_handovers(Atomics::load(&mem, shared::HANDOVERS).unwrap_or(0) as u64);
-    rec.finish_into(&mut trace);
+    trace.counter = counter;
+    trace.increments = if cancelled { counter } else { increments };
+    trace.gil_handovers += Atomics::load(&mem, shared::HANDOVERS).unwrap_or(0) as u64;
     Ok(trace)
 }
 
 /// Records one thread's spans: each task queued from the run's start until a
 /// thread took it, then its running, waiting and GIL-blocked stretches.
-fn record_thread(rec: &Recorder, all_steps: &[Vec<engine::runner::Step>], r: &crate::pool::JobReply, start: Nanos) {
+fn record_thread(rec: &Recorder, all_steps: &[Vec<engine::runner::Step>], r: &crate::pool::JobReply, start: Nanos, gil: bool) {
     let lane = r.lane as u16 + 1;
     let clamp = |t: Nanos| t.clamp(r.sent, r.answered);
     rec.push(engine::trace::Span {
@@ -154,8 +153,12 @@ fn record_thread(rec: &Recorder, all_steps: &[Vec<engine::runner::Step>], r: &cr
         let Some(st) = steps.get(usize::from(step)).or(steps.first()) else { continue };
         let (s, e) = (clamp(s).max(cursor), clamp(e).max(cursor));
         if current != Some(task) {
+            if let Some(prev) = current {
+                rec.event(cursor, prev, NO_LANE, EventKind::Done, Resource::None, 0);
+            }
             current = Some(task);
             rec.span(task, NO_LANE, st, SpanState::Queued, start, s);
+            rec.event(start, task, NO_LANE, EventKind::Spawn, Resource::None, 0);
         }
         let state = match state {
             ThreadState::Running => SpanState::Running,
@@ -163,6 +166,23 @@ fn record_thread(rec: &Recorder, all_steps: &[Vec<engine::runner::Step>], r: &cr
             ThreadState::GilBlocked => SpanState::GilBlocked,
         };
         rec.span(task, lane, st, state, s, e);
+        // The thread's own record, as scheduler events: it took the GIL when a
+        // running stretch began and gave it back when the stretch ended.
+        match state {
+            SpanState::Running => {
+                rec.event(s, task, lane, EventKind::Start, Resource::None, 0);
+                if gil {
+                    rec.event(s, task, lane, EventKind::Acquire, Resource::Gil, 0);
+                    rec.event(e, task, lane, EventKind::Release, Resource::Gil, 0);
+                }
+            }
+            SpanState::Waiting => rec.event(s, task, lane, EventKind::Wait, Resource::None, e),
+            SpanState::GilBlocked => rec.event(s, task, lane, EventKind::Block, Resource::Gil, 0),
+            _ => {}
+        }
         cursor = e;
+    }
+    if let Some(prev) = current {
+        rec.event(cursor, prev, NO_LANE, EventKind::Done, Resource::None, 0);
     }
 }

@@ -1,0 +1,521 @@
+//! The worker-lane models' scheduling policy, written once.
+//!
+//! Pool, loop + pool, and threads (with the GIL by messages, or free) are tasks
+//! on the page's event loop that hold a lane (a worker) and hand it work. The
+//! browser runs these very functions with a backend that posts jobs to real
+//! Web Workers; the simulator runs them with [`VirtualLanes`], which spends the
+//! calibrated cost of each job on the virtual clock. So a prediction and the
+//! run it predicts take the same decisions: which task gets which lane when,
+//! who waits for the GIL, when it is handed over.
+//!
+//! Lanes are numbered from 0 here (`slot`); in traces, worker `slot` is lane
+//! `slot + 1` (lane 0 is the main thread).
+
+use std::cell::Cell;
+use std::future::Future;
+use std::rc::Rc;
+
+use workload::{IncrMode, Workload};
+
+use crate::cpu::SharedCpu;
+use crate::executor::{yield_now, Handle, Permit, Semaphore};
+use crate::runner::{steps, Action, Env, Recorder, Step};
+use crate::time::Nanos;
+use crate::trace::{EventKind, Resource, SpanState, MAIN_LANE, NO_LANE};
+
+/// A job as a worker reports it, every instant on the page's clock.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JobDone {
+    /// When the page posted the job.
+    pub sent: Nanos,
+    /// When the worker received it.
+    pub received: Nanos,
+    /// Each step's (start, end), in order.
+    pub steps: Vec<(Nanos, Nanos)>,
+    /// When the page received the answer.
+    pub answered: Nanos,
+    /// Σ of the job's CPU results.
+    pub checksum: u128,
+}
+
+/// A GIL quantum as a worker reports it: Σ i² for `from <= i < reached`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct QuantumDone {
+    /// When the page granted the GIL (posted the quantum).
+    pub sent: Nanos,
+    /// When the worker began computing.
+    pub start: Nanos,
+    /// When it stopped (done, or the switch interval passed).
+    pub end: Nanos,
+    /// When the page heard the GIL was given back.
+    pub answered: Nanos,
+    /// How far it got (exclusive).
+    pub reached: u64,
+    /// Σ i² over what it computed.
+    pub sum: u128,
+}
+
+/// Where lane work runs: real workers, or the virtual clock.
+pub trait Lanes {
+    /// Runs `steps` (no `incr`: the counter lives in the parent) on worker
+    /// `slot`, carrying `payload_kib` there and back. The caller holds the
+    /// slot: one job per worker at a time.
+    fn job(&self, slot: usize, steps: &[Step], payload_kib: u32) -> impl Future<Output = Result<JobDone, String>>;
+
+    /// Computes Σ i² for `from <= i < to` on worker `slot`, checking its own
+    /// clock every few thousand iterations and stopping once `budget` has
+    /// passed: one turn holding the GIL.
+    fn quantum(&self, slot: usize, from: u64, to: u64, budget: Nanos) -> impl Future<Output = Result<QuantumDone, String>>;
+}
+
+/// How the thread models' lock behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GilMode {
+    /// No lock: free threads.
+    Free,
+    /// CPython's rule with the lock in shared memory: the holder runs until a
+    /// thread that has waited a whole switch interval asks it to drop the lock.
+    DropRequest,
+    /// The lock by messages: the holder computes one switch interval at a time
+    /// and gives the lock back to the page, which grants it to the first waiter
+    /// (or again to the holder if nobody waits).
+    Quantum,
+}
+
+/// The GIL of a thread-model run: one FIFO slot plus CPython's drop request.
+pub struct Gil {
+    lock: Semaphore,
+    mode: GilMode,
+    switch: Nanos,
+    /// Once set, the holder must drop the lock at this instant.
+    drop_at: Cell<Option<Nanos>>,
+    handoffs: Cell<u64>,
+    /// What a contended acquisition costs on top of the wait (the woken
+    /// thread's wake-up; 0 where the messages already account for it).
+    handoff_cost: Nanos,
+}
+
+impl Gil {
+    /// A GIL with switch interval `switch`.
+    pub fn new(mode: GilMode, switch: Nanos) -> Self {
+        Self { lock: Semaphore::new(1), mode, switch: switch.max(1), drop_at: Cell::new(None), handoffs: Cell::new(0), handoff_cost: 0 }
+    }
+
+    /// Also charges `cost` to every contended acquisition (simulations).
+    pub fn with_handoff_cost(mut self, cost: Nanos) -> Self {
+        self.handoff_cost = cost;
+        self
+    }
+
+    /// Hand-offs so far (the lock went to a thread that was waiting for it).
+    pub fn handoffs(&self) -> u64 {
+        self.handoffs.get()
+    }
+}
+
+/// Everything the lane models' tasks share.
+pub struct LaneCtx<E, L> {
+    /// The page's side: clock, timers, blocking calls.
+    pub env: E,
+    /// Where the lanes' work runs.
+    pub lanes: L,
+    /// The executor's handle (for yields and waits on the page).
+    pub handle: Handle,
+    /// Where spans and events go.
+    pub rec: Rc<Recorder>,
+    /// The workload.
+    pub workload: Workload,
+    /// Seed for jitter.
+    pub seed: u64,
+    /// The concurrency limit, if any.
+    pub limit: Option<Semaphore>,
+    /// One slot per worker.
+    pub slots: Semaphore,
+    /// The GIL (thread models).
+    pub gil: Option<Gil>,
+    /// When the workers are ready (0 if warm).
+    pub ready_at: Nanos,
+    /// Whether threads wait inside their worker (`Atomics.wait` in shared
+    /// memory) rather than on a page timer (the GIL by messages).
+    pub waits_in_worker: bool,
+}
+
+impl<E: Env, L: Lanes> LaneCtx<E, L> {
+    fn now(&self) -> Nanos {
+        self.env.now()
+    }
+
+    async fn acquire_limit(&self, task: u32) -> Option<Permit> {
+        let sem = self.limit.as_ref()?;
+        if sem.available() == 0 || sem.waiters() > 0 {
+            self.rec.event(self.now(), task, NO_LANE, EventKind::Block, Resource::Semaphore, 0);
+        }
+        let p = sem.acquire().await;
+        self.rec.event(self.now(), task, NO_LANE, EventKind::Acquire, Resource::Semaphore, 0);
+        Some(p)
+    }
+
+    /// Waits for a free worker (the pool's queue) and for the pool to be up.
+    async fn acquire_slot(&self, task: u32) -> Permit {
+        if self.slots.available() == 0 || self.slots.waiters() > 0 {
+            self.rec.event(self.now(), task, NO_LANE, EventKind::Block, Resource::Lane, 0);
+        }
+        let p = self.slots.acquire().await;
+        if self.now() < self.ready_at {
+            self.handle.sleep_until(self.ready_at).precise().await;
+        }
+        self.rec.event(self.now(), task, p.slot() as u16 + 1, EventKind::Acquire, Resource::Lane, 0);
+        p
+    }
+
+    /// `incr` on the page: the counter lives in one place and workers share no memory.
+    async fn incr(&self, task: u32, mode: IncrMode) {
+        let value = self.rec.read_counter();
+        match mode {
+            IncrMode::Plain | IncrMode::Atomic => {}
+            IncrMode::Await => yield_now().await,
+            IncrMode::AwaitFor(d) => {
+                let due = self.now().saturating_add(d);
+                self.rec.event(self.now(), task, NO_LANE, EventKind::Wait, Resource::None, due);
+                self.env.sleep_until(due).await;
+            }
+        }
+        let value = if mode == IncrMode::Atomic { self.rec.read_counter() } else { value };
+        self.rec.write_counter(value + 1);
+        self.rec.event(self.now(), task, MAIN_LANE, EventKind::Incr, Resource::None, value + 1);
+    }
+
+    /// Records a job's spans and events on its worker's lane, clamped into
+    /// [sent, answered] (worker clocks are converted, and may be off by µs).
+    fn record_job(&self, task: u32, lane: u16, steps: &[&Step], r: &JobDone) {
+        let rec = &self.rec;
+        let clamp = |t: Nanos| t.clamp(r.sent, r.answered.max(r.sent));
+        let Some(first) = steps.first() else { return };
+        let mut cursor = clamp(r.received);
+        rec.span(task, lane, first, SpanState::Transfer, r.sent, cursor);
+        rec.event(cursor, task, lane, EventKind::Start, Resource::None, 0);
+        for (i, (step, &(s, e))) in steps.iter().zip(&r.steps).enumerate() {
+            let (s, e) = (clamp(s).max(cursor), clamp(e).max(cursor));
+            let state = if matches!(step.action, Action::Io(_)) { SpanState::Waiting } else { SpanState::Running };
+            rec.span(task, lane, step, state, s, e);
+            if state == SpanState::Waiting {
+                rec.event(s, task, lane, EventKind::Wait, Resource::None, e);
+                if i + 1 < steps.len() {
+                    rec.event(e, task, lane, EventKind::Start, Resource::None, 0);
+                }
+            }
+            cursor = e;
+        }
+        let last = steps.last().unwrap_or(first);
+        rec.span(task, lane, last, SpanState::Transfer, cursor, clamp(r.answered));
+    }
+}
+
+fn payload_of(steps: &[&Step]) -> u32 {
+    steps.iter().map(|s| s.payload_kib).max().unwrap_or(0)
+}
+
+/// `pool`: the whole task is one job on one worker (a process runs the task).
+pub async fn pool_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize, index: u64, ready_at: Nanos) {
+    let task = index as u32;
+    let g = &ctx.workload.groups[group];
+    let all = steps(&g.phases, &g.opts, ctx.seed, index);
+    let Some(first) = all.first() else { return };
+    let _limit = ctx.acquire_limit(task).await;
+    let permit = ctx.acquire_slot(task).await;
+    let lane = permit.slot() as u16 + 1;
+    // The counter lives in the parent: processes share no memory.
+    for s in &all {
+        if let Action::Incr(mode) = s.action {
+            ctx.incr(task, mode).await;
+        }
+    }
+    let remote: Vec<&Step> = all.iter().filter(|s| !matches!(s.action, Action::Incr(_))).collect();
+    ctx.rec.span(task, NO_LANE, first, SpanState::Queued, ready_at, ctx.now());
+    if !remote.is_empty() {
+        ctx.rec.event(ctx.now(), task, lane, EventKind::Dispatch, Resource::None, 0);
+        let job: Vec<Step> = remote.iter().map(|s| **s).collect();
+        match ctx.lanes.job(permit.slot() as usize, &job, payload_of(&remote)).await {
+            Ok(r) => {
+                ctx.rec.add_checksum(r.checksum);
+                ctx.record_job(task, lane, &remote, &r);
+            }
+            Err(e) => ctx.rec.fail(task, e),
+        }
+    }
+    ctx.rec.event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
+    drop(permit);
+}
+
+/// `hybrid`: the loop waits, each CPU phase is a job for a free worker
+/// (`await loop.run_in_executor(pool, f)`), a blocking call stalls the loop.
+pub async fn hybrid_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize, index: u64, ready_at: Nanos) {
+    let task = index as u32;
+    let g = &ctx.workload.groups[group];
+    let all = steps(&g.phases, &g.opts, ctx.seed, index);
+    let Some(first) = all.first() else { return };
+    let _limit = ctx.acquire_limit(task).await;
+    ctx.rec.span(task, NO_LANE, first, SpanState::Queued, ready_at, ctx.now());
+    for step in &all {
+        match step.action {
+            Action::Io(d) => {
+                let t0 = ctx.now();
+                let due = t0 + d;
+                ctx.rec.event(t0, task, NO_LANE, EventKind::Wait, Resource::None, due);
+                ctx.env.sleep_until(due).await;
+                let t1 = ctx.now();
+                ctx.rec.span(task, NO_LANE, step, SpanState::Waiting, t0, due.min(t1));
+                ctx.rec.span(task, NO_LANE, step, SpanState::Queued, due.min(t1), t1);
+            }
+            Action::Cpu { .. } => {
+                let t0 = ctx.now();
+                let permit = ctx.acquire_slot(task).await;
+                let lane = permit.slot() as u16 + 1;
+                ctx.rec.span(task, NO_LANE, step, SpanState::Queued, t0, ctx.now());
+                ctx.rec.event(ctx.now(), task, lane, EventKind::Dispatch, Resource::None, 0);
+                match ctx.lanes.job(permit.slot() as usize, std::slice::from_ref(step), step.payload_kib).await {
+                    Ok(r) => {
+                        ctx.rec.add_checksum(r.checksum);
+                        ctx.record_job(task, lane, &[step], &r);
+                        ctx.rec.event(ctx.now(), task, NO_LANE, EventKind::Wake, Resource::None, 0);
+                    }
+                    Err(e) => {
+                        ctx.rec.fail(task, e);
+                        break;
+                    }
+                }
+            }
+            Action::Block(d) => {
+                // A blocking call on the loop's thread stalls the loop itself.
+                let t0 = ctx.now();
+                ctx.env.block(d);
+                ctx.rec.span(task, MAIN_LANE, step, SpanState::Running, t0, ctx.now());
+            }
+            Action::Incr(mode) => ctx.incr(task, mode).await,
+        }
+    }
+    ctx.rec.event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
+}
+
+impl<E: Env, L: Lanes> LaneCtx<E, L> {
+    /// Takes the GIL for `task` on `lane`: a thread must hold it to run Python.
+    async fn take_gil(&self, task: u32, lane: u16, step: &Step) -> Option<Permit> {
+        let gil = self.gil.as_ref().filter(|g| g.mode != GilMode::Free)?;
+        let t0 = self.now();
+        let contended = gil.lock.available() == 0 || gil.lock.waiters() > 0;
+        if contended {
+            self.rec.event(t0, task, lane, EventKind::Block, Resource::Gil, 0);
+            // CPython: a waiter that has waited a whole switch interval asks the
+            // holder to drop the lock.
+            // (The holder looks at least every switch interval, so it sees this in time.)
+            if gil.mode == GilMode::DropRequest && gil.drop_at.get().is_none() {
+                gil.drop_at.set(Some(t0 + gil.switch));
+            }
+        }
+        let p = gil.lock.acquire().await;
+        if contended && gil.handoff_cost > 0 {
+            self.handle.sleep(gil.handoff_cost).precise().await;
+        }
+        let t1 = self.now();
+        self.rec.span(task, lane, step, SpanState::GilBlocked, t0, t1);
+        // The next drop request comes a switch interval after this thread got
+        // the lock, if anyone is already waiting for it.
+        gil.drop_at.set((gil.lock.waiters() > 0).then_some(t1 + gil.switch));
+        self.rec.event(t1, task, lane, EventKind::Acquire, Resource::Gil, 0);
+        if contended {
+            self.rec.event(t1, task, lane, EventKind::Start, Resource::None, 0);
+        }
+        Some(p)
+    }
+
+    /// Gives the GIL back.
+    fn drop_gil(&self, task: u32, lane: u16, permit: Option<Permit>) {
+        let (Some(gil), Some(p)) = (self.gil.as_ref(), permit) else { return };
+        let handoff = gil.lock.waiters() > 0;
+        if handoff {
+            gil.handoffs.set(gil.handoffs.get() + 1);
+            self.rec.gil_handover();
+        }
+        self.rec.event(self.now(), task, lane, EventKind::Release, Resource::Gil, u64::from(handoff));
+        gil.drop_at.set(None);
+        drop(p);
+    }
+}
+
+/// A thread (GIL by messages, free threads, or the simulated shared-memory
+/// GIL): the task runs on one worker start to end, like a
+/// `ThreadPoolExecutor` job. It needs the GIL to run Python, drops it while it
+/// waits, and must win it back afterwards (the convoy effect).
+pub async fn thread_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize, index: u64, ready_at: Nanos) {
+    let task = index as u32;
+    let g = &ctx.workload.groups[group];
+    let all = steps(&g.phases, &g.opts, ctx.seed, index);
+    let Some(first) = all.first() else { return };
+    let _limit = ctx.acquire_limit(task).await;
+    let slot = ctx.acquire_slot(task).await;
+    let lane = slot.slot() as u16 + 1;
+    ctx.rec.span(task, NO_LANE, first, SpanState::Queued, ready_at, ctx.now());
+    ctx.rec.event(ctx.now(), task, lane, EventKind::Start, Resource::None, 0);
+    let mut gil = ctx.take_gil(task, lane, first).await;
+    for step in &all {
+        match step.action {
+            Action::Io(d) | Action::Block(d) => {
+                // A wait (or time.sleep) drops the GIL; the thread keeps its lane.
+                ctx.drop_gil(task, lane, gil.take());
+                let t0 = ctx.now();
+                let due = t0 + d;
+                ctx.rec.event(t0, task, lane, EventKind::Wait, Resource::None, due);
+                if ctx.waits_in_worker {
+                    ctx.handle.sleep_until(due).precise().await;
+                } else {
+                    ctx.env.sleep_until(due).await;
+                }
+                ctx.rec.span(task, lane, step, SpanState::Waiting, t0, ctx.now());
+                ctx.rec.event(ctx.now(), task, lane, EventKind::Start, Resource::None, 0);
+                gil = ctx.take_gil(task, lane, step).await;
+            }
+            Action::Cpu { n, .. } => {
+                let mode = ctx.gil.as_ref().map_or(GilMode::Free, |g| g.mode);
+                if mode == GilMode::Free {
+                    // No lock: the thread computes the whole phase at once.
+                    match ctx.lanes.job(slot.slot() as usize, std::slice::from_ref(step), 0).await {
+                        Ok(r) => {
+                            if let Some(&(s, e)) = r.steps.first() {
+                                ctx.rec.span(task, lane, step, SpanState::Running, s.max(r.sent), e.max(s));
+                            }
+                            ctx.rec.add_checksum(r.checksum);
+                        }
+                        Err(e) => {
+                            ctx.rec.fail(task, e);
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                let mut from = 0;
+                while from < n {
+                    if gil.is_none() {
+                        gil = ctx.take_gil(task, lane, step).await;
+                    }
+                    let budget = ctx.gil_budget();
+                    match ctx.lanes.quantum(slot.slot() as usize, from, n, budget).await {
+                        Ok(q) => {
+                            ctx.rec.span(task, lane, step, SpanState::Running, q.start.max(q.sent), q.end.max(q.start));
+                            ctx.rec.add_checksum(q.sum);
+                            from = q.reached.max(from + 1).min(n);
+                        }
+                        Err(e) => {
+                            ctx.rec.fail(task, e);
+                            ctx.drop_gil(task, lane, gil.take());
+                            ctx.rec.event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
+                            return;
+                        }
+                    }
+                    if from < n && ctx.should_drop_gil() {
+                        ctx.drop_gil(task, lane, gil.take());
+                    }
+                }
+            }
+            Action::Incr(mode) => ctx.incr(task, mode).await,
+        }
+    }
+    ctx.drop_gil(task, lane, gil.take());
+    ctx.rec.event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
+    drop(slot);
+}
+
+impl<E: Env, L: Lanes> LaneCtx<E, L> {
+    /// How long the holder may compute before it next looks at the lock.
+    fn gil_budget(&self) -> Nanos {
+        let Some(gil) = self.gil.as_ref() else { return Nanos::MAX };
+        match (gil.mode, gil.drop_at.get()) {
+            // Until the pending drop request, or a switch interval to look again.
+            (GilMode::DropRequest, Some(at)) => at.saturating_sub(self.now()).max(1),
+            _ => gil.switch,
+        }
+    }
+
+    /// Whether the holder must give the lock up now.
+    fn should_drop_gil(&self) -> bool {
+        let Some(gil) = self.gil.as_ref() else { return false };
+        if gil.lock.waiters() == 0 {
+            return false;
+        }
+        match gil.mode {
+            GilMode::Free => false,
+            GilMode::Quantum => true,
+            GilMode::DropRequest => gil.drop_at.get().is_some_and(|at| self.now() >= at),
+        }
+    }
+}
+
+/// The virtual clock's lanes: each job spends its calibrated cost.
+pub struct VirtualLanes {
+    /// The executor's handle (its clock is virtual).
+    pub handle: Handle,
+    /// The cores the workers share.
+    pub cpu: Rc<SharedCpu>,
+    /// One Σi² iteration on a worker, ns.
+    pub ns_per_iter: f64,
+    /// Half of this each way per job (0 for threads fed from a shared queue).
+    pub dispatch: Nanos,
+    /// Payload per KiB, one way.
+    pub ns_per_kib: f64,
+    /// A GIL message one way (quantum grants and give-backs).
+    pub gil_message: Nanos,
+}
+
+impl VirtualLanes {
+    fn cost(&self, n: u64) -> Nanos {
+        (n as f64 * self.ns_per_iter).round() as Nanos
+    }
+
+    async fn sleep(&self, d: Nanos) {
+        if d > 0 {
+            self.handle.sleep(d).precise().await;
+        }
+    }
+}
+
+fn sum_range(start: u64, end: u64) -> u128 {
+    workload::closed_form(end) - workload::closed_form(start)
+}
+
+impl Lanes for VirtualLanes {
+    async fn job(&self, _slot: usize, steps: &[Step], payload_kib: u32) -> Result<JobDone, String> {
+        let sent = self.handle.now();
+        let move_one_way = self.dispatch / 2 + (f64::from(payload_kib) * self.ns_per_kib).round() as Nanos;
+        self.sleep(move_one_way).await;
+        let received = self.handle.now();
+        let mut timings = Vec::with_capacity(steps.len());
+        let mut checksum = 0u128;
+        for s in steps {
+            let t0 = self.handle.now();
+            match s.action {
+                Action::Io(d) => self.sleep(d).await,
+                Action::Cpu { n, .. } => {
+                    self.cpu.compute(&self.handle, self.cost(n)).await;
+                    checksum += sum_range(0, n);
+                }
+                // A blocking call spins: it holds a core.
+                Action::Block(d) => self.cpu.compute(&self.handle, d).await,
+                Action::Incr(_) => {}
+            }
+            timings.push((t0, self.handle.now()));
+        }
+        self.sleep(move_one_way).await;
+        Ok(JobDone { sent, received, steps: timings, answered: self.handle.now(), checksum })
+    }
+
+    async fn quantum(&self, _slot: usize, from: u64, to: u64, budget: Nanos) -> Result<QuantumDone, String> {
+        let sent = self.handle.now();
+        self.sleep(self.gil_message).await;
+        let start = self.handle.now();
+        let left = to - from;
+        let can = if self.ns_per_iter <= 0.0 { left } else { ((budget as f64 / self.ns_per_iter).floor() as u64).clamp(1, left) };
+        self.cpu.compute(&self.handle, self.cost(can)).await;
+        let end = self.handle.now();
+        self.sleep(self.gil_message).await;
+        Ok(QuantumDone { sent, start, end, answered: self.handle.now(), reached: from + can, sum: sum_range(from, from + can) })
+    }
+}

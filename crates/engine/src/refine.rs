@@ -1,0 +1,203 @@
+//! Refining the cost model from a real run's own trace.
+//!
+//! After every measured run, the page hands its trace here: the CPU spans say
+//! what an iteration cost on that thread, the loop driver's statistics say what
+//! a poll, a hop and a timer cost, and the runtime's own direct observations
+//! (a job's round trip, a GIL message) say the rest. The next prediction then
+//! pays what this machine, in this state, really pays.
+
+use workload::Workload;
+
+use crate::costs::{Calibration, Cost, Origin};
+use crate::model::{Model, RunConfig};
+use crate::runner::{steps, Action};
+use crate::time::Nanos;
+use crate::trace::{PhaseKind, SpanState, Trace, MAIN_LANE, NO_LANE};
+
+/// Σ of every CPU phase's iterations over the workload, with jitter applied
+/// exactly as the run applied it.
+pub fn cpu_iterations(workload: &Workload, seed: u64) -> u128 {
+    let mut total = 0u128;
+    for spec in workload.tasks() {
+        for step in steps(spec.phases, spec.group_opts, seed, spec.index) {
+            if let Action::Cpu { n, .. } = step.action {
+                total += u128::from(n);
+            }
+        }
+    }
+    total
+}
+
+/// Time the trace spent running CPU phases on `lanes` (main only, or workers only).
+fn cpu_time(trace: &Trace, workers: bool) -> (Nanos, u64) {
+    let mut total = 0;
+    let mut spans = 0;
+    for s in &trace.spans {
+        let on = if workers { s.lane != MAIN_LANE && s.lane != NO_LANE } else { s.lane == MAIN_LANE };
+        if on && s.state == SpanState::Running && s.kind == PhaseKind::Cpu {
+            total += s.duration();
+            spans += 1;
+        }
+    }
+    (total, spans)
+}
+
+/// Which CPU figure a model's running spans measure.
+fn cpu_cost_of(model: Model) -> Option<(Cost, bool)> {
+    match model {
+        Model::Sequential | Model::Loop => Some((Cost::CpuMain, false)),
+        Model::Pool | Model::Hybrid | Model::Gil | Model::Free => Some((Cost::CpuWorker, true)),
+        Model::Js => Some((Cost::CpuJs, false)),
+        Model::JsWorker => Some((Cost::CpuJsWorker, true)),
+        Model::Py | Model::PyAsync => Some((Cost::CpuPy, false)),
+    }
+}
+
+/// Updates `cal` from a measured `trace` of `workload` run with `cfg`, at
+/// `at_ms` (epoch ms). Cancelled or failed runs teach nothing and are skipped.
+/// Returns the figures it changed.
+pub fn refine(cal: &mut Calibration, trace: &Trace, workload: &Workload, cfg: &RunConfig, at_ms: f64) -> Vec<Cost> {
+    refine_as(cal, trace, workload, cfg, at_ms, Origin::Run)
+}
+
+/// [`refine`], recording the figures as coming from `origin` (a probe is a
+/// small real run made for calibration: [`Origin::Probe`]).
+pub fn refine_as(cal: &mut Calibration, trace: &Trace, workload: &Workload, cfg: &RunConfig, at_ms: f64, origin: Origin) -> Vec<Cost> {
+    let mut changed = Vec::new();
+    if trace.cancelled || !trace.failures.is_empty() {
+        return changed;
+    }
+    let Some(model) = trace.model else { return changed };
+    let mut observe = |cal: &mut Calibration, c: Cost, v: f64, samples: u64| {
+        if samples > 0 && v.is_finite() {
+            cal.observe(c, v, samples, origin, at_ms);
+            changed.push(c);
+        }
+    };
+
+    // CPU per iteration, from the spans that ran CPU phases. With more busy
+    // workers than cores the spans include the sharing, which the simulator
+    // adds itself: those runs do not teach the single-core figure.
+    if let Some((cost, workers)) = cpu_cost_of(model) {
+        let shared_cores = workers && cfg.workers > cfg.cores;
+        let iterations = cpu_iterations(workload, cfg.seed);
+        let (time, spans) = cpu_time(trace, workers);
+        // Tiny phases measure the clock more than the kernel.
+        if !shared_cores && iterations >= 1_000_000 && time > 0 {
+            observe(cal, cost, time as f64 / iterations as f64, spans.max(1));
+        }
+    }
+
+    // The loop's own costs, from what its driver measured.
+    if let (Model::Loop, Some(d)) = (model, trace.driver) {
+        let main_work: Nanos = trace
+            .spans
+            .iter()
+            .filter(|s| s.lane == MAIN_LANE && s.state == SpanState::Running)
+            .map(|s| s.duration())
+            .sum();
+        let polls = d.polls + d.spawns;
+        if polls >= 100 && d.busy > main_work {
+            observe(cal, Cost::Poll, (d.busy - main_work) as f64 / polls as f64, polls);
+        }
+        if d.hops > 0 {
+            observe(cal, Cost::Hop, d.hop_time as f64 / d.hops as f64, d.hops);
+        }
+        if d.timers > 0 {
+            observe(cal, Cost::TimerLate, d.timer_late as f64 / d.timers as f64, d.timers);
+        }
+    }
+
+    // Whatever the runtime measured directly (job round trips, GIL messages, probes).
+    for o in &trace.observed {
+        if o.count > 0 {
+            observe(cal, o.cost, o.total / o.count as f64, o.count);
+        }
+    }
+    changed
+}
+
+/// A figure the runtime measured directly during a run: `total` over `count`
+/// occurrences (for example 40 job round trips totalling 3.1 ms).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    /// Which figure.
+    pub cost: Cost,
+    /// Sum of the measured values, in the figure's unit (ns).
+    pub total: f64,
+    /// How many were measured.
+    pub count: u64,
+}
+
+/// Fits one figure to a run's residual: when the prediction with the current
+/// costs missed the measured wall time by `measured − predicted`, and `count`
+/// occurrences of `cost` happened in the run, each is taken to cost that much
+/// more (or less). For figures no span shows directly (a GIL hand-off in
+/// shared memory, a JavaScript task's overhead).
+pub fn fit_residual(cal: &mut Calibration, cost: Cost, measured: Nanos, predicted: Nanos, count: u64, at_ms: f64) -> bool {
+    if count == 0 {
+        return false;
+    }
+    let per = (measured as f64 - predicted as f64) / count as f64;
+    let v = (cal.costs.get(cost) + per).max(0.0);
+    cal.observe(cost, v, count, Origin::Run, at_ms);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::costs::Costs;
+    use crate::sim::simulate;
+
+    #[test]
+    fn cpu_iterations_apply_jitter_like_the_run() {
+        let w: Workload = "3*cpu(1M)+2*[io(1ms),cpu(500k)]".parse().unwrap();
+        assert_eq!(cpu_iterations(&w, 1), 4_000_000);
+        let j: Workload = "10*cpu(1M,jitter=50)".parse().unwrap();
+        assert_ne!(cpu_iterations(&j, 1), 10_000_000);
+    }
+
+    #[test]
+    fn a_simulated_run_teaches_back_the_costs_it_was_made_with() {
+        // A prediction is a trace like any other: refining from it must give
+        // back the figures that made it.
+        let w: Workload = "20*[io(2ms),cpu(1M)]".parse().unwrap();
+        let truth = Costs::default().with(Cost::CpuMain, 1.7).with(Cost::Poll, 900.0).with(Cost::Hop, 70_000.0).with(Cost::TimerLate, 250_000.0);
+        let cfg = RunConfig::new(Model::Loop);
+        let t = simulate(&w, &cfg, &truth);
+        let mut cal = Calibration::default();
+        let changed = refine(&mut cal, &t, &w, &cfg, 1.0);
+        assert!(changed.contains(&Cost::CpuMain) && changed.contains(&Cost::TimerLate));
+        assert!((cal.costs.get(Cost::CpuMain) - 1.7).abs() < 1e-9);
+        assert!((cal.costs.get(Cost::TimerLate) - 250_000.0).abs() < 1.0);
+        // Polls: what the slices spent beyond the CPU spans, per poll.
+        assert!((cal.costs.get(Cost::Poll) / 900.0 - 1.0).abs() < 0.01, "{}", cal.costs.get(Cost::Poll));
+
+        let pool_cfg = RunConfig { workers: 2, cores: 2, ..RunConfig::new(Model::Pool) };
+        let t = simulate(&"8*cpu(2M)".parse().unwrap(), &pool_cfg, &truth.clone().with(Cost::CpuWorker, 0.9));
+        refine(&mut cal, &t, &"8*cpu(2M)".parse().unwrap(), &pool_cfg, 2.0);
+        assert!((cal.costs.get(Cost::CpuWorker) - 0.9).abs() < 1e-9);
+    }
+
+    #[test]
+    fn cancelled_runs_and_oversubscribed_cores_teach_nothing_wrong() {
+        let w: Workload = "8*cpu(2M)".parse().unwrap();
+        let cfg = RunConfig { workers: 4, cores: 2, ..RunConfig::new(Model::Pool) };
+        let t = simulate(&w, &cfg, &Costs::default());
+        let mut cal = Calibration::default();
+        assert!(!refine(&mut cal, &t, &w, &cfg, 1.0).contains(&Cost::CpuWorker));
+        let mut c = t.clone();
+        c.cancelled = true;
+        assert!(refine(&mut cal, &c, &w, &cfg, 1.0).is_empty());
+    }
+
+    #[test]
+    fn residuals_move_the_figure_they_blame() {
+        let mut cal = Calibration::default();
+        let before = cal.costs.get(Cost::GilHandoff);
+        assert!(fit_residual(&mut cal, Cost::GilHandoff, 10_000_000, 9_000_000, 10, 1.0));
+        assert!((cal.costs.get(Cost::GilHandoff) - (before + 100_000.0)).abs() < 1e-6);
+        assert!(!fit_residual(&mut cal, Cost::GilHandoff, 1, 0, 0, 1.0));
+    }
+}

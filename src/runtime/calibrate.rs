@@ -1,0 +1,195 @@
+//! The page's cost model: measured on this machine, never as one block.
+//!
+//! The figures start from what this browser measured last time (kept in
+//! `localStorage`, versioned), else from defaults. Then, in idle time after
+//! the page has drawn, small probes measure them afresh, each in slices of a
+//! couple of milliseconds: the wasm kernel on the main thread (warmed up
+//! first), a small real run of our loop (polls, hops, timer lateness), each
+//! worker's own kernel (reported by the worker after its warm-up) and a few
+//! empty jobs' round trips. After every real run, that run's trace refines
+//! them again (`engine::refine`). The "Costs" disclosure shows each figure and
+//! where it came from.
+
+use std::cell::{Cell, RefCell};
+
+use engine::costs::{Calibration, Cost, Costs, Origin};
+use engine::model::{Model, RunConfig};
+use engine::refine::{refine, refine_as};
+use engine::trace::Trace;
+use workload::Workload;
+
+use crate::clock::{epoch_ms, now_ms};
+use crate::pool::Pool;
+
+/// The `localStorage` key (the JSON carries its own version too).
+const STORAGE_KEY: &str = "nogil-playground:costs";
+
+thread_local! {
+    static CAL: RefCell<Calibration> = RefCell::new(load());
+    static VERSION: Cell<u64> = const { Cell::new(0) };
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+fn load() -> Calibration {
+    storage()
+        .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+        .and_then(|text: String| Calibration::from_json(&text))
+        .unwrap_or_default()
+}
+
+fn save(cal: &Calibration) {
+    if let Some(s) = storage() {
+        // A full or forbidden storage only costs the next visit its head start.
+        let _ = s.set_item(STORAGE_KEY, &cal.to_json());
+    }
+}
+
+fn changed() {
+    CAL.with(|c| save(&c.borrow()));
+    VERSION.with(|v| v.set(v.get() + 1));
+}
+
+/// The costs predictions use right now.
+pub fn costs() -> Costs {
+    CAL.with(|c| c.borrow().costs.clone())
+}
+
+/// The calibration, with where each figure came from (for the "Costs" disclosure).
+pub fn snapshot() -> Calibration {
+    CAL.with(|c| c.borrow().clone())
+}
+
+/// Bumped whenever a figure changes (the page redraws its predictions).
+pub fn version() -> u64 {
+    VERSION.with(|v| v.get())
+}
+
+/// Forgets everything measured (the disclosure's "Measure again").
+pub fn reset() {
+    CAL.with(|c| *c.borrow_mut() = Calibration::default());
+    if let Some(s) = storage() {
+        let _ = s.remove_item(STORAGE_KEY);
+    }
+    changed();
+}
+
+/// Refines the costs from a measured run; returns the figures that changed.
+pub fn learn_from(trace: &Trace, workload: &Workload, cfg: &RunConfig) -> Vec<Cost> {
+    let changed_costs = CAL.with(|c| refine(&mut c.borrow_mut(), trace, workload, cfg, epoch_ms()));
+    if !changed_costs.is_empty() {
+        changed();
+    }
+    changed_costs
+}
+
+/// Records one probe's measurement of `cost`.
+fn observe_probe(cost: Cost, value: f64, samples: u64) {
+    CAL.with(|c| c.borrow_mut().observe(cost, value, samples, Origin::Probe, epoch_ms()));
+    changed();
+}
+
+/// Folds in the kernel probes the pool's workers have reported.
+pub fn absorb_worker_probes(pool: &Pool) {
+    let probes = pool.take_probes();
+    if probes.is_empty() {
+        return;
+    }
+    // The median worker: one slow start (a busy core) should not set the figure.
+    let mut per_iter: Vec<f64> = probes.iter().filter(|(n, ns)| *n > 0 && *ns > 0.0).map(|(n, ns)| ns / *n as f64).collect();
+    if per_iter.is_empty() {
+        return;
+    }
+    per_iter.sort_by(f64::total_cmp);
+    observe_probe(Cost::CpuWorker, per_iter[per_iter.len() / 2], per_iter.len() as u64);
+}
+
+/// Measures the wasm kernel on the main thread: warm it up until its speed
+/// settles, then time several rounds, each in its own macrotask of about a
+/// millisecond, and keep the median. Never blocks the page for long.
+pub async fn probe_main_cpu() {
+    const ROUND: u64 = 1 << 18;
+    let mut samples = Vec::new();
+    let mut last = f64::INFINITY;
+    for round in 0..40 {
+        super::next_macrotask().await;
+        let t0 = now_ms();
+        std::hint::black_box(workload::sum_squares_range(0, ROUND));
+        let took = now_ms() - t0;
+        // Warm-up: until two rounds agree within 10 %.
+        let settled = took > 0.0 && (took - last).abs() < 0.1 * took;
+        last = took;
+        if settled || round >= 20 {
+            samples.push(took);
+        }
+        if samples.len() >= 7 {
+            break;
+        }
+    }
+    if samples.is_empty() {
+        return;
+    }
+    samples.sort_by(f64::total_cmp);
+    let median = samples[samples.len() / 2];
+    // Below the clock's resolution (an unisolated page rounds to 0.1 ms) the
+    // probe says nothing.
+    if median > 0.05 {
+        observe_probe(Cost::CpuMain, median * 1e6 / ROUND as f64, samples.len() as u64);
+    }
+}
+
+/// Measures our loop's own costs with a small real run (about 20 ms, in
+/// slices): what a poll, a hop to the browser and a timer's lateness cost.
+pub async fn probe_loop() {
+    let Ok(w) = "400*[io(2ms),cpu(20k),io(1ms)]".parse::<Workload>() else { return };
+    let cfg = RunConfig { workers: 1, ..RunConfig::new(Model::Loop) };
+    let cancel = super::CancelToken::new();
+    if let Ok(trace) = super::run(&w, &cfg, None, &cancel, false, &costs(), |_| {}).await {
+        let changed_costs = CAL.with(|c| refine_as(&mut c.borrow_mut(), &trace, &w, &cfg, epoch_ms(), Origin::Probe));
+        if !changed_costs.is_empty() {
+            changed();
+        }
+    }
+}
+
+/// Measures a job's round trip with a few empty jobs on an idle worker.
+pub async fn probe_dispatch(pool: &Pool) {
+    if pool.size() == 0 || !pool.is_idle(0) {
+        return;
+    }
+    let mut trips = Vec::new();
+    for _ in 0..12 {
+        super::next_macrotask().await;
+        if !pool.is_idle(0) {
+            return;
+        }
+        if let Ok(r) = pool.run(0, vec![protocol::JobStep::Cpu { n: 1 }], 0).await {
+            trips.push(r.answered.saturating_sub(r.sent) as f64);
+        }
+    }
+    if trips.len() > 4 {
+        trips.sort_by(f64::total_cmp);
+        observe_probe(Cost::Dispatch, trips[trips.len() / 2], trips.len() as u64);
+    }
+}
+
+/// Runs every probe, in idle time, one after another (each in slices).
+pub async fn probe_all(pool: Option<Pool>) {
+    probe_main_cpu().await;
+    probe_loop().await;
+    if let Some(pool) = pool {
+        if pool.ready().await.is_ok() {
+            // The workers' own probes come right after their "ready".
+            for _ in 0..20 {
+                super::next_macrotask().await;
+                absorb_worker_probes(&pool);
+                if snapshot().provenance(Cost::CpuWorker).origin != Origin::Default {
+                    break;
+                }
+            }
+            probe_dispatch(&pool).await;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Inside a worker: a job's steps, one GIL quantum, and the kernel warm-up.
+
+use js_sys::Promise;
+use protocol::{JobStep, StepTiming};
+use wasm_bindgen::JsCast;
+use web_sys::DedicatedWorkerGlobalScope;
+
+use crate::clock::{epoch_ms, now_ms};
+
+/// Iterations per kernel call. V8 first runs wasm in its baseline tier and
+/// swaps in optimised code only for later *calls*, so one long call would stay
+/// slow to its end; in chunks, a long job is optimised after its first few.
+/// Also how often a quantum looks at its clock (a few µs apart).
+const CHUNK: u64 = 1 << 14;
+
+/// Σ i² for `from <= i < to`, in [`CHUNK`]-sized calls.
+pub fn sum_squares_chunked(from: u64, to: u64) -> u128 {
+    let mut total = 0u128;
+    let mut k = from;
+    while k < to {
+        let end = to.min(k + CHUNK);
+        total += workload::sum_squares_range(k, end);
+        k = end;
+    }
+    total
+}
+
+/// Runs the kernel until its speed settles (the optimising tier has taken
+/// over), then times 2²⁰ iterations: (iterations, ns).
+pub fn warm_up_and_probe() -> (u64, f64) {
+    let mut best = f64::INFINITY;
+    let mut last = f64::INFINITY;
+    for _ in 0..40 {
+        let t0 = now_ms();
+        std::hint::black_box(sum_squares_chunked(0, CHUNK * 8));
+        let took = now_ms() - t0;
+        // Settled: two rounds within 10 % of each other, both near the best.
+        if took > 0.0 && (took - last).abs() < 0.1 * took && took < 1.2 * best {
+            break;
+        }
+        best = best.min(took);
+        last = took;
+    }
+    let n = 1u64 << 20;
+    let t0 = now_ms();
+    std::hint::black_box(sum_squares_chunked(0, n));
+    (n, (now_ms() - t0) * 1e6)
+}
+
+/// Runs a job's steps for real; returns the checksum and each step's timing
+/// (epoch ms).
+pub async fn run_steps(steps: &[JobStep]) -> (u128, Vec<StepTiming>) {
+    let mut timings = Vec::with_capacity(steps.len());
+    let mut checksum = 0u128;
+    for step in steps {
+        let start_ms = epoch_ms();
+        match *step {
+            JobStep::Cpu { n } => checksum = checksum.wrapping_add(sum_squares_chunked(0, n)),
+            JobStep::Io { ns } => wait(ns).await,
+            JobStep::Block { ns } => spin(ns),
+            // The pool runs the counter in the parent (processes share nothing).
+            JobStep::Incr { .. } => {}
+        }
+        timings.push(StepTiming { start_ms, end_ms: epoch_ms() });
+    }
+    (checksum, timings)
+}
+
+/// One turn holding the GIL: computes from `from` towards `to`, looking at the
+/// clock every [`CHUNK`] iterations, until done or `budget_ns` has passed.
+/// Returns (start ms, end ms, reached, sum), times as epoch ms.
+pub fn quantum(from: u64, to: u64, budget_ns: u64) -> (f64, f64, u64, u128) {
+    let start = epoch_ms();
+    let deadline = now_ms() + budget_ns as f64 / 1e6;
+    let mut k = from;
+    let mut sum = 0u128;
+    while k < to {
+        let end = to.min(k + CHUNK);
+        sum += workload::sum_squares_range(k, end);
+        k = end;
+        if now_ms() >= deadline {
+            break;
+        }
+    }
+    (start, epoch_ms(), k, sum)
+}
+
+fn scope() -> DedicatedWorkerGlobalScope {
+    js_sys::global().unchecked_into()
+}
+
+/// An I/O wait that occupies the worker: `Atomics.wait` where the page is
+/// cross-origin isolated (the thread really sleeps), otherwise a timer during
+/// which this worker takes no new job (the page sends it none until it answers).
+async fn wait(ns: u64) {
+    let ms = ns as f64 / 1e6;
+    if super::can_block() {
+        // `can_block` checked that SharedArrayBuffer exists, so this cannot throw.
+        let cell = js_sys::Int32Array::new(&js_sys::SharedArrayBuffer::new(4));
+        if js_sys::Atomics::wait_with_timeout(&cell, 0, 0, ms).is_ok() {
+            return;
+        }
+    }
+    let promise = Promise::new(&mut |resolve, _| {
+        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.ceil() as i32);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// A blocking call: the thread spins for `ns`.
+fn spin(ns: u64) {
+    let end = now_ms() + ns as f64 / 1e6;
+    while now_ms() < end {
+        std::hint::spin_loop();
+    }
+}

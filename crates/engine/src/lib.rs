@@ -17,6 +17,7 @@ pub mod cpu;
 pub mod driver;
 pub mod executor;
 pub mod export;
+pub mod import;
 pub mod inspect;
 pub mod lanes;
 pub mod metrics;

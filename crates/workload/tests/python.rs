@@ -1,20 +1,32 @@
 //! The generated Python programs run under CPython and print the shape the
 //! playground predicts: the same exact checksum, asyncio overlapping waits,
 //! and a race losing updates when an await sits between read and write.
+//! With `--trace FILE` they write their own timeline as Trace Event JSON;
+//! CPython's `json` module reads it back here (this crate has no JSON
+//! dependency), and the checks are structural: counts, lanes, overlaps,
+//! exact figures, never tight wall times.
 
+use std::path::PathBuf;
 use std::process::Command;
 
-use workload::python::{program, Flavour};
-use workload::{closed_form, parse};
+use workload::python::{program, Flavour, TRACE_FORMAT};
+use workload::{closed_form, parse, Workload};
 
-fn run(src: &str) -> (f64, String) {
+/// A fresh directory for one program.
+fn scratch() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("nogil-py-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `src` as `prog.py` in `dir` with `args`; returns the wall line's seconds and stdout.
+fn run_in(dir: &PathBuf, src: &str, args: &[&str]) -> (f64, String) {
     let file = dir.join("prog.py");
     std::fs::write(&file, src).unwrap();
-    let out = Command::new("python3").arg(&file).output().expect("python3 is on every machine of this project");
+    let out = Command::new("python3").arg(&file).args(args).current_dir(dir).output();
+    let out = out.expect("python3 is on every machine of this project");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "python failed:\n{src}\n{}", String::from_utf8_lossy(&out.stderr));
     let wall = stdout
@@ -22,6 +34,10 @@ fn run(src: &str) -> (f64, String) {
         .find_map(|l| l.strip_prefix("wall: ")?.strip_suffix(" s")?.parse().ok())
         .unwrap_or_else(|| panic!("no wall line in {stdout}"));
     (wall, stdout)
+}
+
+fn run(src: &str) -> (f64, String) {
+    run_in(&scratch(), src, &[])
 }
 
 #[test]
@@ -55,4 +71,250 @@ fn a_limit_becomes_a_semaphore() {
     assert!(src.contains("asyncio.Semaphore(2)"));
     let (wall, _) = run(&src);
     assert!(wall >= 0.3, "three rounds of 100 ms: {wall}");
+}
+
+/// One "X" event of a trace file.
+#[derive(Debug, Clone, PartialEq)]
+struct X {
+    name: String,
+    cat: String,
+    state: String,
+    task: u64,
+    phase: u64,
+    pid: u64,
+    tid: u64,
+    ts: f64,
+    dur: f64,
+}
+
+/// A trace file as CPython's `json` reads it.
+struct Traced {
+    xs: Vec<X>,
+    /// "M" events: (name, pid, tid, args.name).
+    ms: Vec<(String, u64, u64, String)>,
+    /// `otherData`, each value as JSON text.
+    other: Vec<(String, String)>,
+    /// Other phases seen (there should be none).
+    others: usize,
+    stdout: String,
+}
+
+impl Traced {
+    fn other(&self, key: &str) -> &str {
+        self.other.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no otherData.{key}"))
+    }
+}
+
+/// Reads a trace file with CPython's strict JSON reader (NaN and Infinity
+/// rejected) and prints one event a line, tab-separated, for Rust to check.
+const SUMMARY: &str = r#"
+import json, sys
+def strict(c):
+    raise ValueError("not JSON: " + c)
+with open(sys.argv[1]) as f:
+    doc = json.load(f, parse_constant=strict)
+assert set(doc) == {"traceEvents", "displayTimeUnit", "otherData"}, sorted(doc)
+assert doc["displayTimeUnit"] == "ms"
+for e in doc["traceEvents"]:
+    if e["ph"] == "X":
+        a = e["args"]
+        print("X", e["name"], e["cat"], a["state"], a["task"], a["phase"], e["pid"], e["tid"], e["ts"], e["dur"], sep="\t")
+    elif e["ph"] == "M":
+        print("M", e["name"], e["pid"], e["tid"], e["args"]["name"], sep="\t")
+    else:
+        print("?", e["ph"], sep="\t")
+for k, v in doc["otherData"].items():
+    print("O", k, json.dumps(v), sep="\t")
+"#;
+
+/// Runs `src` with `--trace trace.json`, and reads the file back.
+fn run_traced(src: &str) -> Traced {
+    let dir = scratch();
+    let (_, stdout) = run_in(&dir, src, &["--trace", "trace.json"]);
+    let trace = dir.join("trace.json");
+    assert!(trace.exists(), "no trace file written:\n{src}");
+    let out = Command::new("python3").arg("-c").arg(SUMMARY).arg(&trace).output().unwrap();
+    assert!(out.status.success(), "the trace does not read as JSON:\n{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut t = Traced { xs: Vec::new(), ms: Vec::new(), other: Vec::new(), others: 0, stdout };
+    for line in text.lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        match f[0] {
+            "X" => t.xs.push(X {
+                name: f[1].into(),
+                cat: f[2].into(),
+                state: f[3].into(),
+                task: f[4].parse().unwrap(),
+                phase: f[5].parse().unwrap(),
+                pid: f[6].parse().unwrap(),
+                tid: f[7].parse().unwrap(),
+                ts: f[8].parse().unwrap(),
+                dur: f[9].parse().unwrap(),
+            }),
+            "M" => t.ms.push((f[1].into(), f[2].parse().unwrap(), f[3].parse().unwrap(), f[4].into())),
+            "O" => t.other.push((f[1].into(), f[2].into())),
+            _ => t.others += 1,
+        }
+    }
+    t
+}
+
+/// Every (task, phase kind name, phase index) of the workload, in order.
+fn expected_phases(w: &Workload) -> Vec<(u64, u64, &'static str)> {
+    w.tasks().flat_map(|t| t.phases.iter().enumerate().map(move |(k, p)| (t.index, k as u64, p.kind_name()))).collect()
+}
+
+/// Whether two spans overlap, on whole nanoseconds as the importer reads
+/// them (f64 sums of µs could make spans that touch seem to overlap).
+fn overlap(a: &X, b: &X) -> bool {
+    let ns = |us: f64| (us * 1000.0).round() as i64;
+    let (a0, a1, b0, b1) = (ns(a.ts), ns(a.ts) + ns(a.dur), ns(b.ts), ns(b.ts) + ns(b.dur));
+    a0 < b1 && b0 < a1
+}
+
+#[test]
+fn every_flavour_writes_its_own_trace_with_one_event_per_phase() {
+    let text = "2*[io(50ms),cpu(200k)]+1*[block(20ms),incr(await)]";
+    let w = parse(text).unwrap();
+    let checksum = 2 * closed_form(200_000);
+    for f in Flavour::ALL {
+        let t = run_traced(&program(&w, f, 2, None));
+        // Same figures on stdout as without --trace.
+        assert!(t.stdout.contains(&format!("checksum: {checksum}")), "{f:?}: {}", t.stdout);
+        assert!(t.stdout.contains("counter: ") && t.stdout.contains(" of 1"), "{f:?}: {}", t.stdout);
+        assert_eq!(t.others, 0, "{f:?}: only X and M events");
+
+        let mut got: Vec<(u64, u64, &str)> = t.xs.iter().map(|x| (x.task, x.phase, x.name.as_str())).collect();
+        got.sort_unstable();
+        assert_eq!(got, expected_phases(&w), "{f:?}: one X event per (task, phase)");
+        for x in &t.xs {
+            let want = if x.name == "io" || x.name == "incr" { "waiting" } else { "running" };
+            assert_eq!((x.state.as_str(), x.cat.as_str()), (want, want), "{f:?}: {x:?}");
+            assert!(x.ts >= 0.0 && x.dur >= 0.0, "{f:?}: {x:?}");
+        }
+        // Sleeps last at least what they ask for (perf_counter is monotonic); no upper bound.
+        for x in t.xs.iter().filter(|x| x.name == "io") {
+            assert!(x.dur >= 49_000.0, "{f:?}: io(50ms) took {} µs", x.dur);
+        }
+
+        let pids: std::collections::BTreeSet<u64> = t.xs.iter().map(|x| x.pid).collect();
+        let tids: std::collections::BTreeSet<u64> = t.xs.iter().map(|x| x.tid).collect();
+        match f {
+            Flavour::Sequential | Flavour::Asyncio => {
+                assert_eq!((pids.len(), tids.len()), (1, 1), "{f:?}: one thread");
+                assert!(pids.contains(&1) && tids.contains(&1), "{f:?}: pid 1, tid 1");
+            }
+            Flavour::Threading => {
+                assert_eq!(pids.into_iter().collect::<Vec<_>>(), [1], "{f:?}: one process");
+                assert!(tids.iter().all(|t| (1..=2).contains(t)), "{f:?}: threads numbered 1..=2: {tids:?}");
+                assert!(tids.contains(&1));
+            }
+            Flavour::Multiprocessing => {
+                assert_eq!(tids.into_iter().collect::<Vec<_>>(), [1], "{f:?}: one thread per process");
+                assert!(pids.iter().all(|p| (1..=2).contains(p)), "{f:?}: processes numbered 1..=2: {pids:?}");
+                assert!(pids.contains(&1));
+            }
+        }
+        let spans: Vec<&X> = t.xs.iter().collect();
+        let any_overlap = spans.iter().enumerate().any(|(i, a)| spans[i + 1..].iter().any(|b| overlap(a, b)));
+        match f {
+            Flavour::Sequential => assert!(!any_overlap, "sequential: one phase at a time"),
+            Flavour::Asyncio => {
+                let wait = |task| t.xs.iter().find(|x| x.task == task && x.phase == 0).unwrap();
+                assert!(overlap(wait(0), wait(1)), "asyncio: the two io waits overlap: {:?} {:?}", wait(0), wait(1));
+            }
+            Flavour::Threading | Flavour::Multiprocessing => {}
+        }
+        // Every lane used is named.
+        for x in &t.xs {
+            let named = |what: &str, tid: Option<u64>| {
+                t.ms.iter().any(|(n, p, t, _)| n == what && *p == x.pid && tid.is_none_or(|tid| *t == tid))
+            };
+            assert!(named("thread_name", Some(x.tid)), "{f:?}: unnamed thread {x:?}");
+            assert!(named("process_name", None), "{f:?}: unnamed process {x:?}");
+        }
+
+        assert_eq!(t.other("format"), format!("\"{TRACE_FORMAT}\""));
+        assert_eq!(t.other("version"), "1");
+        assert_eq!(t.other("implementation"), "\"CPython\"");
+        assert!(t.other("python").starts_with("\"3."), "{}", t.other("python"));
+        assert_eq!(t.other("flavour"), format!("\"{}\"", f.name()));
+        let workers = if matches!(f, Flavour::Threading | Flavour::Multiprocessing) { "2" } else { "1" };
+        assert_eq!(t.other("workers"), workers, "{f:?}");
+        assert_eq!(t.other("workload"), format!("\"{}\"", w));
+        assert_eq!(t.other("checksum"), format!("\"{checksum}\""));
+        assert_eq!(t.other("increments"), "1");
+        let counter = if f == Flavour::Multiprocessing { "0" } else { "1" };
+        assert_eq!(t.other("counter"), counter, "{f:?}: the parent's counter");
+        assert_eq!(t.other("machine"), "\"your machine\"");
+        assert!(t.other("wall_s").parse::<f64>().unwrap() > 0.0);
+        let mut keys: Vec<&str> = t.other.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "checksum", "counter", "flavour", "format", "implementation", "increments", "machine", "python", "version", "wall_s",
+                "workers", "workload"
+            ],
+            "nothing else (no host or user names)"
+        );
+    }
+}
+
+#[test]
+fn threads_and_processes_get_small_lane_numbers() {
+    // Six waits on two threads (or processes): both lanes get used, and no
+    // number beyond the pool's size appears.
+    let w = parse("6*io(30ms)").unwrap();
+    for f in [Flavour::Threading, Flavour::Multiprocessing] {
+        let t = run_traced(&program(&w, f, 2, None));
+        assert_eq!(t.xs.len(), 6);
+        let lanes: std::collections::BTreeSet<u64> = t.xs.iter().map(|x| if f == Flavour::Threading { x.tid } else { x.pid }).collect();
+        assert!(lanes.iter().all(|l| (1..=2).contains(l)), "{f:?}: {lanes:?}");
+        assert!(lanes.contains(&1), "{f:?}: {lanes:?}");
+    }
+}
+
+#[test]
+fn without_trace_nothing_is_recorded_or_written() {
+    let w = parse("2*[io(10ms),cpu(1k)]+1*incr").unwrap();
+    for f in Flavour::ALL {
+        let dir = scratch();
+        let (_, out) = run_in(&dir, &program(&w, f, 2, None), &[]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{f:?}: {out}");
+        assert!(lines[0].starts_with("wall: ") && lines[0].ends_with(" s"));
+        assert_eq!(lines[1], format!("checksum: {}", 2 * closed_form(1_000)));
+        assert!(lines[2].starts_with("counter: ") && lines[2].ends_with(" of 1"));
+        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(files, ["prog.py"], "{f:?}: no file but the program");
+    }
+}
+
+#[test]
+fn tasks_are_numbered_across_groups_and_jitter_still_traces() {
+    // Task numbers are global (the playground's), not per group, and
+    // options do not break the recorder.
+    let w = parse("2*cpu(1k,jitter=10)+3*[io(1ms),incr(atomic)]{jitter=5}").unwrap();
+    let t = run_traced(&program(&w, Flavour::Threading, 3, None));
+    let mut got: Vec<(u64, u64, &str)> = t.xs.iter().map(|x| (x.task, x.phase, x.name.as_str())).collect();
+    got.sort_unstable();
+    assert_eq!(got, expected_phases(&w));
+    assert!(t.xs.iter().filter(|x| x.name == "incr").all(|x| x.state == "running"), "an atomic incr does not wait");
+    assert!(t.stdout.contains("counter: 3 of 3"), "{}", t.stdout);
+}
+
+#[test]
+fn the_programs_stay_readable() {
+    // Learners read these: short lines, except the ones quoting the workload.
+    let w = parse("100*[io(200ms),cpu(1M,jitter=10)]+1*block(500ms)+2*incr(await=5ms)").unwrap();
+    for f in Flavour::ALL {
+        for limit in [None, Some(8)] {
+            let src = program(&w, f, 4, limit);
+            for line in src.lines().filter(|l| !l.contains(&w.to_string())) {
+                assert!(line.chars().count() <= 110, "{f:?}: {} chars: {line}", line.chars().count());
+            }
+            assert!(!src.contains('@'), "{f:?}: a placeholder left over:\n{src}");
+        }
+    }
 }

@@ -1,0 +1,716 @@
+//! Reading a Trace Event JSON file someone drops on the page: Chrome's
+//! format (Perfetto, `chrome://tracing`, most profilers), our own export, and
+//! the files the generated Python programs write with `--trace FILE` (see
+//! `workload::python`).
+//!
+//! What becomes of the file:
+//! - both shapes of the format: `{"traceEvents": [...], ...}` and a bare
+//!   array (whose closing `]` may be missing, as the format allows for
+//!   traces cut short);
+//! - complete events (`"ph": "X"`) and `"B"`/`"E"` pairs (matched on a stack
+//!   per pid and tid) become spans; everything else (metadata, counters,
+//!   instants, flows, samples…) is ignored and counted in the notes;
+//! - lanes: each distinct (pid, tid) pair becomes a lane `1..=N` in order of
+//!   first appearance, and `trace.lanes = 1 + N`. Our own Python files from
+//!   the sequential and asyncio programs (`otherData.flavour`) ran on one
+//!   thread: they go on the main lane 0, and asyncio's waits go on no lane
+//!   ([`NO_LANE`]), since a task awaiting does not occupy the thread;
+//! - a span's task is `args.task` (a number, or `"-"` for none); events
+//!   without one count as one task per lane (the thread's own work), numbered
+//!   after the largest `args.task` of the file; its phase is `args.phase`
+//!   (else 0); its kind is the first word of the event's name (`io`, `cpu`,
+//!   `block`, `incr`, else [`PhaseKind::None`]); its state is `args.state`,
+//!   else `cat` (or one of its comma-separated parts), when either names a
+//!   [`SpanState`] (`running`, `waiting`, …), else running;
+//! - times: microseconds, as the format says, to nanoseconds, rebased so the
+//!   earliest span starts at 0 (`trace.start = 0`, `trace.end` = the last end);
+//! - `checksum`, `counter` and `increments` come from `otherData` when present.
+//!
+//! Hostile input gets an [`ImportError`] whose message says what to do, never
+//! a panic: files above [`MAX_BYTES`] are refused before any parsing, at most
+//! [`MAX_EVENTS`] events and [`MAX_LANES`] lanes are read, JSON errors say
+//! where (line and byte column), nesting deeper than serde_json's recursion
+//! limit (128) is an error rather than a stack overflow (the file is read one
+//! event at a time, each with its own limit), and events with a negative,
+//! missing, non-numeric or huge time are skipped and counted in the notes.
+//!
+//! Every string taken from the file (the label, the notes) is plain data:
+//! markup such as `<script>` or `<img onerror=…>` is kept as it is, not
+//! escaped and not stripped, because the page renders these strings as text
+//! (Leptos text nodes, which escape them), never as HTML (`inner_html`).
+//! Control and bidirectional-override characters are dropped from the label,
+//! and its parts are shortened, so a file cannot make it unreadable.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde_json::{Map, Value};
+use workload::python::{Flavour, TRACE_FORMAT, TRACE_VERSION};
+
+use crate::time::Nanos;
+use crate::trace::{PhaseKind, Source, Span, SpanState, Trace, MAIN_LANE, NO_LANE, NO_TASK};
+
+/// Largest file read, in bytes (64 MiB).
+pub const MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Most events read from one file (of any kind).
+pub const MAX_EVENTS: usize = 2_000_000;
+/// Most lanes (distinct pid and tid pairs with spans) in one file.
+pub const MAX_LANES: usize = 256;
+/// Largest task number taken from `args.task` (exclusive): the workload
+/// language's own limit, so `trace.tasks` stays a size the page can hold.
+pub const MAX_TASK: u64 = workload::MAX_TASKS;
+/// Largest time or end accepted, in µs: 2⁵³, the last integer an f64 holds
+/// exactly (about 285 years), and well inside `u64` nanoseconds.
+pub const MAX_TIME_US: f64 = 9_007_199_254_740_992.0;
+
+/// Longest part of a label taken from the file, in characters.
+const MAX_LABEL_PART: usize = 64;
+/// Distinct ignored `ph` values named in the notes; the rest are summed up.
+const MAX_IGNORED_KINDS: usize = 16;
+
+/// A trace read from a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    /// The spans, on lanes: `source` is [`Source::Imported`], `model` is
+    /// `None`, `label` is the same as [`Imported::label`].
+    pub trace: Trace,
+    /// A name for people: "CPython 3.11.7, threading, your machine" for our
+    /// own Python files, else "Imported trace (N events)". Plain text.
+    pub label: String,
+    /// What was skipped or guessed, one sentence each, for people. Plain text.
+    pub notes: Vec<String>,
+}
+
+/// Why a file could not be read. `Display` says what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportError {
+    /// The file is larger than [`MAX_BYTES`].
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+    },
+    /// Not JSON, or nested too deeply to read.
+    NotJson {
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column (in bytes) of the problem.
+        column: usize,
+        /// What the reader expected or found.
+        message: String,
+    },
+    /// JSON, but not shaped like a Trace Event file.
+    Shape(String),
+    /// More than [`MAX_EVENTS`] events.
+    TooManyEvents,
+    /// More than [`MAX_LANES`] lanes.
+    TooManyLanes,
+    /// Read, but nothing became a span.
+    NoSpans {
+        /// Events read.
+        events: usize,
+        /// What was ignored or skipped, as in [`Imported::notes`].
+        notes: Vec<String>,
+    },
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ImportError::TooLarge { bytes } => write!(
+                f,
+                "The file is {:.1} MB; the playground reads trace files up to {} MB. \
+                 Record a shorter run, or cut the file down, and try again.",
+                *bytes as f64 / (1024.0 * 1024.0),
+                MAX_BYTES / (1024 * 1024)
+            ),
+            ImportError::NotJson { line, column, message } => {
+                if message.contains("recursion limit") {
+                    write!(f, "The JSON is nested too deeply to read (line {line}, column {column}). Is this a Trace Event file?")
+                } else {
+                    write!(f, "This is not valid JSON: {message} at line {line}, column {column}. Is it a Trace Event JSON file?")
+                }
+            }
+            ImportError::Shape(why) => write!(f, "This file is not a trace: {why}"),
+            ImportError::TooManyEvents => write!(
+                f,
+                "The file has more than {} events; the playground reads up to {}. Record a shorter run, or keep only some threads.",
+                thousands(MAX_EVENTS as u64),
+                thousands(MAX_EVENTS as u64)
+            ),
+            ImportError::TooManyLanes => write!(
+                f,
+                "The trace has spans on more than {MAX_LANES} threads (pid and tid pairs); the playground draws up to {MAX_LANES}. \
+                 Keep only some threads and try again."
+            ),
+            ImportError::NoSpans { events, notes } => {
+                write!(
+                    f,
+                    "Nothing to draw: of {} events, none is a complete (\"X\") event or a \"B\"/\"E\" pair with valid times.",
+                    thousands(*events as u64)
+                )?;
+                for n in notes {
+                    write!(f, " {n}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// Reads a Trace Event JSON file (see the module's doc for what it keeps).
+pub fn import_trace_events(text: &str) -> Result<Imported, ImportError> {
+    // Refuse big files before parsing anything: parsing is where memory goes.
+    if text.len() > MAX_BYTES {
+        return Err(ImportError::TooLarge { bytes: text.len() });
+    }
+    let mut r = Reader { text, pos: 0 };
+    if text.starts_with('\u{feff}') {
+        r.pos = '\u{feff}'.len_utf8();
+    }
+    let mut b = Builder::default();
+    let mut other = None;
+    r.skip_ws();
+    match r.peek() {
+        Some(b'[') => {
+            if !r.events(&mut b)? {
+                b.notes.push(format!(
+                    "The events array is not closed (a trace cut short?): read the {} events before the end.",
+                    thousands(b.events as u64)
+                ));
+            }
+        }
+        Some(b'{') => other = r.object(&mut b)?,
+        Some(_) => {
+            let v = r.value()?;
+            return Err(ImportError::Shape(format!(
+                "expected an array of events or an object with a \"traceEvents\" array, found {}.",
+                kind_of(&v)
+            )));
+        }
+        None => return Err(ImportError::Shape("it is empty.".into())),
+    }
+    r.skip_ws();
+    if r.peek().is_some() {
+        return Err(r.syntax("unexpected text after the trace"));
+    }
+    b.finish(other.as_ref())
+}
+
+/// Reads the file one value at a time, so memory holds one event (not a
+/// tree of the whole file) and each value gets serde_json's recursion limit.
+struct Reader<'a> {
+    text: &'a str,
+    /// Byte offset of the next unread byte.
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// Consumes `byte` if it is next.
+    fn eat(&mut self, byte: u8) -> bool {
+        let next = self.peek() == Some(byte);
+        if next {
+            self.pos += 1;
+        }
+        next
+    }
+
+    /// 1-based line and 0-based byte column of `pos` (only computed for errors).
+    fn position(&self, pos: usize) -> (usize, usize) {
+        let before = &self.text.as_bytes()[..pos];
+        let line_start = before.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
+        (1 + before.iter().filter(|&&c| c == b'\n').count(), pos - line_start)
+    }
+
+    /// A syntax error at the next byte.
+    fn syntax(&self, message: &str) -> ImportError {
+        let (line, col) = self.position(self.pos);
+        let message = match self.peek() {
+            None => format!("{message}, found the end of the file"),
+            Some(_) => message.to_string(),
+        };
+        ImportError::NotJson { line, column: col + 1, message }
+    }
+
+    /// The next JSON value.
+    fn value(&mut self) -> Result<Value, ImportError> {
+        // `pos` only ever moves past ASCII bytes or whole values, so it is on a character boundary.
+        let Some(rest) = self.text.get(self.pos..) else { return Err(self.syntax("expected a value")) };
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+        match values.next() {
+            Some(Ok(v)) => {
+                self.pos += values.byte_offset();
+                Ok(v)
+            }
+            Some(Err(e)) => {
+                // serde_json counts from where this value began: make it the file's position.
+                let (line, col) = self.position(self.pos);
+                let (line, column) = if e.line() <= 1 { (line, col + e.column()) } else { (line + e.line() - 1, e.column()) };
+                let text = e.to_string();
+                let message = text.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())).unwrap_or(&text).to_string();
+                Err(ImportError::NotJson { line, column, message })
+            }
+            None => Err(self.syntax("expected a value")),
+        }
+    }
+
+    /// An events array, each event handed to `b`. `Ok(false)` if the file
+    /// ends before the closing `]`, which the format allows.
+    fn events(&mut self, b: &mut Builder) -> Result<bool, ImportError> {
+        self.pos += 1; // the `[`
+        self.skip_ws();
+        if self.eat(b']') {
+            return Ok(true);
+        }
+        loop {
+            self.skip_ws();
+            if self.peek().is_none() {
+                return Ok(false);
+            }
+            let event = self.value()?;
+            b.event(event)?;
+            self.skip_ws();
+            if self.eat(b',') {
+                continue;
+            }
+            if self.eat(b']') {
+                return Ok(true);
+            }
+            if self.peek().is_none() {
+                return Ok(false);
+            }
+            return Err(self.syntax("expected `,` or `]` after an event"));
+        }
+    }
+
+    /// The object form: events go to `b`; returns `otherData`.
+    fn object(&mut self, b: &mut Builder) -> Result<Option<Value>, ImportError> {
+        self.pos += 1; // the `{`
+        let mut other = None;
+        let mut saw_events = false;
+        self.skip_ws();
+        if !self.eat(b'}') {
+            loop {
+                self.skip_ws();
+                if self.peek() != Some(b'"') {
+                    return Err(self.syntax("expected a key in quotes"));
+                }
+                let Value::String(key) = self.value()? else {
+                    return Err(self.syntax("expected a key in quotes"));
+                };
+                self.skip_ws();
+                if !self.eat(b':') {
+                    return Err(self.syntax("expected `:` after a key"));
+                }
+                self.skip_ws();
+                match key.as_str() {
+                    "traceEvents" if self.peek() == Some(b'[') => {
+                        if !self.events(b)? {
+                            return Err(self.syntax("expected `]` closing \"traceEvents\""));
+                        }
+                        saw_events = true;
+                    }
+                    "traceEvents" => {
+                        let v = self.value()?;
+                        return Err(ImportError::Shape(format!("\"traceEvents\" should be an array of events, but it is {}.", kind_of(&v))));
+                    }
+                    "otherData" => other = Some(self.value()?),
+                    // displayTimeUnit, systemTraceEvents, stackFrames, samples, metadata…: read and dropped.
+                    _ => {
+                        self.value()?;
+                    }
+                }
+                self.skip_ws();
+                if self.eat(b',') {
+                    continue;
+                }
+                if self.eat(b'}') {
+                    break;
+                }
+                return Err(self.syntax("expected `,` or `}` after a value"));
+            }
+        }
+        if !saw_events {
+            return Err(ImportError::Shape(
+                "its JSON object has no \"traceEvents\" array, so it is not in the Trace Event format \
+                 (the JSON that chrome://tracing reads)."
+                    .into(),
+            ));
+        }
+        Ok(other)
+    }
+}
+
+/// A span's task, before the lanes' own tasks get their numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Task {
+    /// `args.task`.
+    Number(u32),
+    /// `"args": {"task": "-"}`: no task (our export's start-ups).
+    None,
+    /// No usable `args.task`: its lane's own task.
+    Lane,
+}
+
+/// A span as read, before lanes are decided (that needs `otherData`, which
+/// may come after the events).
+#[derive(Debug, Clone, Copy)]
+struct Raw {
+    /// Index of its (pid, tid) pair, in order of first appearance.
+    key: u16,
+    task: Task,
+    phase: u8,
+    kind: PhaseKind,
+    state: SpanState,
+    start: Nanos,
+    end: Nanos,
+}
+
+/// A `"B"` event waiting for its `"E"`.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    start: Nanos,
+    task: Task,
+    phase: u8,
+    kind: PhaseKind,
+    state: SpanState,
+}
+
+/// Spans and counts gathered event by event.
+#[derive(Default)]
+struct Builder {
+    events: usize,
+    raws: Vec<Raw>,
+    /// (pid, tid) as JSON text → key.
+    keys: HashMap<(String, String), u16>,
+    /// Open `"B"` events per key, innermost last.
+    open: HashMap<u16, Vec<Open>>,
+    /// Ignored `ph` values (shortened) and how many of each, in order seen.
+    ignored: Vec<(String, usize)>,
+    /// Ignored events whose `ph` did not fit in `ignored`.
+    ignored_rest: usize,
+    bad_time: usize,
+    not_objects: usize,
+    unmatched_ends: usize,
+    bad_tasks: usize,
+    notes: Vec<String>,
+}
+
+impl Builder {
+    fn event(&mut self, v: Value) -> Result<(), ImportError> {
+        self.events += 1;
+        if self.events > MAX_EVENTS {
+            return Err(ImportError::TooManyEvents);
+        }
+        let Value::Object(e) = v else {
+            self.not_objects += 1;
+            return Ok(());
+        };
+        match e.get("ph").and_then(Value::as_str).unwrap_or("") {
+            "X" => {
+                let (Some(ts), Some(dur)) = (micros(e.get("ts")), micros(e.get("dur"))) else {
+                    self.bad_time += 1;
+                    return Ok(());
+                };
+                if ts + dur > MAX_TIME_US {
+                    self.bad_time += 1;
+                    return Ok(());
+                }
+                let key = self.key(&e)?;
+                let open = self.describe(&e, nanos(ts));
+                let end = open.start.saturating_add(nanos(dur));
+                self.raws.push(Raw { key, task: open.task, phase: open.phase, kind: open.kind, state: open.state, start: open.start, end });
+            }
+            "B" => {
+                let Some(ts) = micros(e.get("ts")) else {
+                    self.bad_time += 1;
+                    return Ok(());
+                };
+                let key = self.key(&e)?;
+                let open = self.describe(&e, nanos(ts));
+                self.open.entry(key).or_default().push(open);
+            }
+            "E" => {
+                // An "E" closes the innermost "B" of its thread; a thread never seen has none.
+                let key = self.keys.get(&lane_key(&e)).copied();
+                let Some((key, o)) = key.and_then(|k| Some((k, self.open.get_mut(&k)?.pop()?))) else {
+                    self.unmatched_ends += 1;
+                    return Ok(());
+                };
+                match micros(e.get("ts")).map(nanos) {
+                    Some(end) if end >= o.start => {
+                        self.raws.push(Raw { key, task: o.task, phase: o.phase, kind: o.kind, state: o.state, start: o.start, end })
+                    }
+                    _ => self.bad_time += 1,
+                }
+            }
+            other => self.ignore(other),
+        }
+        Ok(())
+    }
+
+    /// Counts an ignored event under its (shortened) `ph`.
+    fn ignore(&mut self, ph: &str) {
+        let ph: String = if ph.is_empty() { "(none)".into() } else { ph.chars().take(12).collect() };
+        if let Some((_, n)) = self.ignored.iter_mut().find(|(k, _)| *k == ph) {
+            *n += 1;
+        } else if self.ignored.len() < MAX_IGNORED_KINDS {
+            self.ignored.push((ph, 1));
+        } else {
+            self.ignored_rest += 1;
+        }
+    }
+
+    /// The key of the event's (pid, tid), new ones numbered in order.
+    fn key(&mut self, e: &Map<String, Value>) -> Result<u16, ImportError> {
+        let k = lane_key(e);
+        if let Some(&key) = self.keys.get(&k) {
+            return Ok(key);
+        }
+        if self.keys.len() >= MAX_LANES {
+            return Err(ImportError::TooManyLanes);
+        }
+        // MAX_LANES < u16::MAX, so the count fits.
+        let key = self.keys.len() as u16;
+        self.keys.insert(k, key);
+        Ok(key)
+    }
+
+    /// Task, phase, kind and state of an event starting at `start`.
+    fn describe(&mut self, e: &Map<String, Value>, start: Nanos) -> Open {
+        let args = e.get("args").and_then(Value::as_object);
+        let task = match args.and_then(|a| a.get("task")) {
+            None => Task::Lane,
+            Some(Value::String(s)) if s == "-" => Task::None,
+            Some(v) => match v.as_u64().or_else(|| v.as_str()?.parse().ok()) {
+                // MAX_TASK < u32::MAX, so the number fits.
+                Some(n) if n < MAX_TASK => Task::Number(n as u32),
+                _ => {
+                    self.bad_tasks += 1;
+                    Task::Lane
+                }
+            },
+        };
+        let phase = args.and_then(|a| a.get("phase")?.as_u64()).and_then(|p| u8::try_from(p).ok()).unwrap_or(0);
+        let name = e.get("name").and_then(Value::as_str).unwrap_or("");
+        let kind = match name.split_whitespace().next().unwrap_or("") {
+            "io" => PhaseKind::Io,
+            "cpu" => PhaseKind::Cpu,
+            "block" => PhaseKind::Block,
+            "incr" => PhaseKind::Incr,
+            _ => PhaseKind::None,
+        };
+        let named = |s: &str| SpanState::ALL.into_iter().find(|st| st.name() == s.trim());
+        let state = args
+            .and_then(|a| a.get("state")?.as_str())
+            .and_then(named)
+            .or_else(|| e.get("cat")?.as_str()?.split(',').find_map(named))
+            .unwrap_or(SpanState::Running);
+        Open { start, task, phase, kind, state }
+    }
+
+    fn finish(mut self, other: Option<&Value>) -> Result<Imported, ImportError> {
+        // A "B" never closed has no end to draw: counted, not guessed.
+        let unclosed: usize = self.open.values().map(Vec::len).sum();
+        let mut notes = std::mem::take(&mut self.notes);
+        let ignored: usize = self.ignored.iter().map(|(_, n)| n).sum::<usize>() + self.ignored_rest;
+        if ignored > 0 {
+            let mut kinds: Vec<String> = self.ignored.iter().map(|(k, n)| format!("\"{k}\" × {}", thousands(*n as u64))).collect();
+            if self.ignored_rest > 0 {
+                kinds.push(format!("other kinds × {}", thousands(self.ignored_rest as u64)));
+            }
+            notes.push(format!(
+                "Ignored {} of kinds other than spans ({}): only complete (\"X\") events and \"B\"/\"E\" pairs are drawn.",
+                count(ignored, "event"),
+                kinds.join(", ")
+            ));
+        }
+        if self.bad_time > 0 {
+            notes.push(format!(
+                "Skipped {} with a missing, negative, non-numeric or too large time or duration.",
+                count(self.bad_time, "event")
+            ));
+        }
+        if self.not_objects > 0 {
+            notes.push(format!("Skipped {} of the events array that are not objects.", count(self.not_objects, "entry")));
+        }
+        if self.unmatched_ends > 0 || unclosed > 0 {
+            notes.push(format!(
+                "Skipped {} without a \"B\" and {} never ended.",
+                count(self.unmatched_ends, "\"E\" event"),
+                count(unclosed, "\"B\" event")
+            ));
+        }
+        if self.bad_tasks > 0 {
+            notes.push(format!(
+                "{} an args.task that is not a task number below {}: each counts as its thread's own task.",
+                if self.bad_tasks == 1 { "1 event has".to_string() } else { format!("{} events have", thousands(self.bad_tasks as u64)) },
+                thousands(MAX_TASK)
+            ));
+        }
+        if self.raws.is_empty() {
+            return Err(ImportError::NoSpans { events: self.events, notes });
+        }
+
+        let ours = other.is_some_and(|o| o.get("format").and_then(Value::as_str) == Some(TRACE_FORMAT));
+        let text = |key: &str| other.and_then(|o| o.get(key)?.as_str()).map(clean);
+        let flavour = if ours { text("flavour").as_deref().and_then(Flavour::from_name) } else { None };
+        if ours {
+            if let Some(v) = other.and_then(|o| o.get("version")?.as_u64()).filter(|&v| v > u64::from(TRACE_VERSION)) {
+                notes.push(format!("The file is version {v} of the playground's Python trace; this page reads version {TRACE_VERSION}."));
+            }
+            if flavour.is_none() {
+                notes.push("The file does not say which Python flavour wrote it: each thread is drawn as a lane.".into());
+            }
+        }
+        let one_thread = matches!(flavour, Some(Flavour::Sequential | Flavour::Asyncio));
+        let asyncio = flavour == Some(Flavour::Asyncio);
+
+        let origin = self.raws.iter().map(|r| r.start).min().unwrap_or(0);
+        let explicit = self.raws.iter().filter_map(|r| if let Task::Number(n) = r.task { Some(n) } else { None }).max();
+        let first_lane_task = explicit.map_or(0, |n| n + 1);
+        let mut spans: Vec<Span> = self
+            .raws
+            .iter()
+            .map(|r| Span {
+                task: match r.task {
+                    Task::Number(n) => n,
+                    Task::None => NO_TASK,
+                    Task::Lane => first_lane_task + u32::from(r.key),
+                },
+                lane: match (one_thread, asyncio && r.state == SpanState::Waiting) {
+                    (true, true) => NO_LANE,
+                    (true, false) => MAIN_LANE,
+                    (false, _) => r.key + 1,
+                },
+                phase: r.phase,
+                kind: r.kind,
+                state: r.state,
+                start: r.start - origin,
+                end: r.end - origin,
+            })
+            .collect();
+        // B/E pairs end up in end order: draw everything in start order.
+        spans.sort_by_key(|s| s.start);
+
+        let label = if ours {
+            let mut parts = vec![format!(
+                "{} {}",
+                text("implementation").unwrap_or_else(|| "Python".into()),
+                text("python").unwrap_or_default()
+            )
+            .trim()
+            .to_string()];
+            parts.extend(text("flavour"));
+            parts.extend(text("machine").filter(|m| !m.is_empty()));
+            parts.join(", ")
+        } else {
+            format!("Imported trace ({} events)", thousands(self.events as u64))
+        };
+        let number = |key: &str| other.and_then(|o| o.get(key)?.as_u64());
+        let checksum = other
+            .and_then(|o| match o.get("checksum")? {
+                Value::String(s) => s.trim().parse::<u128>().ok(),
+                v => v.as_u64().map(u128::from),
+            })
+            .unwrap_or(0);
+        let trace = Trace {
+            model: None,
+            label: Some(label.clone()),
+            source: Source::Imported,
+            lanes: if one_thread { 1 } else { 1 + self.keys.len() as u16 },
+            tasks: spans.iter().filter(|s| s.task != NO_TASK).map(|s| u64::from(s.task) + 1).max().unwrap_or(0),
+            start: 0,
+            end: spans.iter().map(|s| s.end).max().unwrap_or(0),
+            spans,
+            checksum,
+            counter: number("counter").unwrap_or(0),
+            increments: number("increments").unwrap_or(0),
+            ..Trace::default()
+        };
+        Ok(Imported { trace, label, notes })
+    }
+}
+
+/// The (pid, tid) pair of an event, as JSON text (numbers and strings alike).
+fn lane_key(e: &Map<String, Value>) -> (String, String) {
+    let text = |k: &str| match e.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    };
+    (text("pid"), text("tid"))
+}
+
+/// A time or duration in µs, if it is a number in `0..=MAX_TIME_US`.
+fn micros(v: Option<&Value>) -> Option<f64> {
+    let us = v?.as_f64()?;
+    (us.is_finite() && (0.0..=MAX_TIME_US).contains(&us)).then_some(us)
+}
+
+/// µs (checked by [`micros`]) to ns.
+fn nanos(us: f64) -> Nanos {
+    // In range: us ≤ 2⁵³, so us × 1000 < u64::MAX.
+    (us * 1000.0).round() as Nanos
+}
+
+/// A label part from the file: control and direction-override characters
+/// dropped (they could hide or reorder the rest), at most MAX_LABEL_PART
+/// characters. Markup stays: it is text.
+fn clean(s: &str) -> String {
+    let kept: String = s
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}'))
+        .collect();
+    let kept = kept.trim();
+    if kept.chars().count() > MAX_LABEL_PART {
+        kept.chars().take(MAX_LABEL_PART - 1).chain(['…']).collect()
+    } else {
+        kept.to_string()
+    }
+}
+
+/// "1 event", "2,000 events" ("entry" → "entries").
+fn count(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (n, Some(stem)) => format!("{} {stem}ies", thousands(n as u64)),
+        (n, None) => format!("{} {noun}s", thousands(n as u64)),
+    }
+}
+
+/// What a JSON value is, for messages.
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// 2000000 → "2,000,000".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

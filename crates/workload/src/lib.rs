@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod ast;
+pub mod js;
 pub mod kernel;
 mod parse;
 mod print;

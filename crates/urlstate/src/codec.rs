@@ -3,7 +3,7 @@
 use engine::model::Model;
 use engine::presets;
 
-use crate::percent::{percent_decode, percent_encode};
+use crate::percent::{percent_encode, query_pairs};
 
 /// The link format this code writes; it reads this one and every older one.
 pub const CURRENT_VERSION: u32 = 1;
@@ -59,13 +59,34 @@ impl Theme {
 }
 
 /// Everything a link can say. `None` = not said (the page's default applies).
+///
+/// The link parameters (a public contract: tutorial authors write them by
+/// hand, and every link ever written keeps working):
+///
+/// | parameter | field | example |
+/// |---|---|---|
+/// | `v` | the format version (this is 1; a newer one is read as 1, with an error) | `v=1` |
+/// | `preset` | [`preset`](Self::preset), whose fields the explicit ones override | `preset=gather` |
+/// | `w` | [`workload`](Self::workload); a literal `+` is fine | `w=1*io(1s)+1*io(2s)` |
+/// | `models` | [`models`](Self::models): a comma list of model names | `models=seq,loop` |
+/// | `workers` | [`workers`](Self::workers), 1 to 64 | `workers=4` |
+/// | `limit` | [`limit`](Self::limit), 1 to 1000000 (`none` or empty: no limit) | `limit=10` |
+/// | `switch` | [`switch_us`](Self::switch_us), a duration from 1us to 1s | `switch=5ms` |
+/// | `seed` | [`seed`](Self::seed) | `seed=42` |
+/// | `embed`, `autorun`, `readonly` | flags: `1`/`0` (also `true`, `yes`, `on`, …) | `embed=1` |
+/// | `view` | [`view`](Self::view): `timeline`, `compare`, `code` or `controls` | `view=compare` |
+/// | `theme` | [`theme`](Self::theme): `light`, `dark` or `auto` | `theme=dark` |
+/// | `at` | [`at_ns`](Self::at_ns): the inspector's playhead, a duration from the run's start, 0 to 600s | `at=500ms` |
+/// | `inspect` | [`inspect`](Self::inspect): the model the inspector shows | `inspect=loop` |
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Scenario {
     /// The preset the link named, if any (its fields are already applied below).
     pub preset: Option<String>,
     /// The workload text, as written (it may not parse: the editor shows why).
     pub workload: String,
-    /// Models to run; empty = the page's default.
+    /// Models to run, in the link's order without repeats; empty = the page's
+    /// default. Every model the link names is kept, whether or not this page
+    /// can run it (the page marks the ones it cannot as unavailable).
     pub models: Vec<Model>,
     /// Worker lanes.
     pub workers: Option<u16>,
@@ -83,6 +104,13 @@ pub struct Scenario {
     pub theme: Theme,
     /// Run as soon as the page is ready.
     pub autorun: bool,
+    /// `at`: where the inspector's playhead stands after an autorun run, in ns
+    /// from the run's start (`at=500ms`, `at=1.5s`, `at=250us`), at most 600 s.
+    /// Written back as whole ms when it is whole ms, else as us (or ns).
+    pub at_ns: Option<u64>,
+    /// `inspect`: which model's run the inspector shows (`inspect=gil`). Kept
+    /// even if [`models`](Self::models) does not name it: the page decides.
+    pub inspect: Option<Model>,
     /// The reader may not edit.
     pub readonly: bool,
 }
@@ -110,6 +138,8 @@ pub struct Decoded {
 
 /// Most characters of a link read (a longer one is cut, with an error).
 const MAX_QUERY: usize = 20_000;
+/// Latest playhead (`at`) a link may ask for: 600 s, the longest a phase may wait.
+const MAX_AT_NS: u64 = 600_000_000_000;
 /// Most workers a link may ask for.
 pub const MAX_WORKERS: u16 = 64;
 
@@ -130,6 +160,38 @@ fn number(v: &str, lo: u64, hi: u64) -> Option<u64> {
     digits.parse::<u64>().ok()?.checked_mul(mult).filter(|n| (lo..=hi).contains(n))
 }
 
+/// The model names as a list for messages: `seq, loop, …, py or pyasync`.
+fn model_names() -> String {
+    let names: Vec<&str> = Model::ALL.iter().map(|m| m.name()).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(", "),
+    }
+}
+
+/// A duration written as in the workload language (`500ms`, `1.5s`, `250us`),
+/// read by the workload parser as the argument of `io(…)`, in ns. Strict: the
+/// value must be exactly one duration, so neither options (`1s,jitter=5`) nor
+/// more text (`1s)+io(2s`) sneak through.
+fn duration(v: &str) -> Option<u64> {
+    let w = workload::parse(&format!("io({})", v.trim())).ok()?;
+    let [group] = w.groups.as_slice() else { return None };
+    let [workload::Phase::Io { dur, opts }] = group.phases.as_slice() else { return None };
+    (group.count == 1 && opts.is_empty() && group.opts.is_empty()).then_some(*dur)
+}
+
+/// Writes a duration in ns for a link: whole ms as `ms`, else whole µs as `us`,
+/// else `ns` (which the workload parser also reads), so nothing is rounded away.
+fn write_duration(ns: u64) -> String {
+    if ns.is_multiple_of(1_000_000) {
+        format!("{}ms", ns / 1_000_000)
+    } else if ns.is_multiple_of(1_000) {
+        format!("{}us", ns / 1_000)
+    } else {
+        format!("{ns}ns")
+    }
+}
+
 /// Reads a query string (with or without the leading `?`).
 pub fn decode(query: &str) -> Decoded {
     let mut d = Decoded::default();
@@ -142,14 +204,7 @@ pub fn decode(query: &str) -> Decoded {
         query = &query[..cut];
         d.errors.push(FieldError { field: "link".into(), message: format!("the link is too long: only its first {MAX_QUERY} characters were read") });
     }
-    let pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (percent_decode(k).trim().to_ascii_lowercase(), percent_decode(v)),
-            None => (percent_decode(p).trim().to_ascii_lowercase(), String::new()),
-        })
-        .collect();
+    let pairs = query_pairs(query);
     let get = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let err = |d: &mut Decoded, field: &str, message: String| d.errors.push(FieldError { field: field.into(), message });
 
@@ -197,7 +252,8 @@ pub fn decode(query: &str) -> Decoded {
             }
         }
         if !bad.is_empty() {
-            errors.push(FieldError { field: "models".into(), message: format!("unknown model(s) {}: expected seq, loop, pool, hybrid, gil or free", bad.join(", ")) });
+            let message = format!("unknown model(s) {}: expected {}", bad.join(", "), model_names());
+            errors.push(FieldError { field: "models".into(), message });
         }
         if !models.is_empty() {
             s.models = models;
@@ -251,10 +307,34 @@ pub fn decode(query: &str) -> Decoded {
             None => errors.push(FieldError { field: "theme".into(), message: format!("theme must be light, dark or auto, not \"{v}\"") }),
         }
     }
+    if let Some(v) = get("at") {
+        match duration(v).filter(|ns| *ns <= MAX_AT_NS) {
+            Some(ns) => s.at_ns = Some(ns),
+            None => {
+                let message = format!("at must be a duration from 0ms to 600s such as 500ms or 1.5s, not \"{v}\"");
+                errors.push(FieldError { field: "at".into(), message });
+            }
+        }
+    }
+    if let Some(v) = get("inspect") {
+        match v.parse::<Model>() {
+            Ok(m) => s.inspect = Some(m),
+            Err(_) => {
+                let message = format!("inspect must be a model name: {}, not \"{v}\"", model_names());
+                errors.push(FieldError { field: "inspect".into(), message });
+            }
+        }
+    }
     d.errors.extend(errors);
-    let known = ["v", "preset", "w", "models", "workers", "limit", "switch", "seed", "embed", "view", "theme", "autorun", "readonly"];
-    let mut unknown: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).filter(|k| !known.contains(k) && !k.is_empty()).collect();
-    unknown.dedup();
+    let known = [
+        "v", "preset", "w", "models", "workers", "limit", "switch", "seed",
+        "embed", "view", "theme", "autorun", "readonly", "at", "inspect",
+    ];
+    // Each name once, in link order, however often or far apart it repeats (a
+    // set, because a long garbage link can hold thousands of names).
+    let mut seen = std::collections::HashSet::new();
+    let unknown: Vec<&str> =
+        pairs.iter().map(|(k, _)| k.as_str()).filter(|k| !known.contains(k) && !k.is_empty() && seen.insert(*k)).collect();
     if !unknown.is_empty() {
         d.notices.push(format!("ignored unknown link parameter(s): {}", unknown.join(", ")));
     }
@@ -295,8 +375,44 @@ pub fn encode(s: &Scenario) -> String {
     if s.autorun {
         parts.push("autorun=1".into());
     }
+    if let Some(ns) = s.at_ns {
+        parts.push(format!("at={}", write_duration(ns)));
+    }
+    if let Some(m) = s.inspect {
+        parts.push(format!("inspect={}", m.name()));
+    }
     if s.readonly {
         parts.push("readonly=1".into());
     }
     parts.join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_one_plain_duration() {
+        assert_eq!(duration("500ms"), Some(500_000_000));
+        assert_eq!(duration(" 1.5s "), Some(1_500_000_000));
+        assert_eq!(duration("250us"), Some(250_000));
+        assert_eq!(duration("0s"), Some(0));
+        for bad in ["", "1", "1s,jitter=5", "1s)+io(2s", "1s)+(io(2s", "2*io(1s", "x", "1s)", "1s){jitter=1}"] {
+            assert_eq!(duration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_are_written_without_rounding() {
+        for ns in [0, 1, 999, 1_000, 1_500, 250_000, 500_000_000, 1_500_000_000, MAX_AT_NS] {
+            assert_eq!(duration(&write_duration(ns)), Some(ns), "{ns}");
+        }
+        assert_eq!(write_duration(1_500_000_000), "1500ms");
+        assert_eq!(write_duration(1_500_000), "1500us");
+    }
+
+    #[test]
+    fn messages_list_every_model() {
+        assert_eq!(model_names(), "seq, loop, pool, hybrid, gil, free, js, jsworker, py or pyasync");
+    }
 }

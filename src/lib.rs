@@ -1,20 +1,24 @@
 //! The browser layer of the No-GIL Playground: binds the pure engine to
 //! `performance.now()`, workers and the DOM, and draws the page with Leptos.
 //!
-//! - [`app`]: the Leptos components.
-//! - [`pool`]: the page's side of the worker pool (spawn, handshake, jobs, faults).
-//! - [`worker`]: the worker's side (runs jobs, reports timings).
+//! - [`app`]: composes the page; [`state`]: its state, apart from drawing;
+//!   [`ui`]: one component per section.
+//! - [`runtime`]: real runs of every model; [`session`]: one press of Run.
+//! - [`pool`]: the page's handle to the worker pool; [`worker`]: the code
+//!   inside a worker (the two sides of `postMessage`).
 //! - [`clock`]: the real clock and time-origin conversion.
+//! - [`url`], [`embed`], [`export`]: links, living in an iframe, downloads.
 //! - [`fatal`]: a panic shows a visible error instead of a blank page.
 
 pub mod app;
 pub mod clock;
 pub mod embed;
+pub mod export;
 pub mod fatal;
 pub mod pool;
 pub mod runtime;
 pub mod session;
-pub mod url;
-pub mod export;
+pub mod state;
 pub mod ui;
+pub mod url;
 pub mod worker;

@@ -126,6 +126,7 @@ pub async fn run_models(
     pool: Option<&Pool>,
     cancel: &CancelToken,
     progress: impl Fn(usize, f64) + Clone + 'static,
+    on_model_done: impl Fn(&[ModelResult]),
 ) -> SessionEnd {
     let mut results: Vec<ModelResult> = Vec::new();
     for (i, &model) in cfg.models.iter().enumerate() {
@@ -157,6 +158,7 @@ pub async fn run_models(
         calibrate::learn_from(&trace, workload, &run_cfg);
         let predicted_wall_ms = predicted.as_ref().map(|t| t.wall() as f64 / 1e6);
         results.push(ModelResult { model, metrics: Metrics::default(), trace: Rc::new(trace), predicted: predicted.map(Rc::new), predicted_wall_ms });
+        on_model_done(&results);
     }
     finish_metrics(&mut results, cfg.pool_startup_ms);
     remember(&results);

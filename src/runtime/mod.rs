@@ -172,6 +172,35 @@ fn run_seq(workload: &Workload, cfg: &RunConfig) -> Trace {
     trace
 }
 
+/// A run in progress, for the live timeline: its header and its recorder,
+/// which the chart reads between the loop's slices.
+#[derive(Clone)]
+pub struct LiveRun {
+    /// The model running.
+    pub model: Model,
+    /// When it started, on the page's clock.
+    pub start: Nanos,
+    /// Lanes: main + workers.
+    pub lanes: u16,
+    /// Tasks in the workload.
+    pub tasks: u64,
+    /// What has been recorded so far.
+    pub rec: Rc<Recorder>,
+}
+
+thread_local! {
+    static LIVE: std::cell::RefCell<Option<LiveRun>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The run in progress, if one is (and records as it goes).
+pub fn live() -> Option<LiveRun> {
+    LIVE.with(|l| l.borrow().clone())
+}
+
+fn set_live(run: Option<LiveRun>) {
+    LIVE.with(|l| *l.borrow_mut() = run);
+}
+
 /// One run on our driven loop, set up the same way for every model that uses
 /// it: the recorder, the hooks, the driver and the trace's header.
 pub(crate) struct Driven {
@@ -196,6 +225,7 @@ impl Driven {
         let driver = LoopDriver::new(Rc::new(DriverHooks::new(hooks))).map_err(RunError::Unavailable)?;
         let mut trace = new_trace(workload, cfg, 1 + workers);
         trace.start = RealClock.now();
+        set_live(Some(LiveRun { model: cfg.model, start: trace.start, lanes: trace.lanes, tasks: trace.tasks, rec: rec.clone() }));
         Ok(Self { driver, rec, trace, tasks: workload.task_count() })
     }
 
@@ -236,6 +266,7 @@ impl Driven {
         });
         let cancelled = self.driver.run().await;
         cancel.on_cancel(|| {});
+        set_live(None);
         let mut trace = self.trace;
         trace.end = RealClock.now();
         trace.cancelled = cancelled;
@@ -306,6 +337,21 @@ async fn run_lanes(workload: &Workload, cfg: &RunConfig, pool: &Pool, cancel: &C
     let mut trace = run.drive(cancel, Some(pool), progress).await;
     trace.observed.extend(ctx.lanes.observations());
     Ok(trace)
+}
+
+/// Resolves on the next macrotask through a `MessageChannel`: unlike
+/// `setTimeout(0)` it is not clamped to 4 ms when calls nest, so a long job
+/// cut into many short steps finishes promptly while the page stays smooth.
+pub async fn yield_to_browser() {
+    let Ok(channel) = web_sys::MessageChannel::new() else {
+        return next_macrotask().await;
+    };
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        channel.port1().set_onmessage(Some(&resolve));
+    });
+    let _ = channel.port2().post_message(&wasm_bindgen::JsValue::NULL);
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    channel.port1().set_onmessage(None);
 }
 
 /// Resolves on a later macrotask, so the browser can draw in between.

@@ -45,11 +45,11 @@ pub fn Heartbeat() -> impl IntoView {
         let _ = w.request_animation_frame(f.as_ref().unchecked_ref());
     }
     view! {
-        <div class="heartbeat" title="Moves every frame; freezes when the main thread is blocked">
+        <div class="heartbeat" title="Moves every frame and freezes when the main thread is blocked; the number is the longest gap between frames in the last second">
             <div class="hb-track" aria-hidden="true"><div class="hb-dot" node_ref=dot></div></div>
             <span data-testid="heartbeat" data-value=move || format!("{:.1}", worst.get()) role="status"
                 class=move || { if worst.get() > 50.0 { "hb-readout hb-bad" } else { "hb-readout" } }>
-                {move || format!("longest frame gap (last second): {:.0} ms", worst.get())}
+                {move || format!("frame gap {:.0} ms", worst.get())}
             </span>
         </div>
     }

@@ -1,18 +1,25 @@
 //! Leptos components, one concern each. State that is not about drawing
 //! (runs, metrics) lives outside, in `session` and the engine.
 
+pub mod code;
 pub mod compare;
+pub mod costs;
 pub mod editor;
+pub mod header;
 pub mod heartbeat;
+pub mod inspector;
 pub mod presets;
-pub mod python;
 pub mod results;
+pub mod sidebar;
 pub mod sweep;
 pub mod timeline;
+pub mod workspace;
 
 /// Formats a metric value for a table cell.
 pub fn format_metric(name: &str, v: f64) -> String {
-    if name.ends_with("_pct") {
+    if name == "prediction_error_pct" {
+        format!("{v:+.0} %")
+    } else if name.ends_with("_pct") {
         format!("{v:.0} %")
     } else if name.ends_with("_ms") {
         if v >= 1000.0 {
@@ -34,6 +41,7 @@ pub fn metric_label(name: &str) -> &'static str {
     match name {
         "wall_ms" => "Wall time",
         "predicted_wall_ms" => "Predicted wall time",
+        "prediction_error_pct" => "Prediction error (predicted − measured)",
         "speedup" => "Speedup over sequential",
         "efficiency_pct" => "Parallel efficiency (speedup ÷ workers)",
         "utilisation_pct" => "CPU utilisation",

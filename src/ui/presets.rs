@@ -1,26 +1,63 @@
-//! The presets gallery: one click loads a scenario; each says what to look for.
+//! The presets: a compact menu in the editor column (it shows the picked
+//! preset's two sentences of what to look for), and the full gallery as a tab.
 
 use engine::presets::{Preset, PRESETS};
 use leptos::prelude::*;
 
-/// The gallery; `load` is called with the chosen preset.
+use crate::state::use_app;
+use crate::state::view::Tab;
+
+fn load(p: &'static Preset) {
+    let app = use_app();
+    app.scenario.load_preset(p);
+    app.run.notice.set(None);
+}
+
+/// The preset menu and the picked preset's "what to look for".
 #[component]
-pub fn Gallery(load: Callback<&'static Preset>) -> impl IntoView {
+pub fn PresetMenu() -> impl IntoView {
+    let app = use_app();
+    let sc = app.scenario;
     view! {
-        <details class="gallery" open>
-            <summary>"Presets: the claims of the asyncio literature, ready to check"</summary>
-            <ul class="presets">
+        <div class="field preset-menu">
+            <label for="preset">"Preset"</label>
+            <select id="preset" data-testid="preset" disabled=app.env.readonly
+                on:change:target=move |ev| {
+                    if let Some(p) = engine::presets::find(&ev.target().value()) {
+                        let app = use_app();
+                        app.scenario.load_preset(p);
+                        app.run.notice.set(None);
+                    }
+                }>
+                <option value="" selected=move || sc.preset.get().is_none()>"Custom workload"</option>
                 {PRESETS.iter().map(|p| view! {
-                    <li class="preset">
-                        <button type="button" class="preset-load" data-testid=format!("preset-{}", p.name)
-                            on:click=move |_| load.run(p)>
-                            <strong>{p.title}</strong>
-                            <code>{p.workload}</code>
-                        </button>
-                        <p>{p.look_for}</p>
-                    </li>
+                    <option value=p.name selected=move || sc.preset.get().map(|x| x.name) == Some(p.name)>{p.title}</option>
                 }).collect_view()}
-            </ul>
-        </details>
+            </select>
+            {move || sc.preset.get().map(|p| view! {
+                <p class="look-for" data-testid="look-for"><strong>{p.title}": "</strong>{p.look_for}</p>
+            })}
+        </div>
+    }
+}
+
+/// The gallery: every preset with what to look for; one click loads it and
+/// shows the timeline.
+#[component]
+pub fn Gallery() -> impl IntoView {
+    let app = use_app();
+    view! {
+        <ul class="presets" aria-label="Presets: the claims of the asyncio literature, ready to check">
+            {PRESETS.iter().map(|p| view! {
+                <li class="preset">
+                    <button type="button" class="preset-load" data-testid=format!("preset-{}", p.name)
+                        on:click=move |_| { load(p); app.view.tab.set(Tab::Timeline); }>
+                        <strong>{p.title}</strong>
+                        <code>{p.workload}</code>
+                    </button>
+                    <p>{p.look_for}</p>
+                </li>
+            }).collect_view()}
+        </ul>
     }
 }

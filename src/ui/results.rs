@@ -15,7 +15,7 @@ struct Row {
 
 fn rows(results: &[ModelResult]) -> Vec<Row> {
     let Some(first) = results.first() else { return Vec::new() };
-    let mut names: Vec<&'static str> = vec!["wall_ms", "predicted_wall_ms"];
+    let mut names: Vec<&'static str> = vec!["wall_ms", "predicted_wall_ms", "prediction_error_pct"];
     names.extend(first.metrics.cells().iter().map(|(n, _)| *n).filter(|n| *n != "wall_ms"));
     names.push("checksum");
     names
@@ -27,6 +27,10 @@ fn rows(results: &[ModelResult]) -> Vec<Row> {
                     let model = r.model.name().to_string();
                     let value: Option<(String, String)> = match name {
                         "predicted_wall_ms" => r.predicted_wall_ms.map(|v| (format!("{v:.3}"), format!("{} (predicted)", format_metric("wall_ms", v)))),
+                        "prediction_error_pct" => r.prediction_error_pct().map(|v| {
+                            let warn = if v.abs() > crate::session::PREDICTION_WARN_PCT { " ⚠" } else { "" };
+                            (format!("{v:.3}"), format!("{v:+.0} %{warn}"))
+                        }),
                         "checksum" => Some((r.trace.checksum.to_string(), r.trace.checksum.to_string())),
                         _ => r.metrics.cells().into_iter().find(|(n, _)| *n == name).and_then(|(_, v)| v).map(|v| (format!("{v:.3}"), format_metric(name, v))),
                     };
@@ -42,10 +46,30 @@ fn rows(results: &[ModelResult]) -> Vec<Row> {
         .collect()
 }
 
+/// Predictions that missed by more than the fidelity target, said in words.
+fn fidelity_warning(results: &[ModelResult]) -> Option<String> {
+    let off: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.prediction_error_pct().filter(|e| e.abs() > crate::session::PREDICTION_WARN_PCT).map(|e| format!("{} {e:+.0} %", r.model.label())))
+        .collect();
+    (!off.is_empty()).then(|| {
+        format!(
+            "The prediction missed by more than {:.0} % for {}: this machine's costs were not yet well measured, or something else              ran meanwhile. The costs are refined from this run: run again to compare.",
+            crate::session::PREDICTION_WARN_PCT,
+            off.join(", ")
+        )
+    })
+}
+
 /// The measured (and predicted) figures of the last run.
 #[component]
 pub fn ResultsTable(results: Signal<Vec<ModelResult>, LocalStorage>) -> impl IntoView {
     view! {
+        {move || results.with(|r| fidelity_warning(r)).map(|w| view! { <p class="warn" role="status" data-testid="prediction-warning">{w}</p> })}
+        {move || {
+            let notes: Vec<String> = results.with(|r| r.iter().filter_map(|r| r.trace.implementation.as_ref().map(|i| format!("{}: {i}.", r.model.label()))).collect());
+            (!notes.is_empty()).then(|| view! { <p class="help" data-testid="implementation">{notes.join(" ")}</p> })
+        }}
         <div class="table-wrap">
             <table class="results" data-testid="results">
                 <caption>"Measured in this browser, except where marked predicted (the engine on a virtual clock)."</caption>

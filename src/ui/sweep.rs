@@ -2,9 +2,12 @@
 //! log x axis when the values span a factor of ten or more.
 
 use engine::model::Model;
+use engine::sweep::{parse_values, SweepParam};
 use leptos::prelude::*;
 
 use super::format_metric;
+use crate::state::run::can_run;
+use crate::state::use_app;
 
 /// One swept value and each model's measured wall time (ms).
 #[derive(Debug, Clone, PartialEq)]
@@ -71,5 +74,35 @@ pub fn SweepChart(points: Signal<Vec<SweepPoint>>, param_label: Signal<&'static 
                 </figure>
             }.into_any()
         }}
+    }
+}
+
+/// The sweep tab: pick a parameter and values, run, watch the points arrive.
+#[component]
+pub fn SweepPanel() -> impl IntoView {
+    let app = use_app();
+    let param = RwSignal::new(SweepParam::Workers);
+    let values = RwSignal::new("1,2,4".to_string());
+    let parsed = Memo::new(move |_| parse_values(&values.get()));
+    view! {
+        <div class="sweep-panel">
+            <div class="row">
+                <label for="sweep-param">"Vary"</label>
+                <select id="sweep-param" data-testid="sweep-param"
+                    on:change:target=move |ev| { if let Ok(p) = ev.target().value().parse() { param.set(p); } }>
+                    {SweepParam::ALL.into_iter().map(|p| view! {
+                        <option value=p.name() selected=move || param.get() == p>{p.label()}</option>
+                    }).collect_view()}
+                </select>
+                <label for="sweep-values">"over"</label>
+                <input id="sweep-values" data-testid="sweep-values" class="mono" prop:value=move || values.get()
+                    on:input:target=move |ev| values.set(ev.target().value()) />
+                <button type="button" data-testid="sweep-run" disabled=move || !can_run(&app) || parsed.with(|p| p.is_err())
+                    on:click=move |_| { if let Ok(v) = parsed.get_untracked() { crate::state::run::sweep(app, param.get_untracked(), v); } }>"Sweep"</button>
+            </div>
+            <p class="help">"Every value is a real run of the chosen models (sequential and CPython are left out: they would freeze the page at every step)."</p>
+            {move || parsed.get().err().map(|e| view! { <p class="help error">{e}</p> })}
+            <SweepChart points=app.run.sweep_points.into() param_label=Signal::derive(move || param.get().label()) />
+        </div>
     }
 }

@@ -7,11 +7,13 @@
 //!   headless Chromium, and Playwright against the release `dist/`.
 //! - `dist`: set up, then build the release `dist/`.
 //! - `bench`: every performance target beside its peer (see BENCHMARKS.md).
+//! - `fidelity`: predictions against measurements, every preset and context.
 //!
 //! Everything comes from the package registries (crates.io, npm, Debian);
 //! nothing downloads a binary from elsewhere.
 
 mod bench;
+mod fidelity;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -29,7 +31,8 @@ fn main() -> ExitCode {
         Some("dist") => setup::all(&root, setup::Need::Build).and_then(|env| dist(&root, &env)),
         Some("test") => setup::all(&root, setup::Need::Everything).and_then(|env| test(&root, &env, &args[1..])),
         Some("bench") => setup::all(&root, setup::Need::Everything).and_then(|env| bench::run(&root, &env)),
-        _ => Err("usage: cargo xtask <setup|serve|test|dist|bench>\n  test accepts --skip-wasm / --skip-e2e / --skip-native".into()),
+        Some("fidelity") => setup::all(&root, setup::Need::Everything).and_then(|env| fidelity::run(&root, &env)),
+        _ => Err("usage: cargo xtask <setup|serve|test|dist|bench|fidelity>\n  test accepts --skip-wasm / --skip-e2e / --skip-native".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

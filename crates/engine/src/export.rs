@@ -37,6 +37,11 @@ pub fn results_json(link: &str, machine: Value, runs: &[Exported<'_>]) -> String
                 m.insert(name.into(), v.map_or(Value::Null, |v| json!(v)));
             }
             m.insert("predicted_wall_ms".into(), r.predicted_wall_ms.map_or(Value::Null, |v| json!(v)));
+            let error = r.predicted_wall_ms.filter(|_| r.metrics.wall_ms > 0.0 && !r.trace.cancelled).map(|p| (p - r.metrics.wall_ms) / r.metrics.wall_ms * 100.0);
+            m.insert("prediction_error_pct".into(), error.map_or(Value::Null, |v| json!(v)));
+            if let Some(i) = &r.trace.implementation {
+                m.insert("implementation".into(), json!(i));
+            }
             m.insert("checksum".into(), json!(r.trace.checksum.to_string()));
             m.insert("failures".into(), json!(r.trace.failures.iter().map(|f| json!({"task": f.task, "message": f.message})).collect::<Vec<_>>()));
             Value::Object(m)

@@ -227,6 +227,12 @@ impl Recorder {
         trace.failures = self.failures.take();
     }
 
+    /// Reads the spans recorded so far without taking them (the live
+    /// timeline draws a run in progress this way, between the loop's slices).
+    pub fn with_spans<R>(&self, f: impl FnOnce(&[Span]) -> R) -> R {
+        f(&self.spans.borrow())
+    }
+
     /// Spans recorded so far.
     pub fn span_count(&self) -> usize {
         self.spans.borrow().len()

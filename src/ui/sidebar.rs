@@ -1,0 +1,113 @@
+//! The editor column: presets, the workload, its sizes, the models, the
+//! knobs, Run and Cancel, and the costs behind the predictions. In an embed's
+//! slim bar, [`RunBar`] stands alone.
+
+use engine::model::Model;
+use leptos::prelude::*;
+
+use crate::state::pool::PoolStatus;
+use crate::state::run::{can_run, cancel, start, Phase};
+use crate::state::use_app;
+use crate::ui::costs::CostsPanel;
+use crate::ui::editor::{Knobs, ModelToggles, WorkloadField, WorkloadSteppers};
+use crate::ui::presets::PresetMenu;
+
+/// Problems with the link the page was opened with (every good field loaded).
+#[component]
+pub fn LinkProblems(errors: Vec<urlstate::FieldError>, notices: Vec<String>) -> impl IntoView {
+    (!errors.is_empty() || !notices.is_empty()).then(|| {
+        view! {
+            <section class="link-problems" role="alert" data-testid="link-errors">
+                {(!errors.is_empty()).then(|| view! { <p><strong>"This link has problems; everything else in it was loaded:"</strong></p> })}
+                <ul>
+                    {errors.iter().map(|e| view! { <li><code>{e.field.clone()}</code>": "{e.message.clone()}</li> }).collect_view()}
+                    {notices.iter().map(|n| view! { <li class="help">{n.clone()}</li> }).collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
+/// Run, Cancel, progress, status, and what stands in the way of a run.
+#[component]
+pub fn RunBar(#[prop(optional)] slim: bool) -> impl IntoView {
+    let app = use_app();
+    let run = app.run;
+    let isolated = app.env.isolated;
+    view! {
+        <div class="runbar" class:slim=slim role="group" aria-label="Run">
+            <div class="row">
+                <button type="button" class="run" data-testid="run" disabled=move || !can_run(&app) on:click=move |_| start(app, false)>"Run"</button>
+                <button type="button" class="secondary" data-testid="cancel" disabled=move || !run.running() on:click=move |_| cancel(app)>"Cancel"</button>
+                <progress data-testid="progress" max="1" aria-label="Run progress" value=move || run.progress().to_string()></progress>
+            </div>
+            <p class="status" data-testid="status" role="status" aria-live="polite">
+                {move || match run.phase.get() {
+                    Phase::Idle => "Ready.".to_string(),
+                    Phase::Running { model, index, of, .. } => format!("Running {} ({} of {of})…", model.label(), index + 1),
+                    Phase::Sweeping { step, of } => format!("Sweeping: value {} of {of}…", step + 1),
+                    Phase::Done => "Done.".into(),
+                    Phase::Cancelled => "Cancelled: the partial results are kept.".into(),
+                    Phase::Failed(_) => "Failed (see below).".into(),
+                    Phase::NeedsConsent(_) => "Waiting for your confirmation.".into(),
+                }}
+            </p>
+            {move || match run.phase.get() {
+                Phase::NeedsConsent(msg) => Some(view! {
+                    <div class="consent" role="alertdialog" aria-label="Confirm a long run">
+                        <p>{msg}</p>
+                        <button type="button" data-testid="consent-run" on:click=move |_| start(app, true)>"Run anyway"</button>
+                        <button type="button" class="secondary" on:click=move |_| {
+                            app.scenario.models.update(|m| m.retain(|x| *x != Model::Sequential && *x != Model::Py));
+                            run.phase.set(Phase::Idle);
+                        }>"Skip the blocking models"</button>
+                    </div>
+                }.into_any()),
+                Phase::Failed(e) => Some(view! { <p class="error" role="alert" data-testid="run-error">{e}</p> }.into_any()),
+                _ => None,
+            }}
+            {move || run.notice.get().map(|n| view! { <p class="help notice" role="status" data-testid="run-notice">{n}</p> })}
+            {(!slim).then(|| view! {
+                <p class="help" data-testid="pool-status" data-workers=move || match app.pool.status.get() { PoolStatus::Ready { workers, .. } => workers.to_string(), _ => String::new() }>
+                    {move || match app.pool.status.get() {
+                        PoolStatus::Starting(n) => format!("Starting {n} workers…"),
+                        PoolStatus::Ready { workers, startup_ms } => format!(
+                            "{workers} workers ready in {startup_ms:.1} ms (measured). {}",
+                            if isolated { "Cross-origin isolated: shared memory." } else { "Not cross-origin isolated: the GIL goes by messages." }
+                        ),
+                        PoolStatus::Failed(e) => format!("The pool could not start: {e}. Models without workers still run."),
+                    }}
+                </p>
+            })}
+            {(slim).then(|| view! {
+                <span class="visually-hidden" data-testid="pool-status" data-workers=move || match app.pool.status.get() { PoolStatus::Ready { workers, .. } => workers.to_string(), _ => String::new() }></span>
+            })}
+            {(!isolated && !app.env.embed).then(|| view! {
+                <p class="help">"Shared memory (real races between free threads, the GIL in Atomics) needs cross-origin isolation. "
+                    <button type="button" class="secondary small" data-testid="enable-isolation" on:click=move |_| crate::embed::enable_isolation()>
+                        "Enable it (reloads the page)"
+                    </button>
+                </p>
+            })}
+        </div>
+    }
+}
+
+/// The whole editor column.
+#[component]
+pub fn Sidebar() -> impl IntoView {
+    view! {
+        <aside class="sidebar" aria-label="Scenario">
+            <PresetMenu />
+            <WorkloadField />
+            <details class="sizes">
+                <summary>"Sizes: ×2 and ÷2"</summary>
+                <WorkloadSteppers />
+            </details>
+            <ModelToggles />
+            <Knobs />
+            <RunBar />
+            <CostsPanel />
+        </aside>
+    }
+}

@@ -1,0 +1,353 @@
+//! Drawing the timeline on a canvas. Level of detail keeps it fluid at
+//! 100,000 spans and more: spans narrower than a pixel are merged into one
+//! column per pixel (the state that covers most of it wins), so draw calls
+//! are bounded by the canvas width, not the span count. Each state has its
+//! own colour *and* pattern.
+
+use std::cell::RefCell;
+
+use engine::trace::{Span, SpanState};
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasPattern, CanvasRenderingContext2d, HtmlCanvasElement};
+
+use super::rows::{Group, Index, RowKind};
+
+/// Height of one row, px.
+pub const ROW_H: f64 = 22.0;
+/// Height of a group's title, px.
+pub const GROUP_H: f64 = 20.0;
+/// Width of the row labels, px.
+pub const LABEL_W: f64 = 92.0;
+/// Height of the time axis, px.
+pub const AXIS_H: f64 = 22.0;
+/// The canvas is never shorter than this, px (the chart area stays a chart).
+pub const MIN_H: f64 = 240.0;
+
+/// Where each group and row sits, in CSS px.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    /// Canvas width.
+    pub width: f64,
+    /// Canvas height.
+    pub height: f64,
+    /// Per group: its title's top, and each row's top.
+    pub groups: Vec<(f64, Vec<f64>)>,
+}
+
+impl Layout {
+    /// Lays `groups` out in a canvas `width` wide.
+    pub fn new(groups: &[Group], width: f64) -> Self {
+        let mut y = AXIS_H;
+        let mut out = Vec::with_capacity(groups.len());
+        for g in groups {
+            let top = y;
+            y += GROUP_H;
+            let rows = (0..g.rows.len()).map(|i| y + i as f64 * ROW_H).collect();
+            y += g.rows.len() as f64 * ROW_H + 4.0;
+            out.push((top, rows));
+        }
+        Self { width, height: (y + 2.0).max(MIN_H), groups: out }
+    }
+
+    /// The plot's width (right of the labels).
+    pub fn plot_w(&self) -> f64 {
+        (self.width - LABEL_W).max(1.0)
+    }
+
+    /// The (group, row) at `y`, if any.
+    pub fn row_at(&self, y: f64) -> Option<(usize, usize)> {
+        for (g, (_, rows)) in self.groups.iter().enumerate() {
+            for (r, &top) in rows.iter().enumerate() {
+                if y >= top && y < top + ROW_H {
+                    return Some((g, r));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The visible window, ns from each run's start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    /// Left edge.
+    pub from: f64,
+    /// Right edge.
+    pub to: f64,
+}
+
+/// Colours from the stylesheet (so themes apply), and a pattern per state.
+struct Palette {
+    key: String,
+    text: String,
+    muted: String,
+    grid: String,
+    accent: String,
+    states: Vec<String>,
+    patterns: Vec<Option<CanvasPattern>>,
+}
+
+thread_local! {
+    static PALETTE: RefCell<Option<Palette>> = const { RefCell::new(None) };
+}
+
+fn css_var(style: &web_sys::CssStyleDeclaration, name: &str, fallback: &str) -> String {
+    let v = style.get_property_value(name).unwrap_or_default();
+    let v = v.trim();
+    if v.is_empty() {
+        fallback.to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+/// A small repeating pattern per state, so states differ by more than colour.
+fn pattern(ctx: &CanvasRenderingContext2d, state: SpanState) -> Option<CanvasPattern> {
+    let doc = web_sys::window()?.document()?;
+    let c: HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
+    c.set_width(8);
+    c.set_height(8);
+    let p: CanvasRenderingContext2d = c.get_context("2d").ok()??.dyn_into().ok()?;
+    p.set_stroke_style_str("rgba(255,255,255,0.55)");
+    p.set_fill_style_str("rgba(255,255,255,0.55)");
+    p.set_line_width(1.5);
+    p.begin_path();
+    match state {
+        SpanState::Running => return None,
+        SpanState::Waiting => {
+            p.move_to(0.0, 8.0);
+            p.line_to(8.0, 0.0);
+        }
+        SpanState::Queued => p.fill_rect(3.0, 3.0, 2.0, 2.0),
+        SpanState::GilBlocked => {
+            p.move_to(0.0, 8.0);
+            p.line_to(8.0, 0.0);
+            p.move_to(0.0, 0.0);
+            p.line_to(8.0, 8.0);
+        }
+        SpanState::Startup => {
+            p.move_to(4.0, 0.0);
+            p.line_to(4.0, 8.0);
+        }
+        SpanState::Transfer => {
+            p.move_to(0.0, 4.0);
+            p.line_to(8.0, 4.0);
+        }
+    }
+    p.stroke();
+    ctx.create_pattern_with_html_canvas_element(&c, "repeat").ok()?
+}
+
+fn with_palette<R>(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, f: impl FnOnce(&Palette) -> R) -> R {
+    let style = web_sys::window().and_then(|w| w.get_computed_style(canvas).ok().flatten());
+    let get = |n: &str, fb: &str| style.as_ref().map_or(fb.to_string(), |s| css_var(s, n, fb));
+    // The theme is the key: rebuild colours and patterns only when it changes.
+    let key = format!("{}{}", get("--text", "#222"), get("--state-running", "#888"));
+    PALETTE.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.as_ref().map(|p| p.key != key).unwrap_or(true) {
+            *p = Some(Palette {
+                key,
+                text: get("--text", "#222"),
+                muted: get("--muted", "#666"),
+                grid: get("--border", "#ddd"),
+                accent: get("--accent", "#2557d6"),
+                states: SpanState::ALL.iter().map(|s| get(&format!("--state-{}", s.name()), "#888")).collect(),
+                patterns: SpanState::ALL.iter().map(|s| pattern(ctx, *s)).collect(),
+            });
+        }
+        f(p.as_ref().expect("just set"))
+    })
+}
+
+/// A round tick step (1, 2 or 5 × 10^k ns) giving about `target` ticks.
+pub fn tick_step(range: f64, target: f64) -> f64 {
+    let raw = (range / target).max(1.0);
+    let mag = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag)
+}
+
+/// A tick label in the unit the step calls for: `0`, `250 ms`, `1.5 s`, `40 µs`.
+pub fn tick_label(ns: f64, step: f64) -> String {
+    if ns.abs() < 0.5 {
+        return "0".into();
+    }
+    if step >= 1e9 || (step >= 1e8 && ns >= 1e9) {
+        let digits = if step >= 1e9 { 0 } else { 1 };
+        format!("{:.*} s", digits, ns / 1e9)
+    } else if step >= 1e6 {
+        format!("{:.0} ms", ns / 1e6)
+    } else if step >= 1e5 {
+        format!("{:.1} ms", ns / 1e6)
+    } else if step >= 1e3 {
+        format!("{:.0} µs", ns / 1e3)
+    } else {
+        format!("{ns:.0} ns")
+    }
+}
+
+/// Draws one row of `spans` (indices `idx`, sorted by start) between `y` and
+/// `y + h`, time relative to `origin`.
+#[allow(clippy::too_many_arguments)]
+fn draw_row(ctx: &CanvasRenderingContext2d, pal: &Palette, spans: &[Span], idx: &[u32], origin: f64, w: Window, x_of: &dyn Fn(f64) -> f64, right: f64, y: f64, h: f64) {
+    // First span that may be visible: a row's spans do not overlap, so their
+    // ends are sorted like their starts.
+    let first = idx.partition_point(|&i| (spans[i as usize].end as f64 - origin) < w.from);
+    let mut column: Option<(i64, [f64; 6])> = None;
+    let flush = |col: Option<(i64, [f64; 6])>| {
+        if let Some((c, cover)) = col {
+            let best = (0..6).max_by(|a, b| cover[*a].total_cmp(&cover[*b])).unwrap_or(0);
+            ctx.set_fill_style_str(&pal.states[best]);
+            ctx.fill_rect(c as f64, y, 1.0, h);
+        }
+    };
+    for &i in &idx[first..] {
+        let s = &spans[i as usize];
+        let (s0, s1) = (s.start as f64 - origin, s.end as f64 - origin);
+        if s0 > w.to {
+            break;
+        }
+        let (x0, x1) = (x_of(s0).max(LABEL_W), x_of(s1).min(right));
+        let state = s.state as usize;
+        if x1 - x0 >= 1.0 {
+            flush(column.take());
+            ctx.set_fill_style_str(&pal.states[state]);
+            ctx.fill_rect(x0, y, x1 - x0, h);
+            if let (true, Some(p)) = (x1 - x0 >= 4.0 && h >= 8.0, &pal.patterns[state]) {
+                ctx.set_fill_style_canvas_pattern(p);
+                ctx.fill_rect(x0, y, x1 - x0, h);
+            }
+        } else if x1 > x0 || x0 < right {
+            let c = x0.floor() as i64;
+            match &mut column {
+                Some((cc, cover)) if *cc == c => cover[state] += (x1 - x0).max(0.01),
+                _ => {
+                    flush(column.take());
+                    let mut cover = [0.0; 6];
+                    cover[state] = (x1 - x0).max(0.01);
+                    column = Some((c, cover));
+                }
+            }
+        }
+    }
+    flush(column.take());
+}
+
+/// What to draw besides the spans.
+pub struct Extras {
+    /// The inspector's playhead, ns from the run's start.
+    pub playhead: Option<f64>,
+}
+
+/// Draws every group for `w` on `canvas` (sized to `layout`).
+pub fn draw(canvas: &HtmlCanvasElement, groups: &[Group], layout: &Layout, w: Window, extras: &Extras) {
+    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok()) else { return };
+    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+    let (css_w, css_h) = (layout.width, layout.height);
+    let (pw, ph) = ((css_w * dpr).round() as u32, (css_h * dpr).round() as u32);
+    if canvas.width() != pw || canvas.height() != ph {
+        canvas.set_width(pw);
+        canvas.set_height(ph);
+        let _ = web_sys::HtmlElement::style(canvas).set_property("height", &format!("{css_h}px"));
+    }
+    let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+    with_palette(canvas, &ctx, |pal| {
+        ctx.clear_rect(0.0, 0.0, css_w, css_h);
+        let plot_w = layout.plot_w();
+        let span_ns = (w.to - w.from).max(1.0);
+        let x_of = |ns: f64| LABEL_W + (ns - w.from) / span_ns * plot_w;
+
+        // Axis and grid.
+        let step = tick_step(span_ns, plot_w / 100.0);
+        ctx.set_font("11px system-ui, sans-serif");
+        ctx.set_fill_style_str(&pal.muted);
+        ctx.set_stroke_style_str(&pal.grid);
+        ctx.set_line_width(1.0);
+        let mut tick = (w.from / step).ceil() * step;
+        while tick <= w.to {
+            let x = x_of(tick).round() + 0.5;
+            ctx.begin_path();
+            ctx.move_to(x, AXIS_H - 6.0);
+            ctx.line_to(x, css_h);
+            ctx.stroke();
+            let _ = ctx.fill_text(&tick_label(tick, step), x + 3.0, AXIS_H - 9.0);
+            tick += step;
+        }
+
+        for (g, (top, rows)) in groups.iter().zip(&layout.groups) {
+            ctx.set_fill_style_str(&pal.text);
+            ctx.set_font("600 12px system-ui, sans-serif");
+            let _ = ctx.fill_text(&g.title, 6.0, top + 14.0);
+            ctx.set_font("11px system-ui, sans-serif");
+            let origin = g.main.start() as f64;
+            let main_alpha = if g.main_is_prediction { 0.55 } else { 1.0 };
+            g.main.with_spans(|spans| {
+                for ((kind, label), &y) in g.rows.iter().zip(rows) {
+                    ctx.set_fill_style_str(&pal.muted);
+                    let _ = ctx.fill_text(label, 10.0, y + ROW_H * 0.68);
+                    ctx.set_global_alpha(main_alpha);
+                    // Under a measured run, the prediction is a thin strip at the row's foot.
+                    let foot = if g.overlay.is_some() { 5.0 } else { 0.0 };
+                    draw_row(&ctx, pal, spans, g.index.row(*kind), origin, w, &x_of, css_w, y + 3.0, ROW_H - 6.0 - foot);
+                    ctx.set_global_alpha(1.0);
+                    if let Some((t, idx)) = &g.overlay {
+                        ctx.set_global_alpha(0.45);
+                        draw_overlay_row(&ctx, pal, t, idx, *kind, w, &x_of, css_w, y + ROW_H - 7.0);
+                        ctx.set_global_alpha(1.0);
+                    }
+                }
+            });
+        }
+
+        if let Some(p) = extras.playhead {
+            if p >= w.from && p <= w.to {
+                let x = x_of(p).round() + 0.5;
+                ctx.set_stroke_style_str(&pal.accent);
+                ctx.set_line_width(2.0);
+                ctx.begin_path();
+                ctx.move_to(x, 2.0);
+                ctx.line_to(x, css_h);
+                ctx.stroke();
+                ctx.set_fill_style_str(&pal.accent);
+                ctx.begin_path();
+                ctx.move_to(x - 6.0, 2.0);
+                ctx.line_to(x + 6.0, 2.0);
+                ctx.line_to(x, 10.0);
+                ctx.close_path();
+                ctx.fill();
+            }
+        }
+    });
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_overlay_row(ctx: &CanvasRenderingContext2d, pal: &Palette, t: &engine::trace::Trace, idx: &Index, kind: RowKind, w: Window, x_of: &dyn Fn(f64) -> f64, right: f64, y: f64) {
+    draw_row(ctx, pal, &t.spans, idx.row(kind), t.start as f64, w, x_of, right, y, 4.0);
+}
+
+/// The span under (`group`, `row`) at `ns` from the run's start, if any.
+pub fn span_at(groups: &[Group], group: usize, row: usize, ns: f64) -> Option<Span> {
+    let g = groups.get(group)?;
+    let (kind, _) = g.rows.get(row)?;
+    let idx = g.index.row(*kind);
+    let origin = g.main.start() as f64;
+    g.main.with_spans(|spans| {
+        let k = idx.partition_point(|&i| (spans[i as usize].end as f64 - origin) < ns);
+        let s = spans[*idx.get(k)? as usize];
+        ((s.start as f64 - origin) <= ns).then_some(s)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_read_in_people_units() {
+        assert_eq!(tick_label(0.0, 5e8), "0");
+        assert_eq!(tick_label(5e8, 5e8), "500 ms");
+        assert_eq!(tick_label(1.5e9, 5e8), "1.5 s");
+        assert_eq!(tick_label(2e9, 1e9), "2 s");
+        assert_eq!(tick_label(40e3, 1e4), "40 µs");
+    }
+}

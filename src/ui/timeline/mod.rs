@@ -1,0 +1,430 @@
+//! The timeline: every model of the run on one time axis that starts at the
+//! run's start, each a group of labelled lanes (main thread, each worker, and
+//! who holds the GIL), drawn on a canvas. Before a run it shows the predicted
+//! timeline of the scenario as edited; during a run it grows live; after, the
+//! prediction stays as a faint strip under each lane.
+//!
+//! - [`rows`]: which spans go in which row (incremental, for live runs);
+//! - [`draw`]: the canvas drawing, with level of detail;
+//! - [`interact`]: zoom, pan, pinch and tap, as window arithmetic.
+//!
+//! Zoom with the wheel, pinch, the buttons or `+`/`-`; pan by dragging or
+//! with the arrow keys; `0` resets; hover or tap for a span's details; a tap
+//! (or click) places the inspector's playhead.
+
+pub mod draw;
+pub mod interact;
+pub mod rows;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use engine::time::format_duration;
+use engine::trace::{SpanState, Trace, NO_TASK};
+use leptos::html::{Canvas, Div};
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::state::run::Phase;
+use crate::state::{use_app, AppState};
+use draw::{Extras, Layout, Window, LABEL_W};
+use interact::{Effect as Gest, Gesture};
+use rows::{Group, Source};
+
+/// How often a live run's new spans are drawn, ms.
+pub const LIVE_EVERY_MS: i32 = 150;
+
+/// A short description of a trace, for screen readers and the caption.
+pub fn summary(title: &str, t: &Trace) -> String {
+    let busy: u64 = t.spans.iter().filter(|s| s.state == SpanState::Running && s.lane != engine::trace::NO_LANE).map(|s| s.duration()).sum();
+    format!(
+        "{title}: {} tasks on {} lane{} over {}; lanes busy {} in all.",
+        t.tasks,
+        t.lanes,
+        if t.lanes == 1 { "" } else { "s" },
+        format_duration(t.wall()),
+        format_duration(busy)
+    )
+}
+
+fn group_title(name: &str, wall: u64, predicted: Option<u64>, is_prediction: bool, cut_short: bool) -> String {
+    match (is_prediction, predicted) {
+        (true, _) => format!("{name} · predicted {}{}", format_duration(wall), if cut_short { " (cut short)" } else { "" }),
+        (false, Some(p)) => format!("{name} · {} (predicted {})", format_duration(wall), format_duration(p)),
+        (false, None) => format!("{name} · {}", format_duration(wall)),
+    }
+}
+
+/// The groups to draw now: the finished models of the run, the one running,
+/// or, before any run, the predictions of the scenario as edited.
+fn build_groups(app: &AppState, by_task: bool) -> Vec<Group> {
+    let running = matches!(app.run.phase.get_untracked(), Phase::Running { .. });
+    let results = app.run.results.get_untracked();
+    let mut groups = Vec::new();
+    let measured = |r: &crate::session::ModelResult| {
+        let title = group_title(&r.trace.display_name(), r.trace.wall(), r.predicted.as_ref().map(|p| p.wall()), false, false);
+        Group::new(title, Some(r.model), Source::Trace(r.trace.clone()), false, r.predicted.clone(), by_task)
+    };
+    if running {
+        for r in app.run.partial.get_untracked().iter() {
+            groups.push(measured(r));
+        }
+        if let Some(live) = crate::runtime::live() {
+            let title = format!("{} · running…", live.model.label());
+            let model = live.model;
+            groups.push(Group::new(title, Some(model), Source::Live(live), false, None, by_task));
+        }
+        return groups;
+    }
+    let predictions = app.predict.predictions.get_untracked();
+    if !results.is_empty() && (!app.run.stale.get_untracked() || predictions.is_empty()) {
+        return results.iter().map(measured).collect();
+    }
+    for p in predictions.iter() {
+        let t = &p.trace;
+        let title = group_title(&t.display_name(), t.wall(), None, true, p.cut_short);
+        groups.push(Group::new(title, t.model, Source::Trace(t.clone()), true, None, by_task));
+    }
+    groups
+}
+
+/// The chart's state between frames.
+#[derive(Default)]
+struct Chart {
+    groups: Vec<Group>,
+    layout: Layout,
+    /// A draw is requested for the next animation frame.
+    pending: bool,
+}
+
+/// The whole extent of what is drawn, ns.
+fn full_extent(groups: &[Group]) -> f64 {
+    groups.iter().map(|g| g.main.wall()).max().unwrap_or(1).max(1) as f64
+}
+
+/// The timeline, with its controls, legend and text alternative.
+#[component]
+pub fn Timeline() -> impl IntoView {
+    let app = use_app();
+    let view = app.view;
+    let canvas = NodeRef::<Canvas>::new();
+    let wrap = NodeRef::<Div>::new();
+    let chart: Rc<RefCell<Chart>> = Rc::new(RefCell::new(Chart::default()));
+    let drawn = RwSignal::new(0u64);
+    let tip = RwSignal::new(None::<(f64, f64, String)>);
+    let gesture = Rc::new(RefCell::new(Gesture::default()));
+    let full = RwSignal::new(1.0f64);
+
+    // Draws on the next animation frame (many changes in one frame draw once).
+    let frame_cb: Rc<RefCell<Option<Closure<dyn FnMut()>>>> = Rc::new(RefCell::new(None));
+    let request_draw = {
+        let chart = chart.clone();
+        let frame_cb = frame_cb.clone();
+        Rc::new(move || {
+            if chart.borrow().pending {
+                return;
+            }
+            chart.borrow_mut().pending = true;
+            let chart = chart.clone();
+            let cb = Closure::<dyn FnMut()>::new(move || {
+                let mut c = chart.borrow_mut();
+                c.pending = false;
+                let Some(el) = canvas.get_untracked() else { return };
+                let width = f64::from(el.client_width().max(200));
+                let layout = Layout::new(&c.groups, width);
+                let f = full_extent(&c.groups);
+                full.set(f);
+                let w = view.window.get_untracked().map_or(Window { from: 0.0, to: f }, |(a, b)| Window { from: a, to: b });
+                let extras = Extras { playhead: view.playhead.get_untracked().map(|p| p as f64) };
+                draw::draw(&el, &c.groups, &layout, w, &extras);
+                c.layout = layout;
+                drawn.update(|d| *d += 1);
+            });
+            if let Some(w) = web_sys::window() {
+                let _ = w.request_animation_frame(cb.as_ref().unchecked_ref());
+            }
+            *frame_cb.borrow_mut() = Some(cb);
+        })
+    };
+
+    // Rebuild the groups when the runs, predictions or the row mode change.
+    {
+        let chart = chart.clone();
+        let request_draw = request_draw.clone();
+        Effect::new(move |_| {
+            let by_task = view.by_task.get();
+            app.run.results.track();
+            app.run.stale.track();
+            app.run.partial.track();
+            app.predict.predictions.track();
+            app.run.phase.track();
+            chart.borrow_mut().groups = build_groups(&app, by_task);
+            request_draw();
+        });
+    }
+    // Redraw when the window or the playhead move.
+    {
+        let request_draw = request_draw.clone();
+        Effect::new(move |_| {
+            view.window.track();
+            view.playhead.track();
+            request_draw();
+        });
+    }
+    // While a run goes on, draw its new spans every LIVE_EVERY_MS.
+    {
+        let chart = chart.clone();
+        let request_draw = request_draw.clone();
+        let timer = Rc::new(Cell::new(None::<i32>));
+        let tick = Closure::<dyn FnMut()>::new(move || {
+            let mut c = chart.borrow_mut();
+            let live_model = crate::runtime::live().map(|l| (l.model, l.start));
+            let shown = c.groups.last().and_then(|g| match &g.main {
+                Source::Live(l) => Some((l.model, l.start)),
+                _ => None,
+            });
+            if live_model.is_some() && live_model == shown {
+                if let Some(g) = c.groups.last_mut() {
+                    g.refresh();
+                }
+            } else {
+                c.groups = build_groups(&app, view.by_task.get_untracked());
+            }
+            drop(c);
+            request_draw();
+        });
+        Effect::new(move |_| {
+            let running = matches!(app.run.phase.get(), Phase::Running { .. });
+            let Some(w) = web_sys::window() else { return };
+            match (running, timer.get()) {
+                (true, None) => {
+                    if let Ok(id) = w.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), LIVE_EVERY_MS) {
+                        timer.set(Some(id));
+                    }
+                }
+                (false, Some(id)) => {
+                    w.clear_interval_with_handle(id);
+                    timer.set(None);
+                }
+                _ => {}
+            }
+        });
+    }
+    // Follow the container's width.
+    {
+        let request_draw = request_draw.clone();
+        let on_resize = Closure::<dyn FnMut()>::new(move || request_draw());
+        Effect::new(move |_| {
+            if let Some(el) = wrap.get() {
+                if let Ok(obs) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
+                    obs.observe(&el);
+                    std::mem::forget(obs);
+                }
+            }
+        });
+    }
+
+    let window_now = move || view.window.get_untracked().map_or(Window { from: 0.0, to: full.get_untracked() }, |(a, b)| Window { from: a, to: b });
+    let set_window = move |w: Window| view.window.set(Some((w.from, w.to)));
+    let zoom_by = move |factor: f64| set_window(interact::zoom(window_now(), factor, 0.5, full.get_untracked()));
+    let pan_by = move |by: f64| set_window(interact::pan(window_now(), by, full.get_untracked()));
+    let reset = move || view.window.set(None);
+    let plot_x = move |client_x: f64| -> Option<(f64, f64)> {
+        let c = canvas.get_untracked()?;
+        let rect = c.get_bounding_client_rect();
+        Some((client_x - rect.left() - LABEL_W, rect.width() - LABEL_W))
+    };
+    let ns_at = move |px: f64, plot_w: f64| {
+        let w = window_now();
+        w.from + px / plot_w.max(1.0) * (w.to - w.from)
+    };
+    let tooltip_at = {
+        let chart = chart.clone();
+        move |client_x: f64, client_y: f64| -> Option<(f64, f64, String)> {
+            let c = canvas.get_untracked()?;
+            let rect = c.get_bounding_client_rect();
+            let (x, y) = (client_x - rect.left(), client_y - rect.top());
+            if x < LABEL_W {
+                return None;
+            }
+            let ch = chart.borrow();
+            let (g, r) = ch.layout.row_at(y)?;
+            let ns = ns_at(x - LABEL_W, rect.width() - LABEL_W);
+            let s = draw::span_at(&ch.groups, g, r, ns)?;
+            let origin = ch.groups[g].main.start();
+            let task = if s.task == NO_TASK { "-".to_string() } else { s.task.to_string() };
+            let text = format!(
+                "task {task} · {} (phase {}) · {} · start {} · {}",
+                s.kind.name(),
+                s.phase + 1,
+                s.state.name(),
+                format_duration(s.start.saturating_sub(origin)),
+                format_duration(s.end - s.start)
+            );
+            Some((x, y, text))
+        }
+    };
+    let tip_hover = tooltip_at.clone();
+    let tip_tap = tooltip_at;
+    let (g_down, g_move, g_up) = (gesture.clone(), gesture.clone(), gesture);
+
+    let caption = move || {
+        drawn.track();
+        let results = app.run.results.get();
+        if !results.is_empty() {
+            results.iter().map(|r| summary(&r.trace.display_name(), &r.trace)).collect::<Vec<_>>().join(" ")
+        } else {
+            app.predict.predictions.with(|p| p.iter().map(|p| summary(&format!("{} (predicted)", p.trace.display_name()), &p.trace)).collect::<Vec<_>>().join(" "))
+        }
+    };
+
+    view! {
+        <div class="timeline">
+            <div class="row tl-controls">
+                <span class="tl-what help" data-testid="timeline-what">
+                    {move || match app.run.phase.get() {
+                        Phase::Running { model, .. } => format!("Live: {} is running; spans appear as they happen.", model.label()),
+                        _ if !app.run.results.with(|r| r.is_empty()) && !app.run.stale.get() => "Measured in this browser; the faint strip under each lane is the prediction.".to_string(),
+                        _ => "Predicted by the engine on a virtual clock, before you run: press Run to measure.".to_string(),
+                    }}
+                </span>
+                <label class="toggle">
+                    <input type="checkbox" data-testid="tl-by-task" prop:checked=move || view.by_task.get()
+                        on:change:target=move |ev| view.by_task.set(ev.target().checked()) />
+                    <span>"Per task"</span>
+                </label>
+                <button type="button" class="secondary small" data-testid="tl-zoom-in" on:click=move |_| zoom_by(0.5) aria-label="Zoom in">"+"</button>
+                <button type="button" class="secondary small" data-testid="tl-zoom-out" on:click=move |_| zoom_by(2.0) aria-label="Zoom out">"−"</button>
+                <button type="button" class="secondary small" data-testid="tl-reset" on:click=move |_| reset()>"Whole run"</button>
+            </div>
+            <div class="tl-canvas-wrap" node_ref=wrap>
+                <canvas node_ref=canvas data-testid="timeline" tabindex="0" role="img"
+                    data-drawn=move || drawn.get().to_string()
+                    aria-label=caption
+                    on:wheel=move |ev| {
+                        ev.prevent_default();
+                        if let Some((x, w)) = plot_x(f64::from(ev.client_x())) {
+                            let f = if ev.delta_y() < 0.0 { 0.8 } else { 1.25 };
+                            set_window(interact::zoom(window_now(), f, x / w.max(1.0), full.get_untracked()));
+                        }
+                    }
+                    on:pointerdown=move |ev| {
+                        if let Some((x, w)) = plot_x(f64::from(ev.client_x())) {
+                            if let Some(c) = canvas.get_untracked() {
+                                let _ = c.set_pointer_capture(ev.pointer_id());
+                            }
+                            g_down.borrow_mut().down(ev.pointer_id(), x, window_now(), w);
+                        }
+                    }
+                    on:pointermove=move |ev| {
+                        let Some((x, w)) = plot_x(f64::from(ev.client_x())) else { return };
+                        let active = g_move.borrow().active();
+                        if active {
+                            if let Gest::View(v) = g_move.borrow_mut().moved(ev.pointer_id(), x, w, full.get_untracked()) {
+                                tip.set(None);
+                                set_window(v);
+                            }
+                        } else if ev.pointer_type() == "mouse" {
+                            tip.set(tip_hover(f64::from(ev.client_x()), f64::from(ev.client_y())));
+                        }
+                    }
+                    on:pointerup=move |ev| {
+                        if let Gest::Tap(x) = g_up.borrow_mut().up(ev.pointer_id()) {
+                            if x >= 0.0 {
+                                if let Some((_, w)) = plot_x(f64::from(ev.client_x())) {
+                                    view.playhead.set(Some(ns_at(x, w).max(0.0) as u64));
+                                }
+                            }
+                            if ev.pointer_type() != "mouse" {
+                                tip.set(tip_tap(f64::from(ev.client_x()), f64::from(ev.client_y())));
+                            }
+                        }
+                    }
+                    on:pointercancel=move |ev| { let _ = ev; }
+                    on:pointerleave=move |ev| { if ev.pointer_type() == "mouse" { tip.set(None); } }
+                    on:dblclick=move |_| reset()
+                    on:keydown=move |ev| match ev.key().as_str() {
+                        "+" | "=" => zoom_by(0.5),
+                        "-" | "_" => zoom_by(2.0),
+                        "ArrowLeft" => { ev.prevent_default(); pan_by(-0.2) }
+                        "ArrowRight" => { ev.prevent_default(); pan_by(0.2) }
+                        "0" => reset(),
+                        _ => {}
+                    }>
+                </canvas>
+                {move || tip.get().map(|(x, y, text)| view! {
+                    <div class="tooltip" data-testid="tooltip" role="tooltip" style=format!("left:{}px;top:{}px", (x + 12.0).min(600.0), y + 12.0)>{text}</div>
+                })}
+            </div>
+            <ul class="legend" aria-label="Legend">
+                {SpanState::ALL.into_iter().map(|s| view! {
+                    <li><span class=format!("swatch swatch-{}", s.name())></span>{legend_label(s)}</li>
+                }).collect_view()}
+                <li><span class="swatch swatch-predicted"></span>"predicted (faint strip)"</li>
+            </ul>
+            <p class="help" data-testid="timeline-summary">{caption}</p>
+            <details class="tl-table">
+                <summary>"The chart as a table"</summary>
+                {move || { drawn.track(); lane_table(&app) }}
+            </details>
+        </div>
+    }
+}
+
+fn legend_label(s: SpanState) -> &'static str {
+    match s {
+        SpanState::Running => "running",
+        SpanState::Waiting => "waiting on I/O",
+        SpanState::Queued => "ready, queued",
+        SpanState::GilBlocked => "waiting for the GIL",
+        SpanState::Startup => "start-up",
+        SpanState::Transfer => "transfer",
+    }
+}
+
+/// The text alternative: per model and lane, how long it spent in each state.
+fn lane_table(app: &AppState) -> impl IntoView {
+    let results = app.run.results.get_untracked();
+    let traces: Vec<(String, Rc<Trace>)> = if results.is_empty() {
+        app.predict.predictions.get_untracked().iter().map(|p| (format!("{} (predicted)", p.trace.display_name()), p.trace.clone())).collect()
+    } else {
+        results.iter().map(|r| (r.trace.display_name(), r.trace.clone())).collect()
+    };
+    let rows: Vec<(String, String, Vec<String>)> = traces
+        .iter()
+        .flat_map(|(name, t)| {
+            (0..t.lanes).map(move |lane| {
+                let mut per = [0u64; 6];
+                for s in t.lane_spans(lane) {
+                    per[s.state as usize] += s.duration();
+                }
+                let label = if lane == 0 { "main".to_string() } else { format!("worker {lane}") };
+                (name.clone(), label, per.iter().map(|d| format_duration(*d)).collect())
+            })
+        })
+        .collect();
+    view! {
+        <table class="results compact" data-testid="timeline-table">
+            <thead><tr><th scope="col">"Model"</th><th scope="col">"Lane"</th>
+                {SpanState::ALL.into_iter().map(|s| view! { <th scope="col">{legend_label(s)}</th> }).collect_view()}
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|(m, l, cells)| view! {
+                    <tr><th scope="row">{m}</th><td>{l}</td>{cells.into_iter().map(|c| view! { <td>{c}</td> }).collect_view()}</tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// Draws `t` on `canvas` for the window `from..to` (ns from the trace's
+/// start), by lane or by task: what the component does on every pan and zoom
+/// frame, with the rows built once, exposed for the benchmark (P7, P9).
+pub fn frame_drawer(canvas: web_sys::HtmlCanvasElement, t: Rc<Trace>, by_task: bool) -> impl Fn(f64, f64) {
+    let groups = vec![Group::new("run".into(), t.model, Source::Trace(t), false, None, by_task)];
+    move |from, to| {
+        let layout = Layout::new(&groups, f64::from(canvas.client_width().max(200)));
+        draw::draw(&canvas, &groups, &layout, Window { from, to }, &Extras { playhead: None });
+    }
+}

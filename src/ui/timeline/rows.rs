@@ -1,0 +1,212 @@
+//! The timeline's rows, built from traces: for each model group, a row per
+//! lane (main thread, each worker), a row for who holds the GIL, or a row per
+//! task; each row lists its spans' indices sorted by start. Rows are built
+//! incrementally, so a live run's spans are indexed as they arrive.
+
+use std::rc::Rc;
+
+use engine::model::Model;
+use engine::trace::{Span, SpanState, Trace, NO_LANE, NO_TASK};
+
+use crate::runtime::LiveRun;
+
+/// Most task rows per group in the per-task view.
+pub const MAX_TASK_ROWS: usize = 64;
+
+/// Task rows shown under the lanes of an event loop's group: its waits sit
+/// on no lane (that is the point of an event loop), so its first tasks get a
+/// row each to show them.
+pub const LOOP_TASK_ROWS: usize = 6;
+
+/// What a row shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    /// A lane: 0 is the main thread, 1..=N the workers.
+    Lane(u16),
+    /// Who holds the GIL (running spans of every thread: only one at a time).
+    Gil,
+    /// One task's whole life.
+    Task(u32),
+}
+
+/// Span indices per row, sorted by start.
+#[derive(Debug, Default, Clone)]
+pub struct Index {
+    lanes: Vec<Vec<u32>>,
+    gil: Vec<u32>,
+    tasks: Vec<Vec<u32>>,
+    seen: usize,
+    unsorted: Vec<bool>,
+}
+
+impl Index {
+    /// An empty index for `lanes` lanes.
+    pub fn new(lanes: u16, tasks: u64) -> Self {
+        let n = usize::from(lanes.max(1));
+        let t = (tasks as usize).min(MAX_TASK_ROWS);
+        Self { lanes: vec![Vec::new(); n], gil: Vec::new(), tasks: vec![Vec::new(); t], seen: 0, unsorted: vec![false; n + 1 + t] }
+    }
+
+    /// Indexes `spans[seen..]` (spans are only ever appended).
+    pub fn update(&mut self, spans: &[Span], gil: bool) {
+        let nl = self.lanes.len();
+        let push = |row: &mut Vec<u32>, flag: &mut bool, i: u32| {
+            if let Some(&last) = row.last() {
+                if spans[last as usize].start > spans[i as usize].start {
+                    *flag = true;
+                }
+            }
+            row.push(i);
+        };
+        for (i, s) in spans.iter().enumerate().skip(self.seen) {
+            let i = i as u32;
+            if s.lane != NO_LANE && usize::from(s.lane) < nl {
+                let l = usize::from(s.lane);
+                push(&mut self.lanes[l], &mut self.unsorted[l], i);
+                if gil && s.lane > 0 && s.state == SpanState::Running {
+                    push(&mut self.gil, &mut self.unsorted[nl], i);
+                }
+            }
+            if s.task != NO_TASK && (s.task as usize) < self.tasks.len() {
+                let t = s.task as usize;
+                push(&mut self.tasks[t], &mut self.unsorted[nl + 1 + t], i);
+            }
+        }
+        self.seen = spans.len();
+        // Spans arrive nearly in order (workers report after the fact): sort
+        // only the rows that got one out of order.
+        for (r, flag) in self.unsorted.iter_mut().enumerate() {
+            if *flag {
+                let row = if r < nl {
+                    &mut self.lanes[r]
+                } else if r == nl {
+                    &mut self.gil
+                } else {
+                    &mut self.tasks[r - nl - 1]
+                };
+                row.sort_by_key(|&i| spans[i as usize].start);
+                *flag = false;
+            }
+        }
+    }
+
+    /// The row's span indices, sorted by start.
+    pub fn row(&self, kind: RowKind) -> &[u32] {
+        match kind {
+            RowKind::Lane(l) => self.lanes.get(usize::from(l)).map_or(&[], |v| v.as_slice()),
+            RowKind::Gil => &self.gil,
+            RowKind::Task(t) => self.tasks.get(t as usize).map_or(&[], |v| v.as_slice()),
+        }
+    }
+}
+
+/// Where a group's spans come from.
+#[derive(Clone)]
+pub enum Source {
+    /// A finished (or imported, or predicted) trace.
+    Trace(Rc<Trace>),
+    /// A run in progress.
+    Live(LiveRun),
+}
+
+impl Source {
+    /// The run's start, on its clock.
+    pub fn start(&self) -> u64 {
+        match self {
+            Source::Trace(t) => t.start,
+            Source::Live(l) => l.start,
+        }
+    }
+
+    /// How long it has run (live: up to the last span recorded).
+    pub fn wall(&self) -> u64 {
+        match self {
+            Source::Trace(t) => t.wall(),
+            Source::Live(l) => {
+                let end = l.rec.with_spans(|s| s.iter().rev().take(64).map(|s| s.end).max().unwrap_or(l.start));
+                engine::time::Clock::now(&crate::clock::RealClock).max(end).saturating_sub(l.start)
+            }
+        }
+    }
+
+    /// Lanes.
+    pub fn lanes(&self) -> u16 {
+        match self {
+            Source::Trace(t) => t.lanes,
+            Source::Live(l) => l.lanes,
+        }
+    }
+
+    /// Tasks.
+    pub fn tasks(&self) -> u64 {
+        match self {
+            Source::Trace(t) => t.tasks,
+            Source::Live(l) => l.tasks,
+        }
+    }
+
+    /// Calls `f` with the spans.
+    pub fn with_spans<R>(&self, f: impl FnOnce(&[Span]) -> R) -> R {
+        match self {
+            Source::Trace(t) => f(&t.spans),
+            Source::Live(l) => l.rec.with_spans(f),
+        }
+    }
+}
+
+/// One model group: a title, its rows, the measured source and the prediction.
+pub struct Group {
+    /// "Event loop", "Threads + GIL (predicted)", an imported file's name.
+    pub title: String,
+    /// The model, when it is one of ours or a real thing we run.
+    pub model: Option<Model>,
+    /// What is drawn in full.
+    pub main: Source,
+    /// Index of `main`.
+    pub index: Index,
+    /// Whether `main` is itself a prediction (drawn lighter, titled so).
+    pub main_is_prediction: bool,
+    /// The prediction drawn faintly under a measured run.
+    pub overlay: Option<(Rc<Trace>, Index)>,
+    /// The rows, top to bottom.
+    pub rows: Vec<(RowKind, String)>,
+}
+
+impl Group {
+    /// A group drawing `main` (and `overlay` under it).
+    pub fn new(title: String, model: Option<Model>, main: Source, main_is_prediction: bool, overlay: Option<Rc<Trace>>, by_task: bool) -> Self {
+        let gil = model == Some(Model::Gil);
+        let mut index = Index::new(main.lanes(), main.tasks());
+        main.with_spans(|s| index.update(s, gil));
+        let overlay = overlay.map(|t| {
+            let mut i = Index::new(t.lanes, t.tasks);
+            i.update(&t.spans, gil);
+            (t, i)
+        });
+        let task_row = |t: usize| (RowKind::Task(t as u32), format!("task {t}"));
+        let rows = if by_task {
+            (0..(main.tasks() as usize).min(MAX_TASK_ROWS)).map(task_row).collect()
+        } else {
+            let mut rows: Vec<(RowKind, String)> = (0..main.lanes())
+                .map(|l| (RowKind::Lane(l), if l == 0 { "main".to_string() } else { format!("worker {l}") }))
+                .collect();
+            if gil {
+                rows.push((RowKind::Gil, "GIL holder".to_string()));
+            }
+            let event_loop = matches!(model, Some(Model::Loop | Model::Hybrid | Model::Js | Model::PyAsync))
+                || (model.is_none() && main.with_spans(|s| s.iter().any(|x| x.lane == NO_LANE)));
+            if event_loop {
+                rows.extend((0..(main.tasks() as usize).min(LOOP_TASK_ROWS)).map(task_row));
+            }
+            rows
+        };
+        Self { title, model, main, index, main_is_prediction, overlay, rows }
+    }
+
+    /// Indexes the spans a live run recorded since the last call.
+    pub fn refresh(&mut self) {
+        let gil = self.model == Some(Model::Gil);
+        let index = &mut self.index;
+        self.main.with_spans(|s| index.update(s, gil));
+    }
+}

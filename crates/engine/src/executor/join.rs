@@ -6,21 +6,21 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::{TaskId, TaskRef};
+use super::{TaskId, TaskMeta};
 
 /// Resolves to a spawned task's output.
 ///
 /// Dropping the handle detaches the task (it keeps running), as in tokio;
 /// cancelling is the executor's job ([`super::Executor::cancel`]).
 pub struct JoinHandle<T> {
-    task: Option<async_task::Task<T, TaskRef>>,
+    task: Option<async_task::Task<T, TaskMeta>>,
     id: TaskId,
     /// The output may be `!Send`, so the handle must stay on its thread.
     _not_send: PhantomData<Rc<()>>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(super) fn new(task: async_task::Task<T, TaskRef>, id: TaskId) -> Self {
+    pub(super) fn new(task: async_task::Task<T, TaskMeta>, id: TaskId) -> Self {
         Self { task: Some(task), id, _not_send: PhantomData }
     }
 

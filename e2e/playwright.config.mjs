@@ -5,6 +5,8 @@ import { defineConfig } from "@playwright/test";
 import { execSync } from "node:child_process";
 
 const chromium = process.env.CHROMIUM || execSync("command -v chromium").toString().trim();
+// The built site to test (default dist/; a copy can be tested while dist/ is rebuilt).
+const dist = process.env.DIST || "dist";
 
 export default defineConfig({
   testDir: "./tests",
@@ -36,10 +38,10 @@ export default defineConfig({
     { name: "plain", use: { baseURL: "http://127.0.0.1:8182/" } },
   ],
   webServer: [
-    { command: "node e2e/serve.mjs --port 8181 --isolated", cwd: "..", url: "http://127.0.0.1:8181/", reuseExistingServer: false },
-    { command: "node e2e/serve.mjs --port 8182", cwd: "..", url: "http://127.0.0.1:8182/", reuseExistingServer: false },
+    { command: `node e2e/serve.mjs --port 8181 --isolated --root ${dist}`, cwd: "..", url: "http://127.0.0.1:8181/", reuseExistingServer: false },
+    { command: `node e2e/serve.mjs --port 8182 --root ${dist}`, cwd: "..", url: "http://127.0.0.1:8182/", reuseExistingServer: false },
     // dist/ under a sub-path, as on a static host's project page.
-    { command: "node e2e/serve.mjs --port 8184 --prefix /playground/", cwd: "..", url: "http://127.0.0.1:8184/playground/", reuseExistingServer: false },
+    { command: `node e2e/serve.mjs --port 8184 --prefix /playground/ --root ${dist}`, cwd: "..", url: "http://127.0.0.1:8184/playground/", reuseExistingServer: false },
     // Another origin, for the example tutorial page that embeds the playground.
     { command: "node e2e/serve.mjs --port 8183 --root examples", cwd: "..", url: "http://127.0.0.1:8183/tutorial.html", reuseExistingServer: false },
   ],

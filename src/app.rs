@@ -87,6 +87,17 @@ pub fn App() -> impl IntoView {
         crate::embed::report_height();
     }
 
+    // CPython loads only when a Python model is chosen; its progress shows in the run bar.
+    {
+        let python = app.run.python;
+        crate::runtime::python::on_load_state(move |s| python.set(s));
+        Effect::new(move |_| {
+            if scenario.models.with(|m| m.iter().any(|m| m.needs_python())) {
+                crate::runtime::python::preload();
+            }
+        });
+    }
+
     // Measure this machine's costs in idle time, after the first render;
     // predictions are redone when the costs change.
     {

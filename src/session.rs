@@ -161,6 +161,10 @@ pub async fn run_models(
         on_model_done(&results);
     }
     finish_metrics(&mut results, cfg.pool_startup_ms);
+    let iterations = engine::refine::cpu_iterations(workload, cfg.base.seed);
+    for r in &mut results {
+        r.metrics = std::mem::take(&mut r.metrics).with_cpu_rate(&r.trace, iterations);
+    }
     remember(&results);
     SessionEnd::Done(results)
 }

@@ -18,6 +18,8 @@ pub mod calibrate;
 pub mod driver;
 pub mod env;
 pub mod frames;
+pub mod js;
+pub mod python;
 pub mod threads;
 
 use std::cell::Cell;
@@ -142,8 +144,16 @@ pub async fn run(
                 run_lanes(workload, cfg, pool, cancel, progress).await
             }
         }
-        Model::Js | Model::JsWorker | Model::Py | Model::PyAsync => {
-            Err(RunError::Unavailable(format!("{} is not available in this build yet", cfg.model.label())))
+        Model::Js | Model::JsWorker => js::run(workload, cfg, cancel, progress).await,
+        Model::Py | Model::PyAsync => {
+            // CPython is about a hundred times slower per iteration: a big
+            // CPU workload asks first, as the sequential model does.
+            let estimate = blocking_estimate(workload, Model::Py, costs);
+            if estimate > CONSENT_ABOVE && !allow_long {
+                Err(RunError::NeedsConsent { estimate })
+            } else {
+                python::run(workload, cfg, cancel, progress).await
+            }
         }
     };
     let frame_gaps = probe.stop();

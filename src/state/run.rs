@@ -65,6 +65,10 @@ pub struct RunState {
     pub notice: RwSignal<Option<String>>,
     /// The sweep's points so far.
     pub sweep_points: RwSignal<Vec<SweepPoint>>,
+    /// Traces imported from files (drawn after the runs, with their own names).
+    pub imported: RwSignal<Vec<std::rc::Rc<engine::trace::Trace>>, LocalStorage>,
+    /// Where loading CPython (Pyodide) stands.
+    pub python: RwSignal<crate::runtime::python::LoadState>,
     cancel: StoredValue<Option<CancelToken>, LocalStorage>,
 }
 
@@ -85,6 +89,8 @@ impl RunState {
             stale: RwSignal::new(false),
             notice: RwSignal::new(None),
             sweep_points: RwSignal::new(Vec::new()),
+            imported: RwSignal::new_local(Vec::new()),
+            python: RwSignal::new(crate::runtime::python::LoadState::NotLoaded),
             cancel: StoredValue::new_local(None),
         }
     }

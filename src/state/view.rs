@@ -1,7 +1,6 @@
 //! What the chart area shows: the tab, the timeline's window, the
 //! inspector's playhead and model.
 
-use engine::model::Model;
 use leptos::prelude::*;
 
 /// The main area's tabs.
@@ -62,8 +61,9 @@ pub struct ViewState {
     pub by_task: RwSignal<bool>,
     /// The inspector's playhead, ns from the run's start; `None` = hidden.
     pub playhead: RwSignal<Option<u64>>,
-    /// Which model the inspector shows (default: the first of the run).
-    pub inspect: RwSignal<Option<Model>>,
+    /// Which run the inspector shows: `m:<model>` for a model of the run,
+    /// `i:<n>` for the n-th imported trace (default: the run's first model).
+    pub inspect: RwSignal<Option<String>>,
     /// Whether the inspector shows the prediction rather than the measurement.
     pub inspect_predicted: RwSignal<bool>,
 }

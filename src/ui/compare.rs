@@ -1,42 +1,50 @@
 //! The comparison chart: wall time per model, measured bars with the
-//! predicted value marked, in SVG (a handful of bars needs no canvas).
+//! predicted value marked, and any imported trace beside them, in SVG (a
+//! handful of bars needs no canvas).
 
 use leptos::prelude::*;
 
 use super::format_metric;
 use crate::session::ModelResult;
+use crate::state::use_app;
+
+/// One bar: (label, model name or "imported", measured ms, predicted ms).
+type Bar = (String, String, f64, Option<f64>);
 
 /// Bars of measured wall time, a tick for the prediction.
 #[component]
 pub fn CompareChart(results: Signal<Vec<ModelResult>, LocalStorage>) -> impl IntoView {
+    let app = use_app();
     let bar_h = 26.0;
-    let label_w = 120.0;
-    let width = 640.0;
+    let label_w = 150.0;
+    let width = 600.0;
     view! {
         {move || {
-            let r = results.get();
-            let max = r.iter().map(|m| m.metrics.wall_ms.max(m.predicted_wall_ms.unwrap_or(0.0))).fold(0.0, f64::max).max(1e-9);
-            let plot = width - label_w - 90.0;
-            let h = bar_h * r.len() as f64 + 8.0;
-            let summary = r.iter().map(|m| format!("{} {}", m.model.label(), format_metric("wall_ms", m.metrics.wall_ms))).collect::<Vec<_>>().join(", ");
+            let mut bars: Vec<Bar> = results.get().iter().map(|m| (m.trace.display_name(), m.model.name().to_string(), m.metrics.wall_ms, m.predicted_wall_ms)).collect();
+            app.run.imported.with(|v| bars.extend(v.iter().map(|t| (t.display_name(), "imported".to_string(), t.wall() as f64 / 1e6, None))));
+            let max = bars.iter().map(|b| b.2.max(b.3.unwrap_or(0.0))).fold(0.0, f64::max).max(1e-9);
+            let plot = width - label_w - 80.0;
+            let h = bar_h * bars.len() as f64 + 8.0;
+            let summary = bars.iter().map(|b| format!("{} {}", b.0, format_metric("wall_ms", b.2))).collect::<Vec<_>>().join(", ");
+            let short = |s: &str| if s.chars().count() > 22 { format!("{}…", s.chars().take(21).collect::<String>()) } else { s.to_string() };
             view! {
                 <figure class="compare">
                     <svg viewBox=format!("0 0 {width} {h}") width="100%" role="img" aria-label=format!("Wall time per model: {summary}") data-testid="compare">
-                        {r.iter().enumerate().map(|(i, m)| {
+                        {bars.iter().enumerate().map(|(i, (label, name, wall, predicted))| {
                             let y = 4.0 + i as f64 * bar_h;
-                            let w = m.metrics.wall_ms / max * plot;
-                            let predicted = m.predicted_wall_ms.map(|p| label_w + p / max * plot);
+                            let w = wall / max * plot;
+                            let px = predicted.map(|p| label_w + p / max * plot);
                             view! {
                                 <g>
-                                    <text x="0" y=y + bar_h * 0.65 class="compare-label">{m.model.label()}</text>
-                                    <rect x=label_w y=y + 4.0 width=w.max(1.0) height=bar_h - 8.0 rx="3" class=format!("bar bar-{}", m.model.name())
-                                        data-model=m.model.name() data-value=format!("{:.3}", m.metrics.wall_ms) />
-                                    {predicted.map(|px| view! {
+                                    <text x="0" y=y + bar_h * 0.65 class="compare-label"><title>{label.clone()}</title>{short(label)}</text>
+                                    <rect x=label_w y=y + 4.0 width=w.max(1.0) height=bar_h - 8.0 rx="3" class=format!("bar bar-{name}")
+                                        data-model=name.clone() data-value=format!("{wall:.3}") />
+                                    {px.map(|px| view! {
                                         <line x1=px x2=px y1=y + 1.0 y2=y + bar_h - 1.0 class="predicted-mark">
-                                            <title>{format!("predicted {}", format_metric("wall_ms", m.predicted_wall_ms.unwrap_or(0.0)))}</title>
+                                            <title>{format!("predicted {}", format_metric("wall_ms", predicted.unwrap_or(0.0)))}</title>
                                         </line>
                                     })}
-                                    <text x=label_w + w + 6.0 y=y + bar_h * 0.65 class="compare-value">{format_metric("wall_ms", m.metrics.wall_ms)}</text>
+                                    <text x=label_w + w + 6.0 y=y + bar_h * 0.65 class="compare-value">{format_metric("wall_ms", *wall)}</text>
                                 </g>
                             }
                         }).collect_view()}

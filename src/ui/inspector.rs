@@ -89,22 +89,30 @@ pub fn Inspector() -> impl IntoView {
     let playing = RwSignal::new(false);
     let speed = RwSignal::new(1.0f64);
 
-    // The models it can show: the last run's, else the predictions'.
+    // The runs it can show: the last run's models (or the predictions'), then imported traces.
     let choices = Memo::new(move |_| {
         let results = app.run.results.with(|r| r.iter().map(|r| r.model).collect::<Vec<_>>());
-        if results.is_empty() || (app.run.stale.get() && app.predict.predictions.with(|p| !p.is_empty())) {
+        let models = if results.is_empty() || (app.run.stale.get() && app.predict.predictions.with(|p| !p.is_empty())) {
             app.predict.predictions.with(|p| p.iter().filter_map(|p| p.trace.model).collect::<Vec<_>>())
         } else {
             results
-        }
+        };
+        let mut out: Vec<(String, String)> = models.into_iter().map(|m| (format!("m:{}", m.name()), m.label().to_string())).collect();
+        app.run.imported.with(|v| out.extend(v.iter().enumerate().map(|(i, t)| (format!("i:{i}"), t.display_name()))));
+        out
     });
-    let model = Memo::new(move |_| {
-        let want = view_state.inspect.get().or(app.scenario.inspect.get());
+    let key = Memo::new(move |_| {
+        let want = view_state.inspect.get().or(app.scenario.inspect.get().map(|m| format!("m:{}", m.name())));
         let cs = choices.get();
-        want.filter(|m| cs.contains(m)).or(cs.first().copied())
+        want.filter(|k| cs.iter().any(|c| &c.0 == k)).or(cs.first().map(|c| c.0.clone()))
     });
-    // The trace shown: the chosen model's measured run (or its prediction).
+    let model = Memo::new(move |_| key.get().and_then(|k| k.strip_prefix("m:").and_then(|m| m.parse::<Model>().ok())));
+    // The trace shown: the chosen model's measured run (or its prediction), or an imported one.
     let current = move || -> Option<Rc<Trace>> {
+        let k = key.get()?;
+        if let Some(i) = k.strip_prefix("i:").and_then(|i| i.parse::<usize>().ok()) {
+            return app.run.imported.with(|v| v.get(i).cloned());
+        }
         let m = model.get()?;
         let predicted = view_state.inspect_predicted.get();
         let stale = app.run.stale.get() && app.predict.predictions.with(|p| !p.is_empty());
@@ -236,6 +244,7 @@ pub fn Inspector() -> impl IntoView {
         <section class="inspector" aria-labelledby="insp-h" data-testid="inspector" tabindex="0"
             data-at-ms=move || view_state.playhead.get().map(|p| format!("{:.3}", p as f64 / 1e6)).unwrap_or_default()
             data-model=move || model.get().map(|m| m.name().to_string()).unwrap_or_default()
+            data-run=move || key.get().unwrap_or_default()
             on:keydown=move |ev| {
                 let shift = ev.shift_key();
                 match ev.key().as_str() {
@@ -249,10 +258,11 @@ pub fn Inspector() -> impl IntoView {
             }>
             <div class="row insp-head">
                 <h3 id="insp-h">"Inspector"</h3>
-                <label class="insp-model">"Model "
-                    <select data-testid="inspect-model" on:change:target=move |ev| view_state.inspect.set(ev.target().value().parse::<Model>().ok())>
-                        {move || choices.get().into_iter().map(|m| view! {
-                            <option value=m.name() selected=move || model.get() == Some(m)>{m.label()}</option>
+                <label class="insp-model">"Run "
+                    <select data-testid="inspect-model" on:change:target=move |ev| view_state.inspect.set(Some(ev.target().value()))>
+                        {move || choices.get().into_iter().map(|(k, label)| {
+                            let kk = k.clone();
+                            view! { <option value=k selected=move || key.get().as_deref() == Some(kk.as_str())>{label}</option> }
                         }).collect_view()}
                     </select>
                 </label>

@@ -7,6 +7,7 @@ pub mod costs;
 pub mod editor;
 pub mod header;
 pub mod heartbeat;
+pub mod import;
 pub mod inspector;
 pub mod presets;
 pub mod results;
@@ -29,6 +30,8 @@ pub fn format_metric(name: &str, v: f64) -> String {
         } else {
             format!("{v:.2} ms")
         }
+    } else if name.ends_with("_ns_per_iter") {
+        format!("{v:.2} ns")
     } else if name == "speedup" {
         format!("{v:.2}×")
     } else {
@@ -55,6 +58,8 @@ pub fn metric_label(name: &str) -> &'static str {
         "lost_updates" => "Lost updates",
         "gil_handovers" => "GIL hand-overs",
         "gil_wait_ms" => "Time waiting for the GIL",
+        "load_ms" => "Loading the runtime (not in the wall time)",
+        "cpu_ns_per_iter" => "CPU time per Σi² iteration",
         "tasks" => "Tasks",
         "failed_tasks" => "Failed tasks",
         "checksum" => "Σi² checksum",

@@ -5,6 +5,7 @@
 use engine::model::Model;
 use leptos::prelude::*;
 
+use crate::runtime::python::LoadState;
 use crate::state::pool::PoolStatus;
 use crate::state::run::{can_run, cancel, start, Phase};
 use crate::state::use_app;
@@ -67,6 +68,21 @@ pub fn RunBar(#[prop(optional)] slim: bool) -> impl IntoView {
                 _ => None,
             }}
             {move || run.notice.get().map(|n| view! { <p class="help notice" role="status" data-testid="run-notice">{n}</p> })}
+            {move || match run.python.get() {
+                LoadState::NotLoaded => None,
+                LoadState::Downloading { loaded, total } => Some(view! {
+                    <div class="row python-load" data-testid="python-loading">
+                        <span class="help">"Loading CPython (Pyodide)…"</span>
+                        <progress data-testid="python-progress" max=total.max(1.0).to_string() value=loaded.to_string()
+                            aria-label="Loading CPython"></progress>
+                        <span class="help">{format!("{:.1} of {:.1} MB", loaded / 1e6, total / 1e6)}</span>
+                    </div>
+                }.into_any()),
+                LoadState::Ready { version, load_ms } => Some(view! {
+                    <p class="help" data-testid="python-ready">{format!("CPython {version} loaded in {:.1} s (not counted in any wall time).", load_ms / 1e3)}</p>
+                }.into_any()),
+                LoadState::Failed(e) => Some(view! { <p class="error" data-testid="python-failed">{e}</p> }.into_any()),
+            }}
             {(!slim).then(|| view! {
                 <p class="help" data-testid="pool-status" data-workers=move || match app.pool.status.get() { PoolStatus::Ready { workers, .. } => workers.to_string(), _ => String::new() }>
                     {move || match app.pool.status.get() {

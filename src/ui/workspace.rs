@@ -9,6 +9,7 @@ use crate::state::use_app;
 use crate::state::view::Tab;
 use crate::ui::code::CodeTabs;
 use crate::ui::compare::CompareChart;
+use crate::ui::import::TraceImport;
 use crate::ui::inspector::Inspector;
 use crate::ui::presets::Gallery;
 use crate::ui::results::ResultsTable;
@@ -130,7 +131,7 @@ pub fn Workspace(#[prop(optional)] tabs: Option<Vec<Tab>>) -> impl IntoView {
             })}
             <div class="panel" role="tabpanel" aria-label=move || tab.get().label()>
                 {move || match tab.get() {
-                    Tab::Timeline => view! { <Timeline /> <Inspector /> }.into_any(),
+                    Tab::Timeline => view! { <Timeline /> <Inspector /> <TraceImport /> }.into_any(),
                     Tab::Compare => view! { <ComparePanel /> }.into_any(),
                     Tab::Results => view! { <ResultsPanel /> }.into_any(),
                     Tab::Sweep => view! { <SweepPanel /> }.into_any(),

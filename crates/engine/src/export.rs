@@ -24,8 +24,50 @@ fn lane_name(lane: u16) -> String {
     }
 }
 
+/// The version of the results JSON: 2 added `runs`, what replay needs.
+pub const RESULTS_VERSION: u64 = 2;
+
+/// One run as data the page can import back: its header, every span and
+/// every scheduler event, times in ns from the run's start.
+pub fn run_json(t: &Trace) -> Value {
+    let start = t.start;
+    let spans: Vec<Value> = t
+        .spans
+        .iter()
+        .map(|s| json!([s.task, s.lane, s.phase, s.kind as u8, s.state as u8, s.start.saturating_sub(start), s.end.saturating_sub(start)]))
+        .collect();
+    let events: Vec<Value> = t
+        .events
+        .iter()
+        .map(|e| {
+            let arg = if e.kind == crate::trace::EventKind::Wait { e.arg.saturating_sub(start) } else { e.arg };
+            json!([e.at.saturating_sub(start), e.task, e.lane, e.kind as u8, e.res as u8, arg])
+        })
+        .collect();
+    json!({
+        "model": t.model.map(|m| m.name()),
+        "label": t.label,
+        "source": match t.source { crate::trace::Source::Measured => "measured", crate::trace::Source::Predicted => "predicted", crate::trace::Source::Imported => "imported" },
+        "implementation": t.implementation,
+        "lanes": t.lanes,
+        "tasks": t.tasks,
+        "wall_ns": t.wall(),
+        "cancelled": t.cancelled,
+        "checksum": t.checksum.to_string(),
+        "counter": t.counter,
+        "increments": t.increments,
+        "gil_handovers": t.gil_handovers,
+        "detail_tasks": t.detail_tasks,
+        "events_dropped": t.events_dropped,
+        "spans": spans,
+        "events": events,
+    })
+}
+
 /// Results as JSON: the scenario (the link), each model's metrics under the
-/// same names as the page's `data-metric` cells, and the machine it ran on.
+/// same names as the page's `data-metric` cells, the machine it ran on, and
+/// each run's spans and events (`runs`), which the page imports back into the
+/// timeline and the inspector.
 pub fn results_json(link: &str, machine: Value, runs: &[Exported<'_>]) -> String {
     let models: Vec<Value> = runs
         .iter()
@@ -47,8 +89,16 @@ pub fn results_json(link: &str, machine: Value, runs: &[Exported<'_>]) -> String
             Value::Object(m)
         })
         .collect();
-    serde_json::to_string_pretty(&json!({ "format": "nogil-playground-results", "version": 1, "scenario": link, "machine": machine, "models": models }))
-        .unwrap_or_default()
+    let replay: Vec<Value> = runs.iter().map(|r| run_json(r.trace)).collect();
+    serde_json::to_string(&json!({
+        "format": "nogil-playground-results",
+        "version": RESULTS_VERSION,
+        "scenario": link,
+        "machine": machine,
+        "models": models,
+        "runs": replay,
+    }))
+    .unwrap_or_default()
 }
 
 /// Every span of every run as CSV: `model,task,lane,phase,kind,state,start_us,end_us,duration_us`,

@@ -714,3 +714,95 @@ fn thousands(n: u64) -> String {
     }
     out
 }
+
+/// What a dropped file held: our own results export (every run, with the
+/// events replay needs) or a Trace Event file (one run).
+pub fn import_any(text: &str) -> Result<Vec<Imported>, ImportError> {
+    if text.len() > MAX_BYTES {
+        return Err(ImportError::TooLarge { bytes: text.len() });
+    }
+    // Our results export says so in its first bytes; anything else is read
+    // as Trace Event JSON (one event at a time, whatever its size).
+    let head: String = text.chars().take(400).collect();
+    if head.contains("\"nogil-playground-results\"") {
+        return import_results(text);
+    }
+    import_trace_events(text).map(|i| vec![i])
+}
+
+fn results_error(message: impl Into<String>) -> ImportError {
+    ImportError::Shape(message.into())
+}
+
+/// Reads our own results export (version 2, with `runs`) back into traces,
+/// events included, so the inspector works on them as on a fresh run.
+pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
+    use crate::trace::{Event, EventKind, Resource};
+    let v: Value = serde_json::from_str(text).map_err(|e| ImportError::NotJson { line: e.line(), column: e.column(), message: e.to_string() })?;
+    let runs = v.get("runs").and_then(Value::as_array).ok_or_else(|| {
+        results_error("this results file has no runs in it (files from before version 2 hold only the metrics): export it again from the playground")
+    })?;
+    let mut out = Vec::new();
+    for (i, r) in runs.iter().enumerate() {
+        let num = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let model = r.get("model").and_then(Value::as_str).and_then(|m| m.parse::<crate::model::Model>().ok());
+        let lanes = (num("lanes").clamp(1, MAX_LANES as u64)) as u16;
+        let tasks = num("tasks").min(MAX_TASK);
+        let mut trace = Trace {
+            model,
+            label: r.get("label").and_then(Value::as_str).map(clean),
+            source: Source::Imported,
+            implementation: r.get("implementation").and_then(Value::as_str).map(clean),
+            lanes,
+            tasks,
+            start: 0,
+            end: num("wall_ns"),
+            cancelled: r.get("cancelled").and_then(Value::as_bool).unwrap_or(false),
+            checksum: r.get("checksum").and_then(Value::as_str).and_then(|c| c.parse().ok()).unwrap_or(0),
+            counter: num("counter"),
+            increments: num("increments"),
+            gil_handovers: num("gil_handovers"),
+            detail_tasks: r.get("detail_tasks").and_then(Value::as_u64).map(|d| d.min(u64::from(u32::MAX)) as u32),
+            events_dropped: num("events_dropped"),
+            ..Trace::default()
+        };
+        let rows = |k: &str| r.get(k).and_then(Value::as_array).map(|a| a.as_slice()).unwrap_or(&[]);
+        if rows("spans").len() + rows("events").len() > MAX_EVENTS * 4 {
+            return Err(ImportError::TooManyEvents);
+        }
+        let field = |a: &[Value], i: usize| a.get(i).and_then(Value::as_u64);
+        for s in rows("spans") {
+            let Some(a) = s.as_array() else { continue };
+            let (Some(task), Some(lane), Some(phase), Some(kind), Some(state), Some(start), Some(end)) =
+                (field(a, 0), field(a, 1), field(a, 2), field(a, 3), field(a, 4), field(a, 5), field(a, 6))
+            else {
+                continue;
+            };
+            let kind = [PhaseKind::Io, PhaseKind::Cpu, PhaseKind::Block, PhaseKind::Incr, PhaseKind::None].get(kind as usize).copied().unwrap_or(PhaseKind::None);
+            let Some(state) = SpanState::ALL.get(state as usize).copied() else { continue };
+            let lane = if lane >= u64::from(lanes) { NO_LANE } else { lane as u16 };
+            if end >= start && task <= u64::from(u32::MAX) {
+                trace.spans.push(Span { task: task as u32, lane, phase: phase.min(255) as u8, kind, state, start, end });
+            }
+        }
+        for e in rows("events") {
+            let Some(a) = e.as_array() else { continue };
+            let (Some(at), Some(task), Some(lane), Some(kind), Some(res), Some(arg)) = (field(a, 0), field(a, 1), field(a, 2), field(a, 3), field(a, 4), field(a, 5)) else {
+                continue;
+            };
+            let Some(kind) = EventKind::ALL.get(kind as usize).copied() else { continue };
+            let res = [Resource::None, Resource::Gil, Resource::Semaphore, Resource::Lane].get(res as usize).copied().unwrap_or(Resource::None);
+            let lane = if lane >= u64::from(lanes) { NO_LANE } else { lane as u16 };
+            if task <= u64::from(u32::MAX) {
+                trace.events.push(Event { at, arg, task: task as u32, lane, kind, res });
+            }
+        }
+        trace.events.sort_by_key(|e| e.at);
+        let label = trace.display_name();
+        out.push(Imported { label: format!("{label} (imported)"), trace, notes: vec![format!("run {} of {}", i + 1, runs.len())] });
+    }
+    if out.is_empty() {
+        return Err(results_error("this results file has no runs in it"));
+    }
+    Ok(out)
+}

@@ -42,6 +42,12 @@ pub struct Metrics {
     pub gil_handovers: Option<u64>,
     /// Time threads spent waiting for the GIL, summed.
     pub gil_wait_ms: Option<f64>,
+    /// Time loading the runtime before the run (CPython), not in the wall time.
+    pub load_ms: Option<f64>,
+    /// CPU time per Σi² iteration, from the spans that ran CPU phases (set by
+    /// the caller, who knows the iteration count): wasm, JavaScript and
+    /// CPython side by side.
+    pub cpu_ns_per_iter: Option<f64>,
     /// Tasks in the workload.
     pub tasks: u64,
     /// Tasks that failed.
@@ -100,6 +106,16 @@ fn longest_main_block(trace: &Trace) -> Nanos {
 }
 
 impl Metrics {
+    /// Sets [`Metrics::cpu_ns_per_iter`] from `trace`, which ran `iterations`
+    /// Σi² iterations in all (none for a cancelled run or no CPU work).
+    pub fn with_cpu_rate(mut self, trace: &Trace, iterations: u128) -> Self {
+        let busy: Nanos = trace.spans.iter().filter(|s| s.state == SpanState::Running && s.kind == crate::trace::PhaseKind::Cpu).map(|s| s.duration()).sum();
+        if iterations > 0 && busy > 0 && !trace.cancelled {
+            self.cpu_ns_per_iter = Some(busy as f64 / iterations as f64);
+        }
+        self
+    }
+
     /// Computes the metrics of `trace`; `sequential_wall` (from a sequential
     /// run of the same workload) enables speedup and efficiency.
     pub fn from_trace(trace: &Trace, sequential_wall: Option<Nanos>) -> Self {
@@ -144,6 +160,8 @@ impl Metrics {
             lost_updates: trace.lost_updates(),
             gil_handovers: (model == Model::Gil).then_some(trace.gil_handovers),
             gil_wait_ms: (model == Model::Gil).then_some(ms(gil_wait)),
+            load_ms: trace.load.map(ms),
+            cpu_ns_per_iter: None,
             tasks: trace.tasks,
             failed_tasks: trace.failures.len() as u64,
         }
@@ -167,6 +185,8 @@ impl Metrics {
             ("lost_updates", Some(self.lost_updates as f64)),
             ("gil_handovers", self.gil_handovers.map(|v| v as f64)),
             ("gil_wait_ms", self.gil_wait_ms),
+            ("load_ms", self.load_ms),
+            ("cpu_ns_per_iter", self.cpu_ns_per_iter),
             ("tasks", Some(self.tasks as f64)),
             ("failed_tasks", Some(self.failed_tasks as f64)),
         ]

@@ -304,6 +304,9 @@ pub struct Trace {
     pub detail_tasks: Option<u32>,
     /// What the loop's driver measured about itself (our loop models only).
     pub driver: Option<crate::driver::DriverStats>,
+    /// Time spent loading the runtime before the run (CPython in the
+    /// browser), kept apart from the wall time.
+    pub load: Option<Nanos>,
     /// Cost figures the runtime measured directly during the run (job round
     /// trips, GIL messages), for [`crate::refine`].
     pub observed: Vec<crate::refine::Observation>,

@@ -304,3 +304,23 @@ fn our_python_flavours_decide_the_lanes() {
     assert!(newer.notes.iter().any(|n| n.contains("version 2")), "{:?}", newer.notes);
     assert!(newer.trace.spans.iter().all(|s| s.task != NO_TASK));
 }
+
+#[test]
+fn our_results_export_round_trips_with_its_events() {
+    use engine::costs::Costs;
+    use engine::export::{results_json, Exported};
+    use engine::metrics::Metrics;
+    use engine::model::{Model, RunConfig};
+    let w: workload::Workload = "1*io(1s)+1*io(2s)".parse().unwrap();
+    let t = engine::sim::simulate(&w, &RunConfig::new(Model::Loop), &Costs::zero());
+    let m = Metrics::from_trace(&t, None);
+    let text = results_json("v=1", serde_json::json!({}), &[Exported { trace: &t, metrics: &m, predicted_wall_ms: None }]);
+    let back = engine::import::import_any(&text).unwrap();
+    assert_eq!(back.len(), 1);
+    let b = &back[0].trace;
+    assert_eq!(b.model, Some(Model::Loop));
+    assert_eq!(b.spans.len(), t.spans.len());
+    assert_eq!(b.events_text(), t.events_text(), "times are from the run's start, which is 0 here");
+    assert_eq!(b.wall(), t.wall());
+    assert!(engine::import::import_any("{\"format\":\"nogil-playground-results\",\"version\":1,\"models\":[]}").is_err());
+}

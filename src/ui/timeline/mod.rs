@@ -57,8 +57,18 @@ fn group_title(name: &str, wall: u64, predicted: Option<u64>, is_prediction: boo
 }
 
 /// The groups to draw now: the finished models of the run, the one running,
-/// or, before any run, the predictions of the scenario as edited.
+/// or, before any run, the predictions of the scenario as edited; then any
+/// imported traces.
 fn build_groups(app: &AppState, by_task: bool) -> Vec<Group> {
+    let mut groups = build_run_groups(app, by_task);
+    for t in app.run.imported.get_untracked().iter() {
+        let title = group_title(&t.display_name(), t.wall(), None, false, false);
+        groups.push(Group::new(title, t.model, Source::Trace(t.clone()), false, None, by_task));
+    }
+    groups
+}
+
+fn build_run_groups(app: &AppState, by_task: bool) -> Vec<Group> {
     let running = matches!(app.run.phase.get_untracked(), Phase::Running { .. });
     let results = app.run.results.get_untracked();
     let mut groups = Vec::new();
@@ -155,6 +165,7 @@ pub fn Timeline() -> impl IntoView {
         Effect::new(move |_| {
             let by_task = view.by_task.get();
             app.run.results.track();
+            app.run.imported.track();
             app.run.stale.track();
             app.run.partial.track();
             app.predict.predictions.track();

@@ -1,0 +1,234 @@
+//! The real thing beside ours, part two: real CPython, compiled to wasm
+//! (Pyodide, vendored into `dist/pyodide/` by the build: no CDN). `py` runs
+//! the Python tab's sequential program, `pyasync` its asyncio program: the
+//! very source the tab shows, with `--trace`, so the spans come from inside
+//! Python (`time.perf_counter` around each phase) and are read back with
+//! `engine::import`, like a trace someone brings from their own machine.
+//!
+//! Pyodide (about 5 MB compressed) loads lazily, in a module worker of its
+//! own (`static/pyodide_worker.mjs`), only when a Python model runs; its
+//! download reports progress, and its load time is kept apart from the wall
+//! time. `threading` and `multiprocessing` do not run in Pyodide.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use engine::model::{Model, RunConfig};
+use engine::time::Nanos;
+use engine::trace::Trace;
+use futures_channel::oneshot;
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use workload::python::Flavour;
+use workload::Workload;
+
+use super::{CancelToken, RunError};
+use crate::clock::{epoch_ms_to_page_ns, ms_to_ns};
+
+const WORKER_SCRIPT: &str = "./pyodide_worker.mjs";
+
+/// Where loading CPython stands, for the page's progress bar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadState {
+    /// Not asked for yet.
+    NotLoaded,
+    /// Downloading: bytes so far of about `total`.
+    Downloading {
+        /// Bytes received.
+        loaded: f64,
+        /// Bytes expected.
+        total: f64,
+    },
+    /// Loaded.
+    Ready {
+        /// CPython's version.
+        version: String,
+        /// How long loading took, ms (not counted in any wall time).
+        load_ms: f64,
+    },
+    /// It could not load.
+    Failed(String),
+}
+
+type Reply = Result<JsValue, String>;
+
+struct PyWorker {
+    worker: web_sys::Worker,
+    pending: HashMap<u32, oneshot::Sender<Reply>>,
+    next: u32,
+    state: LoadState,
+    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<PyWorker>> = const { RefCell::new(None) };
+    static LISTENER: RefCell<Option<Rc<dyn Fn(LoadState)>>> = const { RefCell::new(None) };
+}
+
+/// Calls `f` whenever the loading state changes (the page shows it).
+pub fn on_load_state(f: impl Fn(LoadState) + 'static) {
+    LISTENER.with(|l| *l.borrow_mut() = Some(Rc::new(f)));
+}
+
+fn tell(state: LoadState) {
+    if let Some(f) = LISTENER.with(|l| l.borrow().clone()) {
+        f(state);
+    }
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &key.into()).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn fail_all(message: &str) {
+    let pending = WORKER.with(|w| w.borrow_mut().take().map(|w| {
+        w.worker.terminate();
+        w.pending
+    }));
+    for (_, tx) in pending.into_iter().flatten() {
+        let _ = tx.send(Err(message.to_string()));
+    }
+}
+
+fn on_message(ev: web_sys::MessageEvent) {
+    let data = ev.data();
+    let kind = get(&data, "type").as_string().unwrap_or_default();
+    match kind.as_str() {
+        "progress" => tell(LoadState::Downloading { loaded: get(&data, "loaded").as_f64().unwrap_or(0.0), total: get(&data, "total").as_f64().unwrap_or(1.0) }),
+        "ready" => {
+            let state = LoadState::Ready { version: get(&data, "version").as_string().unwrap_or_default(), load_ms: get(&data, "load_ms").as_f64().unwrap_or(0.0) };
+            WORKER.with(|w| {
+                if let Some(w) = w.borrow_mut().as_mut() {
+                    w.state = state.clone();
+                }
+            });
+            tell(state);
+        }
+        "done" | "error" => {
+            let id = get(&data, "id").as_f64().unwrap_or(-1.0) as u32;
+            let tx = WORKER.with(|w| w.borrow_mut().as_mut().and_then(|w| w.pending.remove(&id)));
+            if let Some(tx) = tx {
+                let _ = tx.send(if kind == "done" { Ok(data) } else { Err(get(&data, "message").as_string().unwrap_or_default()) });
+            }
+        }
+        _ => {}
+    }
+}
+
+fn spawn() -> Result<(), String> {
+    if WORKER.with(|w| w.borrow().is_some()) {
+        return Ok(());
+    }
+    let opts = web_sys::WorkerOptions::new();
+    opts.set_type(web_sys::WorkerType::Module);
+    let worker = web_sys::Worker::new_with_options(WORKER_SCRIPT, &opts).map_err(|e| format!("could not start CPython's worker: {e:?}"))?;
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(on_message);
+    let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(|ev: web_sys::ErrorEvent| {
+        ev.prevent_default();
+        let why = format!("CPython (Pyodide) failed to load: {}", if ev.message().is_empty() { "is dist/pyodide/ there?".into() } else { ev.message() });
+        tell(LoadState::Failed(why.clone()));
+        fail_all(&why);
+    });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    let msg = Object::new();
+    let _ = Reflect::set(&msg, &"type".into(), &"load".into());
+    let _ = worker.post_message(&msg);
+    tell(LoadState::Downloading { loaded: 0.0, total: 1.0 });
+    WORKER.with(|w| {
+        *w.borrow_mut() = Some(PyWorker { worker, pending: HashMap::new(), next: 1, state: LoadState::NotLoaded, _on_message: on_message, _on_error: on_error })
+    });
+    Ok(())
+}
+
+/// Starts loading CPython now (for example when a Python model is chosen).
+pub fn preload() {
+    if let Err(e) = spawn() {
+        tell(LoadState::Failed(e));
+    }
+}
+
+/// How long loading took, if it has.
+pub fn load_time() -> Option<Nanos> {
+    WORKER.with(|w| match w.borrow().as_ref().map(|w| &w.state) {
+        Some(LoadState::Ready { load_ms, .. }) => Some(ms_to_ns(*load_ms)),
+        _ => None,
+    })
+}
+
+fn version() -> Option<String> {
+    WORKER.with(|w| match w.borrow().as_ref().map(|w| &w.state) {
+        Some(LoadState::Ready { version, .. }) => Some(version.clone()),
+        _ => None,
+    })
+}
+
+/// Runs the Python tab's program for `cfg.model` (`py` or `pyasync`) on real CPython.
+pub async fn run(workload: &Workload, cfg: &RunConfig, cancel: &CancelToken, progress: impl Fn(f64) + 'static) -> Result<Trace, RunError> {
+    let flavour = if cfg.model == Model::PyAsync { Flavour::Asyncio } else { Flavour::Sequential };
+    let source = workload::python::program(workload, flavour, cfg.workers, cfg.limit);
+    spawn().map_err(RunError::Unavailable)?;
+    let (tx, rx) = oneshot::channel();
+    WORKER.with(|w| -> Result<(), String> {
+        let mut w = w.borrow_mut();
+        let w = w.as_mut().ok_or("CPython's worker is gone")?;
+        let id = w.next;
+        w.next += 1;
+        w.pending.insert(id, tx);
+        let msg = Object::new();
+        let _ = Reflect::set(&msg, &"type".into(), &"run".into());
+        let _ = Reflect::set(&msg, &"id".into(), &JsValue::from(id));
+        let _ = Reflect::set(&msg, &"source".into(), &JsValue::from_str(&source));
+        w.worker.post_message(&msg).map_err(|e| format!("{e:?}"))
+    })
+    .map_err(RunError::Unavailable)?;
+    // CPython cannot be interrupted mid-program: Cancel ends its worker (the
+    // next Python run loads it again).
+    cancel.on_cancel(|| fail_all("the run was cancelled"));
+    progress(0.0);
+    let reply = rx.await.unwrap_or_else(|_| Err("CPython's worker went away".into()));
+    cancel.on_cancel(|| {});
+    let data = match reply {
+        Ok(d) => d,
+        Err(e) if cancel.is_cancelled() => {
+            let _ = e;
+            return Ok(Trace { model: Some(cfg.model), cancelled: true, tasks: workload.task_count(), lanes: 1, ..Trace::default() });
+        }
+        Err(e) => return Err(RunError::Unavailable(format!("the Python program failed: {e}"))),
+    };
+    progress(1.0);
+    let text = get(&data, "trace").as_string().unwrap_or_default();
+    let imported = engine::import::import_trace_events(&text).map_err(|e| RunError::Unavailable(format!("the Python program's trace could not be read: {e}")))?;
+    let mut trace = imported.trace;
+    // The program's own clock starts at 0: put it on the page's clock, where it started.
+    let offset = epoch_ms_to_page_ns(get(&data, "start_ms").as_f64().unwrap_or(0.0));
+    for s in &mut trace.spans {
+        s.start += offset;
+        s.end += offset;
+    }
+    let wall = wall_of(&text).unwrap_or(trace.end.saturating_sub(trace.start));
+    trace.start = offset;
+    trace.end = offset + wall;
+    trace.model = Some(cfg.model);
+    trace.label = None;
+    trace.source = engine::trace::Source::Measured;
+    trace.tasks = workload.task_count();
+    trace.load = load_time();
+    trace.implementation = Some(format!(
+        "CPython {} in the browser (Pyodide), {}; loading it took {} and is not in the wall time",
+        version().unwrap_or_default(),
+        flavour.name(),
+        load_time().map_or("—".into(), engine::time::format_duration)
+    ));
+    Ok(trace)
+}
+
+/// The program's own wall time (`otherData.wall_s`), ns.
+fn wall_of(text: &str) -> Option<Nanos> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let s = v.get("otherData")?.get("wall_s")?.as_f64()?;
+    Some((s * 1e9).round() as Nanos)
+}

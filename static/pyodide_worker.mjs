@@ -1,0 +1,94 @@
+// No-GIL Playground: real CPython (Pyodide, vendored in ./pyodide/), in a
+// module worker of its own, loaded only when a Python model is asked for.
+//
+// Messages from the page:
+//   {type: "load"}                       load Pyodide (once)
+//   {type: "run", id, source, flavour}   run the Python tab's program, the
+//                                        very source it shows, with --trace
+// Messages to the page:
+//   {type: "progress", loaded, total}    bytes of Pyodide downloaded so far
+//   {type: "ready", version, load_ms}
+//   {type: "done", id, trace, stdout, wall_s, start_ms, end_ms}   the trace is
+//                                        the program's own Trace Event JSON
+//   {type: "error", id, message}
+import { loadPyodide } from "./pyodide/pyodide.mjs";
+
+const base = new URL("./pyodide/", import.meta.url).href;
+let pyodide = null;
+let loading = null;
+
+// Count the bytes Pyodide fetches, for the page's progress bar: wrap fetch so
+// each response's body is read through a counting stream (the response keeps
+// its headers, so streaming compilation still works).
+const sizes = { "pyodide.asm.wasm": 9_598_218, "python_stdlib.zip": 2_545_637, "pyodide.asm.mjs": 1_250_344, "pyodide-lock.json": 119_077 };
+const expected = Object.values(sizes).reduce((a, b) => a + b, 0);
+let loaded = 0;
+const realFetch = self.fetch.bind(self);
+self.fetch = async (input, init) => {
+  const response = await realFetch(input, init);
+  if (!response.body) return response;
+  const counting = response.body.pipeThrough(new TransformStream({
+    transform(chunk, controller) {
+      loaded += chunk.byteLength;
+      postMessage({ type: "progress", loaded, total: expected });
+      controller.enqueue(chunk);
+    },
+  }));
+  return new Response(counting, { status: response.status, statusText: response.statusText, headers: response.headers });
+};
+
+async function load() {
+  if (pyodide) return pyodide;
+  if (!loading) {
+    loading = (async () => {
+      const t0 = performance.now();
+      const py = await loadPyodide({ indexURL: base, stdout: () => {}, stderr: () => {} });
+      pyodide = py;
+      postMessage({ type: "ready", version: py.runPython("import platform; platform.python_version()"), load_ms: performance.now() - t0 });
+      return py;
+    })();
+  }
+  return loading;
+}
+
+// The runner: the program is executed as a module that is not __main__ (so
+// its own `asyncio.run` guard does not fire: Pyodide's event loop is the
+// browser's), then its main() is called (and awaited for asyncio) and its own
+// finish() prints the figures and writes the --trace file.
+const RUNNER = `
+import sys, io, time, asyncio, contextlib
+sys.argv = ["prog.py", "--trace", "/tmp/nogil-trace.json"]
+_ns = {"__name__": "nogil_program"}
+_out = io.StringIO()
+with contextlib.redirect_stdout(_out):
+    exec(compile(NOGIL_SOURCE, "prog.py", "exec"), _ns)
+    _start = time.perf_counter()
+    _results = _ns["main"]()
+    if asyncio.iscoroutine(_results):
+        _results = await _results
+    _ns["finish"](_start, _results)
+with open("/tmp/nogil-trace.json") as _f:
+    _trace = _f.read()
+(_trace, _out.getvalue())
+`;
+
+self.onmessage = async (event) => {
+  const msg = event.data || {};
+  try {
+    if (msg.type === "load") {
+      await load();
+    } else if (msg.type === "run") {
+      const py = await load();
+      py.globals.set("NOGIL_SOURCE", msg.source);
+      const startMs = performance.timeOrigin + performance.now();
+      const result = await py.runPythonAsync(RUNNER);
+      const endMs = performance.timeOrigin + performance.now();
+      const [trace, stdout] = result.toJs();
+      result.destroy();
+      postMessage({ type: "done", id: msg.id, trace, stdout, start_ms: startMs, end_ms: endMs });
+    }
+  } catch (e) {
+    postMessage({ type: "error", id: msg.id, message: String(e && e.message ? e.message : e).slice(-2000) });
+  }
+};
+postMessage({ type: "booted" });

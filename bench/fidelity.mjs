@@ -61,6 +61,8 @@ try {
           await root.getByTestId("run").click({ timeout: 60_000 });
           await body.locator("xpath=self::*[@data-run-state='done' or @data-run-state='failed']").waitFor({ timeout: 180_000 });
           const state = await body.getAttribute("data-run-state");
+          // On the full page the table is on its own tab.
+          if (!embedded) await root.getByTestId("tab-results").click();
           const cells = await root.locator("td[data-metric=wall_ms], td[data-metric=predicted_wall_ms]").evaluateAll((tds) =>
             tds.map((td) => [td.dataset.model, td.dataset.metric, Number(td.dataset.value)]),
           );
@@ -73,6 +75,7 @@ try {
             rows.push(row);
             console.log(`FIDELITY ${JSON.stringify(row)}`);
           }
+          if (!embedded) await root.getByTestId("tab-timeline").click();
           if (state === "failed") {
             console.log(`FIDELITY-FAILED ${JSON.stringify({ context: ctxName, scenario: name, round, error: await root.getByTestId("run-error").textContent().catch(() => "") })}`);
             break;

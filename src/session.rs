@@ -25,7 +25,6 @@ thread_local! {
 /// `[{"model", "start", "end", "lanes", "cancelled", "implementation", "spans": [[task, lane, state, start, end], …],
 /// "events": [[at, task, lane, kind], …]}]`, times in ns on the page's clock,
 /// lane 65535 = none, task 4294967295 = none.
-#[wasm_bindgen::prelude::wasm_bindgen]
 pub fn last_traces_json() -> String {
     use std::fmt::Write;
     LAST.with(|l| {
@@ -48,7 +47,17 @@ pub fn last_traces_json() -> String {
                 let sep = if j > 0 { "," } else { "" };
                 let _ = write!(out, "{sep}[{},{},\"{}\",{},{}]", s.task, s.lane, s.state.name(), s.start, s.end);
             }
-            out.push_str("],\"events\":[");
+            match &t.driver {
+                Some(d) => {
+                    let _ = write!(
+                        out,
+                        "],\"driver\":{{\"slices\":{},\"busy_ns\":{},\"hops\":{},\"hop_ns\":{},\"timers\":{},\"timer_late_ns\":{},\"polls\":{},\"spawns\":{}}}",
+                        d.slices, d.busy, d.hops, d.hop_time, d.timers, d.timer_late, d.polls, d.spawns
+                    );
+                }
+                None => out.push_str("],\"driver\":null"),
+            }
+            out.push_str(",\"events\":[");
             for (j, e) in t.events.iter().enumerate() {
                 let sep = if j > 0 { "," } else { "" };
                 let _ = write!(out, "{sep}[{},{},{},\"{}\"]", e.at, e.task, e.lane, e.kind.name());
@@ -138,6 +147,9 @@ pub async fn run_models(
         if let Some(p) = pool {
             calibrate::absorb_worker_probes(p);
         }
+        // A fresh page's first run waits for the start-up probes (a fraction
+        // of a second): its predictions need them.
+        calibrate::ready().await;
         // The prediction uses what was known before this model ran.
         let costs = calibrate::costs();
         let p = progress.clone();

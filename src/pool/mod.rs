@@ -163,8 +163,8 @@ pub fn set_current(pool: Option<Pool>) {
 }
 
 /// The fault drill, for tests and curious users (`wasmBindings.crash_worker(0)`
-/// in the console): worker `lane` panics; its job fails and it is replaced.
-#[wasm_bindgen]
+/// in the console, exported by the app binary): worker `lane` panics; its job
+/// fails and it is replaced.
 pub fn crash_worker(lane: usize) {
     CURRENT.with(|c| {
         if let Some(p) = c.borrow().as_ref() {
@@ -174,7 +174,6 @@ pub fn crash_worker(lane: usize) {
 }
 
 /// The fault drill's other half: terminate worker `lane` now, mid-job or not.
-#[wasm_bindgen]
 pub fn kill_worker(lane: usize) {
     CURRENT.with(|c| {
         if let Some(p) = c.borrow().as_ref() {
@@ -184,7 +183,6 @@ pub fn kill_worker(lane: usize) {
 }
 
 /// Workers replaced after dying since the page's pool started.
-#[wasm_bindgen]
 pub fn workers_replaced() -> u32 {
     CURRENT.with(|c| c.borrow().as_ref().map_or(0, |p| p.replaced()))
 }

@@ -27,6 +27,27 @@ const STORAGE_KEY: &str = "nogil-playground:costs";
 thread_local! {
     static CAL: RefCell<Calibration> = RefCell::new(load());
     static VERSION: Cell<u64> = const { Cell::new(0) };
+    /// The start-up probes have finished (or given up).
+    static READY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The start-up probes may take this long at most before runs stop waiting
+/// for them, ms.
+const READY_AT_MOST_MS: f64 = 4000.0;
+
+/// Waits until the start-up probes have measured this machine (a run's
+/// prediction needs them; they take a fraction of a second), or gives up
+/// after a few seconds.
+pub async fn ready() {
+    let t0 = now_ms();
+    while !READY.with(|r| r.get()) && now_ms() - t0 < READY_AT_MOST_MS {
+        super::next_macrotask().await;
+    }
+}
+
+/// Whether the start-up probes have finished.
+pub fn is_ready() -> bool {
+    READY.with(|r| r.get())
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -91,19 +112,20 @@ fn observe_probe(cost: Cost, value: f64, samples: u64) {
     changed();
 }
 
-/// Folds in the kernel probes the pool's workers have reported.
-pub fn absorb_worker_probes(pool: &Pool) {
+/// Folds in the kernel probes the pool's workers have reported; returns how many.
+pub fn absorb_worker_probes(pool: &Pool) -> usize {
     let probes = pool.take_probes();
     if probes.is_empty() {
-        return;
+        return 0;
     }
     // The median worker: one slow start (a busy core) should not set the figure.
     let mut per_iter: Vec<f64> = probes.iter().filter(|(n, ns)| *n > 0 && *ns > 0.0).map(|(n, ns)| ns / *n as f64).collect();
     if per_iter.is_empty() {
-        return;
+        return probes.len();
     }
     per_iter.sort_by(f64::total_cmp);
     observe_probe(Cost::CpuWorker, per_iter[per_iter.len() / 2], per_iter.len() as u64);
+    probes.len()
 }
 
 /// Measures the wasm kernel on the main thread: warm it up until its speed
@@ -141,18 +163,30 @@ pub async fn probe_main_cpu() {
     }
 }
 
-/// Measures our loop's own costs with a small real run (about 20 ms, in
-/// slices): what a poll, a hop to the browser and a timer's lateness cost.
-pub async fn probe_loop() {
-    let Ok(w) = "400*[io(2ms),cpu(20k),io(1ms)]".parse::<Workload>() else { return };
+/// Runs `w` on our loop for real (in slices, like any run) and refines the
+/// costs from it as a probe.
+async fn probe_run(w: &str, learn: bool) {
+    let Ok(w) = w.parse::<Workload>() else { return };
     let cfg = RunConfig { workers: 1, ..RunConfig::new(Model::Loop) };
     let cancel = super::CancelToken::new();
     if let Ok(trace) = super::run(&w, &cfg, None, &cancel, false, &costs(), |_| {}).await {
-        let changed_costs = CAL.with(|c| refine_as(&mut c.borrow_mut(), &trace, &w, &cfg, epoch_ms(), Origin::Probe));
-        if !changed_costs.is_empty() {
-            changed();
+        if learn {
+            let changed_costs = CAL.with(|c| refine_as(&mut c.borrow_mut(), &trace, &w, &cfg, epoch_ms(), Origin::Probe));
+            if !changed_costs.is_empty() {
+                changed();
+            }
         }
     }
+}
+
+/// Measures our loop's own costs with small real runs (tens of ms, in
+/// slices): what a poll (a spawn, a wake) costs, how late timers fire, what a
+/// hop to the browser between slices costs. The first run only warms the
+/// code up (V8 compiles it on first use).
+pub async fn probe_loop() {
+    probe_run("300*io(1ms)", false).await;
+    probe_run("2000*io(1ms)", true).await;
+    probe_run("1*cpu(48M)", true).await;
 }
 
 /// Measures a job's round trip with a few empty jobs on an idle worker.
@@ -176,21 +210,24 @@ pub async fn probe_dispatch(pool: &Pool) {
     }
 }
 
-/// Runs every probe, in idle time, one after another (each in slices).
+/// Runs every probe, in idle time, one after another (each in slices). The
+/// workers warm up and probe their kernel as soon as they start; the page's
+/// own probes wait for them to finish, so the two do not share the cores.
 pub async fn probe_all(pool: Option<Pool>) {
-    probe_main_cpu().await;
-    probe_loop().await;
-    if let Some(pool) = pool {
+    if let Some(pool) = &pool {
         if pool.ready().await.is_ok() {
-            // The workers' own probes come right after their "ready".
-            for _ in 0..20 {
+            let t0 = now_ms();
+            let mut got = 0;
+            while got < pool.size() && now_ms() - t0 < 2000.0 {
                 super::next_macrotask().await;
-                absorb_worker_probes(&pool);
-                if snapshot().provenance(Cost::CpuWorker).origin != Origin::Default {
-                    break;
-                }
+                got += absorb_worker_probes(pool);
             }
-            probe_dispatch(&pool).await;
         }
     }
+    probe_main_cpu().await;
+    probe_loop().await;
+    if let Some(pool) = &pool {
+        probe_dispatch(pool).await;
+    }
+    READY.with(|r| r.set(true));
 }

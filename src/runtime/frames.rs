@@ -1,5 +1,8 @@
-//! The jank meter: a `requestAnimationFrame` probe that records the gaps
-//! between frames. A gap far above 16.7 ms is a frame the page could not draw.
+//! The page's frame clock: one `requestAnimationFrame` loop for the whole
+//! page, which the heartbeat listens to and the jank meter records from. A
+//! gap far above 16.7 ms between two frames is a frame the page could not
+//! draw. One loop, not one per listener: every callback in a frame is time
+//! the event loop's run does not get.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -10,54 +13,70 @@ use wasm_bindgen::JsCast;
 
 use crate::clock::ms_to_ns;
 
-struct State {
+type Listener = Box<dyn Fn(f64)>;
+
+#[derive(Default)]
+struct Clock {
     last: Cell<Option<f64>>,
-    gaps: RefCell<Vec<Nanos>>,
-    running: Cell<bool>,
+    listeners: RefCell<Vec<Listener>>,
+    /// The gaps of the probe recording now, if any.
+    recording: RefCell<Option<Vec<Nanos>>>,
     callback: RefCell<Option<Closure<dyn FnMut(f64)>>>,
 }
 
-/// Records frame gaps from `start` until `stop`.
-pub struct FrameProbe {
-    state: Rc<State>,
+thread_local! {
+    static CLOCK: Rc<Clock> = Rc::new(Clock::default());
 }
 
-fn request(state: &Rc<State>) {
-    if let (Some(w), Some(cb)) = (web_sys::window(), state.callback.borrow().as_ref()) {
+fn request(c: &Clock) {
+    if let (Some(w), Some(cb)) = (web_sys::window(), c.callback.borrow().as_ref()) {
         let _ = w.request_animation_frame(cb.as_ref().unchecked_ref());
     }
 }
 
-impl FrameProbe {
-    /// Starts recording.
-    pub fn start() -> Self {
-        let state = Rc::new(State { last: Cell::new(None), gaps: RefCell::new(Vec::new()), running: Cell::new(true), callback: RefCell::new(None) });
-        let weak = Rc::downgrade(&state);
+fn ensure_running() {
+    CLOCK.with(|c| {
+        if c.callback.borrow().is_some() {
+            return;
+        }
+        let weak = Rc::downgrade(c);
         let cb = Closure::<dyn FnMut(f64)>::new(move |t: f64| {
-            let Some(s) = weak.upgrade() else { return };
-            if !s.running.get() {
-                return;
+            let Some(c) = weak.upgrade() else { return };
+            if let Some(prev) = c.last.replace(Some(t)) {
+                if let Some(gaps) = c.recording.borrow_mut().as_mut() {
+                    gaps.push(ms_to_ns(t - prev));
+                }
             }
-            if let Some(prev) = s.last.replace(Some(t)) {
-                s.gaps.borrow_mut().push(ms_to_ns(t - prev));
+            for f in c.listeners.borrow().iter() {
+                f(t);
             }
-            request(&s);
+            request(&c);
         });
-        *state.callback.borrow_mut() = Some(cb);
-        request(&state);
-        Self { state }
+        *c.callback.borrow_mut() = Some(cb);
+        request(c);
+    });
+}
+
+/// Calls `f` with the frame's timestamp on every animation frame, for the
+/// page's life.
+pub fn on_frame(f: impl Fn(f64) + 'static) {
+    ensure_running();
+    CLOCK.with(|c| c.listeners.borrow_mut().push(Box::new(f)));
+}
+
+/// Records the gaps between frames from `start` until `stop`.
+pub struct FrameProbe;
+
+impl FrameProbe {
+    /// Starts recording (a new recording replaces one under way).
+    pub fn start() -> Self {
+        ensure_running();
+        CLOCK.with(|c| *c.recording.borrow_mut() = Some(Vec::new()));
+        FrameProbe
     }
 
     /// Stops and returns the gaps recorded.
     pub fn stop(self) -> Vec<Nanos> {
-        self.state.running.set(false);
-        // Drop the callback on a later frame: the browser may still hold it.
-        let gaps = self.state.gaps.take();
-        let state = self.state.clone();
-        let keep = Closure::once_into_js(move || drop(state));
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(keep.unchecked_ref(), 100);
-        }
-        gaps
+        CLOCK.with(|c| c.recording.borrow_mut().take().unwrap_or_default())
     }
 }

@@ -44,6 +44,9 @@ use env::RealEnv;
 /// freezes the page for the whole run).
 pub const CONSENT_ABOVE: Nanos = 10 * SECOND;
 
+/// How often a run reports its progress to the page, ms.
+pub const PROGRESS_EVERY_MS: f64 = 100.0;
+
 /// Tasks past this index keep only their spans on lanes: a million tasks'
 /// waits and events would cost hundreds of MB (see `Recorder::set_detail_limit`).
 pub const DETAIL_TASKS: u32 = 200_000;
@@ -261,7 +264,16 @@ impl Driven {
     pub(crate) async fn drive(self, cancel: &CancelToken, pool: Option<&Pool>, progress: impl Fn(f64) + 'static) -> Trace {
         let total = self.tasks.max(1) as f64;
         // The spawner itself is a live task until it has spawned everyone.
-        self.driver.on_slice(move |live| progress(1.0 - (live as f64 / total).min(1.0)));
+        // Progress redraws part of the page: at most every PROGRESS_EVERY_MS,
+        // not after every slice (that would cost the run a few percent).
+        let last = std::cell::Cell::new(f64::NEG_INFINITY);
+        self.driver.on_slice(move |live| {
+            let now = crate::clock::now_ms();
+            if now - last.get() >= PROGRESS_EVERY_MS {
+                last.set(now);
+                progress(1.0 - (live as f64 / total).min(1.0));
+            }
+        });
         let canceller = self.driver.canceller();
         let pool = pool.cloned();
         cancel.on_cancel(move || {
@@ -282,6 +294,15 @@ impl Driven {
         trace.cancelled = cancelled;
         trace.lag = self.driver.take_lag();
         trace.main_blocks = self.driver.take_slices();
+        // The run is the loop's work: from its first slice (tasks are spawned
+        // there) to the end of its last. The page's redraw in reaction to the
+        // Run button, before the first slice, is not part of it.
+        if let (Some(first), Some(last)) = (trace.main_blocks.first(), trace.main_blocks.last()) {
+            if !cancelled {
+                trace.start = first.0;
+                trace.end = trace.end.min(last.1.max(first.0)).max(trace.spans.iter().map(|s| s.end).max().unwrap_or(0));
+            }
+        }
         if trace.model == Some(Model::Loop) {
             trace.driver = Some(self.driver.stats());
         }

@@ -6,25 +6,20 @@
 //! animation runs on the compositor and would keep moving while the page is
 //! frozen, hiding exactly what this is here to show.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::cell::Cell;
 
 use leptos::html::Div;
 use leptos::prelude::*;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// The always-running heartbeat.
 #[component]
 pub fn Heartbeat() -> impl IntoView {
     let dot = NodeRef::<Div>::new();
     let worst = RwSignal::new(0.0f64);
-    let last = Rc::new(Cell::new(None::<f64>));
-    let window_max = Rc::new(Cell::new(0.0f64));
-    let window_start = Rc::new(Cell::new(0.0f64));
-    let cb: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::new(RefCell::new(None));
-    let cb2 = cb.clone();
-    *cb.borrow_mut() = Some(Closure::new(move |t: f64| {
+    let last = Cell::new(None::<f64>);
+    let window_max = Cell::new(0.0f64);
+    let window_start = Cell::new(0.0f64);
+    crate::runtime::frames::on_frame(move |t: f64| {
         if let Some(prev) = last.replace(Some(t)) {
             window_max.set(window_max.get().max(t - prev));
         }
@@ -34,16 +29,10 @@ pub fn Heartbeat() -> impl IntoView {
             window_start.set(t);
         }
         if let Some(el) = dot.get_untracked() {
-            let x = (t / 8.0) % 200.0;
+            let x = (t / 8.0) % 110.0;
             let _ = web_sys::HtmlElement::style(&el).set_property("transform", &format!("translateX({x:.1}px)"));
         }
-        if let (Some(w), Some(f)) = (web_sys::window(), cb2.borrow().as_ref()) {
-            let _ = w.request_animation_frame(f.as_ref().unchecked_ref());
-        }
-    }));
-    if let (Some(w), Some(f)) = (web_sys::window(), cb.borrow().as_ref()) {
-        let _ = w.request_animation_frame(f.as_ref().unchecked_ref());
-    }
+    });
     view! {
         <div class="heartbeat" title="Moves every frame and freezes when the main thread is blocked; the number is the longest gap between frames in the last second">
             <div class="hb-track" aria-hidden="true"><div class="hb-dot" node_ref=dot></div></div>

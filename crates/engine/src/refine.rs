@@ -28,6 +28,12 @@ pub fn cpu_iterations(workload: &Workload, seed: u64) -> u128 {
     total
 }
 
+/// Least CPU time a run must have spent for its spans to teach a CPU figure.
+pub const MIN_CPU_TIME: Nanos = 5_000_000;
+/// Least mean CPU span for the same (the loop's slices of 100k iterations are
+/// a few tens of µs: fine on an isolated page's 5 µs clock, not on 100 µs).
+pub const MIN_MEAN_SPAN: Nanos = 20_000;
+
 /// Time the trace spent running CPU phases on `lanes` (main only, or workers only).
 fn cpu_time(trace: &Trace, workers: bool) -> (Nanos, u64) {
     let mut total = 0;
@@ -82,8 +88,11 @@ pub fn refine_as(cal: &mut Calibration, trace: &Trace, workload: &Workload, cfg:
         let shared_cores = workers && cfg.workers > cfg.cores;
         let iterations = cpu_iterations(workload, cfg.seed);
         let (time, spans) = cpu_time(trace, workers);
-        // Tiny phases measure the clock more than the kernel.
-        if !shared_cores && iterations >= 1_000_000 && time > 0 {
+        // Tiny phases measure the clock more than the kernel: a page that is
+        // not cross-origin isolated reads time in steps of 0.1 ms, so only
+        // runs with enough CPU time, in spans long enough, teach the figure.
+        let mean_span = if spans > 0 { time / spans } else { 0 };
+        if !shared_cores && iterations >= 1_000_000 && time >= MIN_CPU_TIME && mean_span >= MIN_MEAN_SPAN {
             observe(cal, cost, time as f64 / iterations as f64, spans.max(1));
         }
     }
@@ -97,7 +106,9 @@ pub fn refine_as(cal: &mut Calibration, trace: &Trace, workload: &Workload, cfg:
             .map(|s| s.duration())
             .sum();
         let polls = d.polls + d.spawns;
-        if polls >= 100 && d.busy > main_work {
+        // A poll's cost shows only where polls, not CPU work, fill the slices:
+        // beside long CPU spans the subtraction is all noise.
+        if polls >= 100 && d.busy > main_work && main_work * 2 < d.busy {
             observe(cal, Cost::Poll, (d.busy - main_work) as f64 / polls as f64, polls);
         }
         if d.hops > 0 {
@@ -171,7 +182,12 @@ mod tests {
         assert!(changed.contains(&Cost::CpuMain) && changed.contains(&Cost::TimerLate));
         assert!((cal.costs.get(Cost::CpuMain) - 1.7).abs() < 1e-9);
         assert!((cal.costs.get(Cost::TimerLate) - 250_000.0).abs() < 1.0);
-        // Polls: what the slices spent beyond the CPU spans, per poll.
+        // Beside that much CPU a poll's cost is noise: it is left alone...
+        assert!(!changed.contains(&Cost::Poll));
+        // ...and learned where polls fill the slices: what they spent beyond the CPU spans, per poll.
+        let many: Workload = "2000*io(1ms)".parse().unwrap();
+        let t = simulate(&many, &cfg, &truth);
+        assert!(refine(&mut cal, &t, &many, &cfg, 1.5).contains(&Cost::Poll));
         assert!((cal.costs.get(Cost::Poll) / 900.0 - 1.0).abs() < 0.01, "{}", cal.costs.get(Cost::Poll));
 
         let pool_cfg = RunConfig { workers: 2, cores: 2, ..RunConfig::new(Model::Pool) };

@@ -125,24 +125,31 @@ pub fn Timeline() -> impl IntoView {
     let tip = RwSignal::new(None::<(f64, f64, String)>);
     let gesture = Rc::new(RefCell::new(Gesture::default()));
     let full = RwSignal::new(1.0f64);
+    // The canvas's CSS width, kept by a ResizeObserver: reading it from the
+    // element while drawing would force a layout in every frame.
+    let width = Rc::new(Cell::new(0.0f64));
 
     // Draws on the next animation frame (many changes in one frame draw once).
     let frame_cb: Rc<RefCell<Option<Closure<dyn FnMut()>>>> = Rc::new(RefCell::new(None));
     let request_draw = {
         let chart = chart.clone();
         let frame_cb = frame_cb.clone();
+        let width = width.clone();
         Rc::new(move || {
             if chart.borrow().pending {
                 return;
             }
             chart.borrow_mut().pending = true;
             let chart = chart.clone();
+            let width = width.clone();
             let cb = Closure::<dyn FnMut()>::new(move || {
                 let mut c = chart.borrow_mut();
                 c.pending = false;
                 let Some(el) = canvas.get_untracked() else { return };
-                let width = f64::from(el.client_width().max(200));
-                let layout = Layout::new(&c.groups, width);
+                if width.get() <= 0.0 {
+                    width.set(f64::from(el.client_width()));
+                }
+                let layout = Layout::new(&c.groups, width.get().max(200.0));
                 let f = full_extent(&c.groups);
                 full.set(f);
                 let w = view.window.get_untracked().map_or(Window { from: 0.0, to: f }, |(a, b)| Window { from: a, to: b });
@@ -158,7 +165,9 @@ pub fn Timeline() -> impl IntoView {
         })
     };
 
-    // Rebuild the groups when the runs, predictions or the row mode change.
+    // Rebuild the groups when the runs, predictions or the row mode change
+    // (not at every progress report of a run: its kind, not its fraction).
+    let running = Memo::new(move |_| matches!(app.run.phase.get(), Phase::Running { .. }));
     {
         let chart = chart.clone();
         let request_draw = request_draw.clone();
@@ -169,7 +178,7 @@ pub fn Timeline() -> impl IntoView {
             app.run.stale.track();
             app.run.partial.track();
             app.predict.predictions.track();
-            app.run.phase.track();
+            running.track();
             chart.borrow_mut().groups = build_groups(&app, by_task);
             request_draw();
         });
@@ -206,7 +215,7 @@ pub fn Timeline() -> impl IntoView {
             request_draw();
         });
         Effect::new(move |_| {
-            let running = matches!(app.run.phase.get(), Phase::Running { .. });
+            let running = running.get();
             let Some(w) = web_sys::window() else { return };
             match (running, timer.get()) {
                 (true, None) => {
@@ -225,7 +234,13 @@ pub fn Timeline() -> impl IntoView {
     // Follow the container's width.
     {
         let request_draw = request_draw.clone();
-        let on_resize = Closure::<dyn FnMut()>::new(move || request_draw());
+        let width = width.clone();
+        let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+            if let Ok(e) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() {
+                width.set(e.content_rect().width());
+            }
+            request_draw()
+        });
         Effect::new(move |_| {
             if let Some(el) = wrap.get() {
                 if let Ok(obs) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {

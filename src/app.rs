@@ -173,6 +173,14 @@ pub fn App() -> impl IntoView {
         });
     }
 
+    // The editor column and the Run button come first; the chart area is
+    // built on the next task, so the first one stays short (no long task at
+    // start-up) and Run is usable at once.
+    let later = RwSignal::new(false);
+    spawn_local(async move {
+        crate::runtime::yield_to_browser().await;
+        later.set(true);
+    });
     let link_errors = link.errors.clone();
     let link_notices = link.notices.clone();
     let body = match (env.embed, env.view) {
@@ -181,7 +189,7 @@ pub fn App() -> impl IntoView {
             <LinkProblems errors=link_errors notices=link_notices />
             <div class="bench">
                 <Sidebar />
-                <main class="main"><Workspace /></main>
+                <main class="main">{move || later.get().then(|| view! { <Workspace /> })}</main>
             </div>
         }
         .into_any(),

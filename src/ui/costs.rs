@@ -22,11 +22,13 @@ fn value(c: Cost, v: f64) -> String {
 pub fn CostsPanel() -> impl IntoView {
     let app = use_app();
     let version = app.predict.costs_version;
+    // The table is built when the disclosure is opened: nobody pays for it otherwise.
+    let open = RwSignal::new(false);
     view! {
-        <details class="costs" data-testid="costs">
+        <details class="costs" data-testid="costs" on:toggle:target=move |ev| open.set(ev.target().open())>
             <summary>"Costs behind the predictions"</summary>
             <p class="help">"Measured on this machine: by small probes when the page opened, then refined after every run from its own trace. Kept in this browser for your next visit."</p>
-            {move || {
+            {move || open.get().then(|| {
                 version.track();
                 let cal = crate::runtime::calibrate::snapshot();
                 view! {
@@ -51,7 +53,7 @@ pub fn CostsPanel() -> impl IntoView {
                         </tbody>
                     </table>
                 }
-            }}
+            })}
             <button type="button" class="secondary small" data-testid="costs-reset" on:click=move |_| {
                 crate::runtime::calibrate::reset();
                 version.update(|v| *v += 1);

@@ -146,8 +146,10 @@ pub fn Timeline() -> impl IntoView {
                 let mut c = chart.borrow_mut();
                 c.pending = false;
                 let Some(el) = canvas.get_untracked() else { return };
+                // Until the ResizeObserver has told the width, wait for it (it
+                // asks for a draw): reading it here would force a layout.
                 if width.get() <= 0.0 {
-                    width.set(f64::from(el.client_width()));
+                    return;
                 }
                 let layout = Layout::new(&c.groups, width.get().max(200.0));
                 let f = full_extent(&c.groups);

@@ -183,7 +183,7 @@ pub fn App() -> impl IntoView {
     });
     let link_errors = link.errors.clone();
     let link_notices = link.notices.clone();
-    let body = match (env.embed, env.view) {
+    match (env.embed, env.view) {
         (false, _) => view! {
             <Header />
             <LinkProblems errors=link_errors notices=link_notices />
@@ -222,6 +222,5 @@ pub fn App() -> impl IntoView {
             <main class="main embed-main"><Workspace tabs=vec![Tab::Timeline, Tab::Compare, Tab::Results, Tab::Code] /></main>
         }
         .into_any(),
-    };
-    body
+    }
 }

@@ -63,6 +63,9 @@ impl Hooks for DriverHooks {
     }
 }
 
+/// Called after every slice with the number of live tasks.
+type SliceListener = Box<dyn Fn(u64)>;
+
 struct Inner {
     ex: Executor,
     port: MessagePort,
@@ -80,7 +83,7 @@ struct Inner {
     /// When the last slice ended with work still ready (a hop started).
     hop_from: Cell<Option<Nanos>>,
     done: RefCell<Option<oneshot::Sender<bool>>>,
-    on_slice: RefCell<Option<Box<dyn Fn(u64)>>>,
+    on_slice: RefCell<Option<SliceListener>>,
     slices: RefCell<Vec<(Nanos, Nanos)>>,
     stats: RefCell<DriverStats>,
 }

@@ -14,6 +14,7 @@ use wasm_bindgen::JsCast;
 use crate::clock::ms_to_ns;
 
 type Listener = Box<dyn Fn(f64)>;
+type FrameClosure = Closure<dyn FnMut(f64)>;
 
 #[derive(Default)]
 struct Clock {
@@ -21,7 +22,7 @@ struct Clock {
     listeners: RefCell<Vec<Listener>>,
     /// The gaps of the probe recording now, if any.
     recording: RefCell<Option<Vec<Nanos>>>,
-    callback: RefCell<Option<Closure<dyn FnMut(f64)>>>,
+    callback: RefCell<Option<FrameClosure>>,
 }
 
 thread_local! {

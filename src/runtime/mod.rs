@@ -27,7 +27,7 @@ use std::rc::Rc;
 
 use engine::costs::{Cost, Costs};
 use engine::executor::{Handle, Semaphore};
-use engine::lanes::{hybrid_task, pool_task, thread_task, Gil, GilMode, LaneCtx};
+use engine::lanes::{spawn_lane_task, Gil, GilMode, LaneCtx};
 use engine::model::{GilImpl, Model, RunConfig};
 use engine::runner::{run_loop_task, run_sequential, spawn_batched, LoopCtx, LoopHooks, Recorder};
 use engine::time::{Clock, Nanos, SECOND};
@@ -76,11 +76,14 @@ impl std::fmt::Display for RunError {
     }
 }
 
+/// What cancelling does for the run in progress.
+type CancelHook = Box<dyn Fn()>;
+
 /// A cancel button's reach into a running run.
 #[derive(Clone, Default)]
 pub struct CancelToken {
     cancelled: Rc<Cell<bool>>,
-    hook: Rc<std::cell::RefCell<Option<Box<dyn Fn()>>>>,
+    hook: Rc<std::cell::RefCell<Option<CancelHook>>>,
 }
 
 impl CancelToken {
@@ -356,15 +359,7 @@ async fn run_lanes(workload: &Workload, cfg: &RunConfig, pool: &Pool, cancel: &C
         waits_in_worker: false,
     });
     let c = ctx.clone();
-    spawn_batched(&run.handle(), workload, move |h, group, index, at| {
-        let c = c.clone();
-        let tag = index as u32;
-        match model {
-            Model::Hybrid => h.spawn_tagged(tag, hybrid_task(c, group, index, at)),
-            Model::Gil | Model::Free => h.spawn_tagged(tag, thread_task(c, group, index, at)),
-            _ => h.spawn_tagged(tag, pool_task(c, group, index, at)),
-        };
-    });
+    spawn_batched(&run.handle(), workload, move |h, group, index, at| spawn_lane_task(h, model, c.clone(), group, index, at));
     let mut trace = run.drive(cancel, Some(pool), progress).await;
     trace.observed.extend(ctx.lanes.observations());
     Ok(trace)

@@ -53,6 +53,7 @@ pub enum LoadState {
 }
 
 type Reply = Result<JsValue, String>;
+type Listener = Rc<dyn Fn(LoadState)>;
 
 struct PyWorker {
     worker: web_sys::Worker,
@@ -65,7 +66,7 @@ struct PyWorker {
 
 thread_local! {
     static WORKER: RefCell<Option<PyWorker>> = const { RefCell::new(None) };
-    static LISTENER: RefCell<Option<Rc<dyn Fn(LoadState)>>> = const { RefCell::new(None) };
+    static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
 }
 
 /// Calls `f` whenever the loading state changes (the page shows it).

@@ -36,6 +36,9 @@ const LIST_MAX: usize = 40;
 /// Play speeds, in run time per wall time.
 const SPEEDS: [f64; 6] = [0.1, 0.25, 0.5, 1.0, 2.0, 10.0];
 
+/// A `requestAnimationFrame` callback that re-arms itself.
+type FrameCallback = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
+
 /// The replay of the trace the inspector shows, kept while it stays the same.
 #[derive(Default)]
 struct Cache {
@@ -176,7 +179,6 @@ pub fn Inspector() -> impl IntoView {
 
     let set_at = move |abs: Nanos, r: &Replay| view_state.playhead.set(Some(abs.saturating_sub(r.start())));
     let step = {
-        let replay = replay.clone();
         move |dir: i64| {
             let Some(r) = replay() else { return };
             let at = r.start() + view_state.playhead.get_untracked().unwrap_or(0);
@@ -191,7 +193,6 @@ pub fn Inspector() -> impl IntoView {
         }
     };
     let to_end = {
-        let replay = replay.clone();
         move |end: bool| {
             if let Some(r) = replay() {
                 set_at(if end { r.end() } else { r.start() }, &r);
@@ -201,8 +202,7 @@ pub fn Inspector() -> impl IntoView {
 
     // Play: the playhead moves at `speed` × real time, a frame at a time.
     {
-        let replay = replay.clone();
-        let cb: Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>> = Rc::new(RefCell::new(None));
+        let cb: FrameCallback = Rc::new(RefCell::new(None));
         let last = Rc::new(std::cell::Cell::new(None::<f64>));
         let cb2 = cb.clone();
         *cb.borrow_mut() = Some(Closure::new(move |t: f64| {
@@ -239,7 +239,7 @@ pub fn Inspector() -> impl IntoView {
     }
 
     let state_for_view = state_now;
-    let (step_k, end_k) = (step.clone(), to_end.clone());
+    let (step_k, end_k) = (step, to_end);
     view! {
         <section class="inspector" aria-labelledby="insp-h" data-testid="inspector" tabindex="0"
             data-at-ms=move || view_state.playhead.get().map(|p| format!("{:.3}", p as f64 / 1e6)).unwrap_or_default()
@@ -272,15 +272,15 @@ pub fn Inspector() -> impl IntoView {
                     <span>"Predicted run"</span>
                 </label>
                 <div class="row insp-controls" role="group" aria-label="Playhead">
-                    <button type="button" class="secondary small" data-testid="insp-home" on:click={let e = to_end.clone(); move |_| e(false)} aria-label="Go to the start">"Start"</button>
-                    <button type="button" class="secondary small" data-testid="insp-back10" on:click={let s = step.clone(); move |_| s(-10)} aria-label="Back ten events">"−10"</button>
-                    <button type="button" class="secondary small" data-testid="insp-back" on:click={let s = step.clone(); move |_| s(-1)} aria-label="Previous event">"‹"</button>
+                    <button type="button" class="secondary small" data-testid="insp-home" on:click=move |_| to_end(false) aria-label="Go to the start">"Start"</button>
+                    <button type="button" class="secondary small" data-testid="insp-back10" on:click=move |_| step(-10) aria-label="Back ten events">"−10"</button>
+                    <button type="button" class="secondary small" data-testid="insp-back" on:click=move |_| step(-1) aria-label="Previous event">"‹"</button>
                     <button type="button" class="small" data-testid="insp-play" on:click=move |_| playing.update(|p| *p = !*p)>
                         {move || if playing.get() { "Pause" } else { "Play" }}
                     </button>
-                    <button type="button" class="secondary small" data-testid="insp-next" on:click={let s = step.clone(); move |_| s(1)} aria-label="Next event">"›"</button>
-                    <button type="button" class="secondary small" data-testid="insp-next10" on:click={let s = step.clone(); move |_| s(10)} aria-label="Forward ten events">"+10"</button>
-                    <button type="button" class="secondary small" data-testid="insp-end" on:click={let e = to_end.clone(); move |_| e(true)} aria-label="Go to the end">"End"</button>
+                    <button type="button" class="secondary small" data-testid="insp-next" on:click=move |_| step(1) aria-label="Next event">"›"</button>
+                    <button type="button" class="secondary small" data-testid="insp-next10" on:click=move |_| step(10) aria-label="Forward ten events">"+10"</button>
+                    <button type="button" class="secondary small" data-testid="insp-end" on:click=move |_| to_end(true) aria-label="Go to the end">"End"</button>
                     <label>"Speed "
                         <select data-testid="insp-speed" on:change:target=move |ev| speed.set(ev.target().value().parse().unwrap_or(1.0))>
                             {SPEEDS.into_iter().map(|s| view! { <option value=s.to_string() selected=s == 1.0>{format!("{s}×")}</option> }).collect_view()}

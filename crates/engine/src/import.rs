@@ -704,15 +704,7 @@ fn kind_of(v: &Value) -> &'static str {
 
 /// 2000000 → "2,000,000".
 fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    workload::units::group_digits(n, ',')
 }
 
 /// What a dropped file held: our own results export (every run, with the

@@ -449,6 +449,19 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
     }
 }
 
+/// Spawns task `index` of `group` under `model`'s lane policy (loop + pool,
+/// threads, or the pool): what a run's spawner calls for every task, on the
+/// page and in the simulator alike.
+pub fn spawn_lane_task<E: Env + 'static, L: Lanes + 'static>(h: &Handle, model: crate::model::Model, ctx: Rc<LaneCtx<E, L>>, group: usize, index: u64, at: Nanos) {
+    use crate::model::Model;
+    let tag = index as u32;
+    match model {
+        Model::Hybrid => drop(h.spawn_tagged(tag, hybrid_task(ctx, group, index, at))),
+        Model::Gil | Model::Free => drop(h.spawn_tagged(tag, thread_task(ctx, group, index, at))),
+        _ => drop(h.spawn_tagged(tag, pool_task(ctx, group, index, at))),
+    }
+}
+
 /// The virtual clock's lanes: each job spends its calibrated cost.
 pub struct VirtualLanes {
     /// The executor's handle (its clock is virtual).

@@ -91,7 +91,7 @@ pub fn refine_as(cal: &mut Calibration, trace: &Trace, workload: &Workload, cfg:
         // Tiny phases measure the clock more than the kernel: a page that is
         // not cross-origin isolated reads time in steps of 0.1 ms, so only
         // runs with enough CPU time, in spans long enough, teach the figure.
-        let mean_span = if spans > 0 { time / spans } else { 0 };
+        let mean_span = time.checked_div(spans).unwrap_or(0);
         if !shared_cores && iterations >= 1_000_000 && time >= MIN_CPU_TIME && mean_span >= MIN_MEAN_SPAN {
             observe(cal, cost, time as f64 / iterations as f64, spans.max(1));
         }

@@ -21,7 +21,7 @@ use crate::costs::{Cost, Costs};
 use crate::cpu::SharedCpu;
 use crate::driver::{VirtualDriver, POLLS_PER_CLOCK_CHECK};
 use crate::executor::{yield_now, Executor, Handle, Semaphore};
-use crate::lanes::{hybrid_task, pool_task, thread_task, Gil, GilMode, LaneCtx, VirtualLanes};
+use crate::lanes::{spawn_lane_task, Gil, GilMode, LaneCtx, VirtualLanes};
 use crate::model::{GilImpl, Model, RunConfig};
 use crate::runner::{run_loop_task, run_sequential_from, spawn_batched, Env, LoopCtx, LoopHooks, Recorder};
 use crate::time::{Clock, Nanos, VirtualClock};
@@ -227,15 +227,7 @@ impl Simulation {
                         rec.push(Span { task: NO_TASK, lane, phase: 0, kind: PhaseKind::None, state: SpanState::Startup, start: 0, end: startup });
                     }
                 }
-                spawn_batched(&ex.handle(), workload, move |h, group, index, at| {
-                    let c = ctx.clone();
-                    let tag = index as u32;
-                    match model {
-                        Model::Hybrid => h.spawn_tagged(tag, hybrid_task(c, group, index, at)),
-                        Model::Gil | Model::Free => h.spawn_tagged(tag, thread_task(c, group, index, at)),
-                        _ => h.spawn_tagged(tag, pool_task(c, group, index, at)),
-                    };
-                });
+                spawn_batched(&ex.handle(), workload, move |h, group, index, at| spawn_lane_task(h, model, ctx.clone(), group, index, at));
                 let driver = VirtualDriver::new(ex.clone(), clock.clone(), costs.ns(Cost::Hop), costs.ns(Cost::TimerLate));
                 (ex, Plan::Driven { driver, hooks: None })
             }

@@ -90,15 +90,7 @@ impl JsFlavour {
 
 /// `n` with `_` between groups of three digits: `10_000_000`.
 fn int(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('_');
-        }
-        out.push(c);
-    }
-    out
+    crate::units::group_digits(n, '_')
 }
 
 /// `ns` in ms, exactly, as a JavaScript number literal: `200`, `0.25`, `1_500.000001`.

@@ -91,15 +91,7 @@ fn secs(ns: Nanos) -> String {
 
 fn py_int(n: u64) -> String {
     // Python accepts 10_000_000: keep big numbers readable.
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('_');
-        }
-        out.push(c);
-    }
-    out
+    crate::units::group_digits(n, '_')
 }
 
 /// `s` as a Python string literal. Canonical workload text is plain ASCII

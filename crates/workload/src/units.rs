@@ -77,6 +77,20 @@ pub fn size_unit(s: &str) -> Option<u64> {
     }
 }
 
+/// `n` with `sep` between groups of three digits: `group_digits(10_000_000, '_')`
+/// is `10_000_000` (a Python or JavaScript literal), with `,` it is for people.
+pub fn group_digits(n: u64, sep: char) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A count in its canonical text: the largest suffix that divides it exactly,
 /// with no decimal point — `10M`, `1k`, `2500k`, `1500`, `0`.
 ///

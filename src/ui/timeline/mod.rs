@@ -130,7 +130,7 @@ pub fn Timeline() -> impl IntoView {
     let width = Rc::new(Cell::new(0.0f64));
 
     // Draws on the next animation frame (many changes in one frame draw once).
-    let frame_cb: Rc<RefCell<Option<Closure<dyn FnMut()>>>> = Rc::new(RefCell::new(None));
+    let frame_cb = Rc::new(RefCell::new(None::<Closure<dyn FnMut()>>));
     let request_draw = {
         let chart = chart.clone();
         let frame_cb = frame_cb.clone();

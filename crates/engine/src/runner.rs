@@ -233,6 +233,12 @@ impl Recorder {
         f(&self.spans.borrow())
     }
 
+    /// Reads the events recorded so far without taking them (in recorded
+    /// order, which a live run's are, as they happen).
+    pub fn with_events<R>(&self, f: impl FnOnce(&[Event]) -> R) -> R {
+        f(&self.events.borrow())
+    }
+
     /// Spans recorded so far.
     pub fn span_count(&self) -> usize {
         self.spans.borrow().len()

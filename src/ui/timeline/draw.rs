@@ -290,6 +290,30 @@ pub fn draw(canvas: &HtmlCanvasElement, groups: &[Group], layout: &Layout, w: Wi
                     let foot = if g.overlay.is_some() { 5.0 } else { 0.0 };
                     draw_row(&ctx, pal, spans, g.index.row(*kind), origin, w, &x_of, css_w, y + 3.0, ROW_H - 6.0 - foot);
                     ctx.set_global_alpha(1.0);
+                    // A live run's waits under way, drawn up to now.
+                    if !g.open.open.is_empty() {
+                        let now = engine::time::Clock::now(&crate::clock::RealClock) as f64 - origin;
+                        for &(task, lane, start) in &g.open.open {
+                            let on_row = match *kind {
+                                RowKind::Task(t) => t == task,
+                                RowKind::Lane(l) => l == lane,
+                                RowKind::Gil => false,
+                            };
+                            if on_row {
+                                let x0 = x_of(start as f64 - origin).max(LABEL_W);
+                                let x1 = x_of(now).min(css_w);
+                                if x1 > x0 {
+                                    let w = SpanState::Waiting as usize;
+                                    ctx.set_fill_style_str(&pal.states[w]);
+                                    ctx.fill_rect(x0, y + 3.0, x1 - x0, ROW_H - 6.0);
+                                    if let Some(p) = &pal.patterns[w] {
+                                        ctx.set_fill_style_canvas_pattern(p);
+                                        ctx.fill_rect(x0, y + 3.0, x1 - x0, ROW_H - 6.0);
+                                    }
+                                }
+                            }
+                        }
+                    }
                     if let Some((t, idx)) = &g.overlay {
                         ctx.set_global_alpha(0.45);
                         draw_overlay_row(&ctx, pal, t, idx, *kind, w, &x_of, css_w, y + ROW_H - 7.0);

@@ -154,6 +154,36 @@ impl Source {
     }
 }
 
+/// Waits still under way in a live run, per task: a wait's span is recorded
+/// when it ends, so without these a long sleep would show nothing until then.
+#[derive(Debug, Default, Clone)]
+pub struct OpenWaits {
+    /// (task, lane, start) of each wait begun and not yet over.
+    pub open: Vec<(u32, u16, u64)>,
+    seen: usize,
+}
+
+impl OpenWaits {
+    /// Follows the events recorded since the last call (tasks below `tasks` only).
+    pub fn update(&mut self, events: &[engine::trace::Event], tasks: u32) {
+        use engine::trace::EventKind;
+        for e in events.iter().skip(self.seen) {
+            if e.task >= tasks {
+                continue;
+            }
+            match e.kind {
+                EventKind::Wait => {
+                    self.open.retain(|o| o.0 != e.task);
+                    self.open.push((e.task, e.lane, e.at));
+                }
+                EventKind::Wake | EventKind::Start | EventKind::Done | EventKind::Yield => self.open.retain(|o| o.0 != e.task),
+                _ => {}
+            }
+        }
+        self.seen = events.len();
+    }
+}
+
 /// One model group: a title, its rows, the measured source and the prediction.
 pub struct Group {
     /// "Event loop", "Threads + GIL (predicted)", an imported file's name.
@@ -170,6 +200,8 @@ pub struct Group {
     pub overlay: Option<(Rc<Trace>, Index)>,
     /// The rows, top to bottom.
     pub rows: Vec<(RowKind, String)>,
+    /// A live run's waits under way.
+    pub open: OpenWaits,
 }
 
 impl Group {
@@ -200,7 +232,17 @@ impl Group {
             }
             rows
         };
-        Self { title, model, main, index, main_is_prediction, overlay, rows }
+        let mut g = Self { title, model, main, index, main_is_prediction, overlay, rows, open: OpenWaits::default() };
+        g.follow_waits();
+        g
+    }
+
+    fn follow_waits(&mut self) {
+        if let Source::Live(l) = &self.main {
+            let tasks = MAX_TASK_ROWS as u32;
+            let open = &mut self.open;
+            l.rec.with_events(|e| open.update(e, tasks));
+        }
     }
 
     /// Indexes the spans a live run recorded since the last call.
@@ -208,5 +250,6 @@ impl Group {
         let gil = self.model == Some(Model::Gil);
         let index = &mut self.index;
         self.main.with_spans(|s| index.update(s, gil));
+        self.follow_waits();
     }
 }

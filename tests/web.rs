@@ -84,3 +84,68 @@ fn a_fatal_error_is_shown_in_the_page_and_marks_the_run_failed() {
     assert!(!el.has_attribute("hidden"));
     assert_eq!(doc.body().unwrap().get_attribute("data-run-state").as_deref(), Some("failed"));
 }
+
+#[wasm_bindgen_test]
+async fn the_javascript_model_runs_the_generated_program_and_reports_its_spans() {
+    use engine::model::{Model, RunConfig};
+    use engine::trace::SpanState;
+    use nogil_playground::runtime::{js, CancelToken};
+    let w: workload::Workload = "2*[io(20ms),cpu(100k)]+1*incr".parse().unwrap();
+    let cfg = RunConfig { workers: 2, ..RunConfig::new(Model::Js) };
+    let t = js::run(&w, &cfg, &CancelToken::new(), |_| {}).await.expect("the program runs");
+    assert_eq!(t.model, Some(Model::Js));
+    assert_eq!(t.checksum, 2 * workload::closed_form(100_000), "the same exact Σi² as our kernel");
+    assert_eq!((t.counter, t.increments), (1, 1));
+    // Each task waited, then computed; the two waits overlap (one event loop, timers in parallel).
+    let waits: Vec<_> = t.spans.iter().filter(|s| s.state == SpanState::Waiting && s.task < 2).collect();
+    assert_eq!(waits.len(), 2);
+    assert!(waits[0].start < waits[1].end && waits[1].start < waits[0].end, "{waits:?}");
+    assert!(t.spans.iter().all(|s| s.start >= t.start && s.end <= t.end + 1_000_000));
+}
+
+#[wasm_bindgen_test]
+async fn cancelling_the_javascript_model_stops_it_and_says_so() {
+    use engine::model::{Model, RunConfig};
+    use nogil_playground::runtime::{js, CancelToken};
+    let w: workload::Workload = "3*io(10s)".parse().unwrap();
+    let cancel = CancelToken::new();
+    let c = cancel.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        nogil_playground::runtime::next_macrotask().await;
+        c.cancel();
+    });
+    let t = js::run(&w, &RunConfig::new(Model::Js), &cancel, |_| {}).await.expect("a cancelled run still reports");
+    assert!(t.cancelled);
+    assert!(t.wall() < 5_000_000_000, "it stopped long before its 10 s sleeps ended");
+}
+
+#[wasm_bindgen_test]
+fn the_cost_model_survives_a_reload_through_local_storage() {
+    use engine::costs::{Calibration, Cost, Origin};
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let mut cal = Calibration::default();
+    cal.observe(Cost::Dispatch, 42_000.0, 9, Origin::Run, 1.0);
+    storage.set_item("nogil-test-costs", &cal.to_json()).unwrap();
+    let back = Calibration::from_json(&storage.get_item("nogil-test-costs").unwrap().unwrap()).unwrap();
+    assert_eq!(back.costs.get(Cost::Dispatch), 42_000.0);
+    assert_eq!(back.provenance(Cost::Dispatch).origin, Origin::Run);
+    storage.remove_item("nogil-test-costs").unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_loop_driver_records_its_slices_hops_and_the_scheduler_events() {
+    use engine::model::{Model, RunConfig};
+    use engine::trace::EventKind;
+    use nogil_playground::runtime::{run, CancelToken};
+    let w: workload::Workload = "3*[io(5ms),cpu(2M,yield=100k)]".parse().unwrap();
+    let cfg = RunConfig::new(Model::Loop);
+    let t = run(&w, &cfg, None, &CancelToken::new(), false, &engine::costs::Costs::default(), |_| {}).await.unwrap();
+    let d = t.driver.expect("the loop's driver measured itself");
+    assert!(d.slices >= 1 && d.polls > 0 && d.spawns >= 3);
+    assert!(d.busy <= t.wall() + 1_000_000);
+    for kind in [EventKind::Spawn, EventKind::Start, EventKind::Wait, EventKind::Wake, EventKind::Yield, EventKind::Done] {
+        assert!(t.events.iter().any(|e| e.kind == kind), "no {kind:?} event");
+    }
+    assert!(t.events.windows(2).all(|w| w[0].at <= w[1].at), "events in time order");
+    assert_eq!(t.checksum, 3 * workload::closed_form(2_000_000));
+}

@@ -300,16 +300,26 @@ impl Drop for LoopDriver {
     }
 }
 
-/// Cancels a running loop: its tasks are dropped at once and the run ends.
+/// Cancels a running loop: the run ends at once, and its tasks are dropped
+/// in steps between frames (a million of them would otherwise hold the page
+/// for a long task).
 #[derive(Clone)]
 pub struct Canceller(Weak<Inner>);
+
+/// Tasks dropped per step after a cancel.
+const DROP_STEP: usize = 20_000;
 
 impl Canceller {
     /// Cancels (no-op if the run is over).
     pub fn cancel(&self) {
         if let Some(d) = self.0.upgrade() {
-            d.ex.cancel();
+            let mut left = d.ex.cancel_in_steps();
             d.finish(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                while !left.drop_some(DROP_STEP) {
+                    super::yield_to_browser().await;
+                }
+            });
         }
     }
 }

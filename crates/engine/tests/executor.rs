@@ -309,3 +309,36 @@ fn a_poll_budget_bounds_one_call_whatever_the_clock_says() {
     assert_eq!(ex.polls(), 110, "each task: 11 polls");
     assert_eq!(calls, 5, "110 polls in budgets of 25: 25+25+25+25+10");
 }
+
+#[test]
+fn a_cancel_in_steps_drops_the_tasks_a_few_at_a_time_and_ignores_later_wakes() {
+    let (clock, ex) = setup();
+    let dropped = Rc::new(Cell::new(0u32));
+    for i in 0..1000u64 {
+        let (h, d) = (ex.handle(), dropped.clone());
+        ex.spawn(async move {
+            let _flag = CountOnDrop(d);
+            h.sleep(SECOND + i).await;
+        });
+    }
+    // Every task polled once, now asleep on its timer.
+    assert!(matches!(ex.run(u64::MAX), Outcome::Sleeping { .. }));
+    assert_eq!(ex.live_tasks(), 1000);
+    let mut left = ex.cancel_in_steps();
+    assert!(ex.is_cancelled());
+    assert!(!left.drop_some(300));
+    assert_eq!(dropped.get(), 300, "only as many as asked");
+    while !left.drop_some(300) {}
+    assert_eq!(dropped.get(), 1000);
+    assert_eq!(ex.live_tasks(), 0);
+    clock.advance(10 * SECOND);
+    assert_eq!(ex.run(u64::MAX), Outcome::Done);
+}
+
+/// Counts drops.
+struct CountOnDrop(Rc<Cell<u32>>);
+impl Drop for CountOnDrop {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}

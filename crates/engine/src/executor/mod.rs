@@ -69,6 +69,7 @@ pub use timer::Sleep;
 pub use yield_now::{yield_now, YieldNow};
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -279,6 +280,30 @@ impl Shared {
     }
 }
 
+/// The tasks a cancelled run still held, to drop in steps (see
+/// [`Executor::cancel_in_steps`]).
+pub struct Leftovers {
+    ready: VecDeque<Runnable<TaskMeta>>,
+    timers: Timers,
+}
+
+impl Leftovers {
+    /// Drops up to `n` of the tasks; returns whether none is left.
+    pub fn drop_some(&mut self, n: usize) -> bool {
+        for _ in 0..n {
+            if let Some(r) = self.ready.pop_front() {
+                // Dropping a runnable drops its future: the task is cancelled.
+                drop(r);
+            } else if let Some(t) = self.timers.pop_due(Nanos::MAX) {
+                drop(t);
+            } else {
+                return true;
+            }
+        }
+        self.ready.is_empty() && self.timers.next_deadline().is_none()
+    }
+}
+
 /// The executor. Owns the run: dropping it cancels every task still alive.
 ///
 /// It is driven from outside (sans-IO): [`Executor::run`] polls ready tasks
@@ -429,6 +454,16 @@ impl Executor {
     pub fn cancel(&self) {
         self.shared.cancelled.set(true);
         self.shared.clear();
+    }
+
+    /// Cancels the run like [`Executor::cancel`], but hands back the tasks
+    /// still queued or timed instead of dropping them here: a million of them
+    /// take a long while to drop, and the caller drops them a few at a time
+    /// ([`Leftovers::drop_some`]) between the browser's frames. Later wakes are
+    /// ignored at once, as with `cancel`.
+    pub fn cancel_in_steps(&self) -> Leftovers {
+        self.shared.cancelled.set(true);
+        Leftovers { ready: self.shared.ready.take(), timers: std::mem::take(&mut *self.shared.timers.borrow_mut()) }
     }
 
     /// Tasks spawned and not yet completed.

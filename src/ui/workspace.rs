@@ -104,10 +104,10 @@ pub fn ResultsPanel() -> impl IntoView {
 pub fn ComparePanel() -> impl IntoView {
     let app = use_app();
     let results = app.run.results;
-    move || if results.with(|r| r.is_empty()) {
-        view! { <p class="help">"After a run, each model's wall time appears here, measured beside predicted."</p> }.into_any()
-    } else {
-        view! { <CompareChart results=results.into() /> <div class="compact-table"><ResultsTable results=results.into() /></div> }.into_any()
+    move || match (results.with(|r| r.is_empty()), app.run.imported.with(|v| v.is_empty())) {
+        (true, true) => view! { <p class="help">"After a run, each model's wall time appears here, measured beside predicted."</p> }.into_any(),
+        (true, false) => view! { <CompareChart results=results.into() /> }.into_any(),
+        _ => view! { <CompareChart results=results.into() /> <div class="compact-table"><ResultsTable results=results.into() /></div> }.into_any(),
     }
 }
 

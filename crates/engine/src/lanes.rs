@@ -400,7 +400,11 @@ pub async fn thread_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize,
                     let budget = ctx.gil_budget();
                     match ctx.lanes.quantum(slot.slot() as usize, from, n, budget).await {
                         Ok(q) => {
+                            // The GIL's messages, drawn: the grant travelling to the
+                            // thread, and the lock travelling back to the page.
+                            ctx.rec.span(task, lane, step, SpanState::Transfer, q.sent, q.start.max(q.sent));
                             ctx.rec.span(task, lane, step, SpanState::Running, q.start.max(q.sent), q.end.max(q.start));
+                            ctx.rec.span(task, lane, step, SpanState::Transfer, q.end.max(q.start), q.answered.max(q.end));
                             ctx.rec.add_checksum(q.sum);
                             from = q.reached.max(from + 1).min(n);
                         }

@@ -149,7 +149,8 @@ pub fn App() -> impl IntoView {
         scenario.text.track();
         scenario.models.track();
         scenario.knobs.track();
-        if prev.is_some() && !app.run.running() {
+        // (Untracked: the end of a run is not an edit.)
+        if prev.is_some() && !untrack(|| app.run.running()) {
             app.run.stale.set(true);
         }
     });

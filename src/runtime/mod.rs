@@ -91,6 +91,10 @@ impl CancelToken {
     pub fn new() -> Self {
         Self::default()
     }
+    /// Whether `other` is a clone of this token (the same run).
+    pub fn same(&self, other: &CancelToken) -> bool {
+        Rc::ptr_eq(&self.cancelled, &other.cancelled)
+    }
     /// Cancels the run it was given to.
     pub fn cancel(&self) {
         self.cancelled.set(true);

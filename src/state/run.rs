@@ -137,9 +137,18 @@ async fn session(app: AppState, w: Workload, models: Vec<Model>, workers: u16, a
     let partial = app.run.partial;
     partial.set(Vec::new());
     let of = models.len();
-    let progress = move |index: usize, fraction: f64| match sweep {
-        None => phase.set(Phase::Running { model: models[index], index, of, fraction }),
-        Some((step, of)) => phase.set(Phase::Sweeping { step, of }),
+    let progress_token = token.clone();
+    let progress = move |index: usize, fraction: f64| {
+        // Cancel says "cancelled" at once and stops the run a task later: a
+        // report in between (or from a run already replaced) must not bring
+        // back "running".
+        if progress_token.is_cancelled() || matches!(phase.get_untracked(), Phase::Cancelled) {
+            return;
+        }
+        match sweep {
+            None => phase.set(Phase::Running { model: models[index], index, of, fraction }),
+            Some((step, of)) => phase.set(Phase::Sweeping { step, of }),
+        }
     };
     run_models(&w, &cfg, pool.as_ref(), &token, progress, move |done| partial.set(done.to_vec())).await
 }
@@ -179,9 +188,15 @@ pub fn start(app: AppState, allow_long: bool) {
     spawn_local(async move {
         let end = session(app, w, models, knobs.workers, allow_long, token.clone(), None).await;
         if token.is_cancelled() {
-            // Cancel already set the state; keep what ran.
-            let (SessionEnd::Cancelled(r) | SessionEnd::Done(r) | SessionEnd::Failed(r, _, _)) = end;
-            app.run.results.set(r);
+            // Cancel already set the state; keep what ran, and say
+            // "cancelled" again in case a late report overwrote it.
+            // (Unless another run has started since: that one is shown.)
+            if app.run.cancel.get_value().is_some_and(|t| t.same(&token)) {
+                let (SessionEnd::Cancelled(r) | SessionEnd::Done(r) | SessionEnd::Failed(r, _, _)) = end;
+                app.run.results.set(r);
+                app.run.phase.set(Phase::Cancelled);
+                set_run_state("cancelled");
+            }
             return;
         }
         match end {
@@ -257,6 +272,10 @@ pub fn sweep(app: AppState, param: SweepParam, values: Vec<u64>) {
             let lanes = if param == SweepParam::Workers { value.clamp(1, u64::from(max_workers)) as u16 } else { knobs.workers };
             let end = session(app, wl, chosen.clone(), lanes, false, token.clone(), Some((step, of))).await;
             if token.is_cancelled() {
+                if app.run.cancel.get_value().is_some_and(|t| t.same(&token)) {
+                    app.run.phase.set(Phase::Cancelled);
+                    set_run_state("cancelled");
+                }
                 return;
             }
             match end {

@@ -13,7 +13,6 @@
 //! and each task row `data-task-state` (`running`, `ready`, `waiting`,
 //! `blocked`, `done`, `pending`): a public contract.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use engine::inspect::{Replay, ReplayBuilder, State, TaskState};
@@ -22,10 +21,9 @@ use engine::time::{format_duration, Nanos};
 use engine::trace::{Resource, Trace};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::runtime::yield_to_browser;
+use crate::ui::dom::AnimationFrame;
 use crate::state::use_app;
 
 /// Events replayed per slice while a replay is being built.
@@ -36,8 +34,6 @@ const LIST_MAX: usize = 40;
 /// Play speeds, in run time per wall time.
 const SPEEDS: [f64; 6] = [0.1, 0.25, 0.5, 1.0, 2.0, 10.0];
 
-/// A `requestAnimationFrame` callback that re-arms itself.
-type FrameCallback = Rc<RefCell<Option<Closure<dyn FnMut(f64)>>>>;
 
 /// The replay of the trace the inspector shows, kept while it stays the same.
 #[derive(Default)]
@@ -161,7 +157,7 @@ pub fn Inspector() -> impl IntoView {
         });
     }
 
-    let replay = move || cache.with_value(|c| c.replay.clone());
+    let replay = move || cache.try_with_value(|c| c.replay.clone()).flatten();
     // The state at the playhead (seeking forward from the last state when it can).
     let state_now = move || -> Option<(State, Rc<Replay>)> {
         version.track();
@@ -201,39 +197,34 @@ pub fn Inspector() -> impl IntoView {
     };
 
     // Play: the playhead moves at `speed` × real time, a frame at a time.
+    // The frame is a stored value: closing the inspector mid-play ends it.
     {
-        let cb: FrameCallback = Rc::new(RefCell::new(None));
-        let last = Rc::new(std::cell::Cell::new(None::<f64>));
-        let cb2 = cb.clone();
-        *cb.borrow_mut() = Some(Closure::new(move |t: f64| {
-            if !playing.get_untracked() {
+        let last = std::cell::Cell::new(None::<f64>);
+        let frame = StoredValue::new_local(AnimationFrame::new(move |t: f64| {
+            if !playing.try_get_untracked().unwrap_or(false) {
                 last.set(None);
-                return;
+                return false;
             }
-            let Some(r) = replay() else { return };
+            let Some(r) = replay() else { return false };
             if let Some(prev) = last.replace(Some(t)) {
-                let dt = ((t - prev) * 1e6 * speed.get_untracked()) as u64;
+                let dt = ((t - prev) * 1e6 * speed.try_get_untracked().unwrap_or(1.0)) as u64;
                 let at = view_state.playhead.get_untracked().unwrap_or(0).saturating_add(dt.max(1));
                 let end = r.end().saturating_sub(r.start());
                 view_state.playhead.set(Some(at.min(end)));
                 if at >= end {
                     playing.set(false);
                     last.set(None);
-                    return;
+                    return false;
                 }
             }
-            if let (Some(w), Some(f)) = (web_sys::window(), cb2.borrow().as_ref()) {
-                let _ = w.request_animation_frame(f.as_ref().unchecked_ref());
-            }
+            true
         }));
         Effect::new(move |_| {
             if playing.get() {
                 if view_state.playhead.get_untracked().is_none() {
                     view_state.playhead.set(Some(0));
                 }
-                if let (Some(w), Some(f)) = (web_sys::window(), cb.borrow().as_ref()) {
-                    let _ = w.request_animation_frame(f.as_ref().unchecked_ref());
-                }
+                frame.try_with_value(AnimationFrame::request);
             }
         });
     }

@@ -4,6 +4,7 @@
 pub mod code;
 pub mod compare;
 pub mod costs;
+pub mod dom;
 pub mod editor;
 pub mod header;
 pub mod heartbeat;

@@ -282,13 +282,16 @@ pub fn draw(canvas: &HtmlCanvasElement, groups: &[Group], layout: &Layout, w: Wi
             let origin = g.main.start() as f64;
             let main_alpha = if g.main_is_prediction { 0.55 } else { 1.0 };
             g.main.with_spans(|spans| {
+                // An index ahead of its spans (a live run's recorder just
+                // emptied at its end): draw no spans until the rebuild.
+                let fits = g.index.fits(spans.len());
                 for ((kind, label), &y) in g.rows.iter().zip(rows) {
                     ctx.set_fill_style_str(&pal.muted);
                     let _ = ctx.fill_text(label, 10.0, y + ROW_H * 0.68);
                     ctx.set_global_alpha(main_alpha);
                     // Under a measured run, the prediction is a thin strip at the row's foot.
                     let foot = if g.overlay.is_some() { 5.0 } else { 0.0 };
-                    draw_row(&ctx, pal, spans, g.index.row(*kind), origin, w, &x_of, css_w, y + 3.0, ROW_H - 6.0 - foot);
+                    draw_row(&ctx, pal, spans, if fits { g.index.row(*kind) } else { &[] }, origin, w, &x_of, css_w, y + 3.0, ROW_H - 6.0 - foot);
                     ctx.set_global_alpha(1.0);
                     // A live run's waits under way, drawn up to now.
                     if !g.open.open.is_empty() {
@@ -356,6 +359,9 @@ pub fn span_at(groups: &[Group], group: usize, row: usize, ns: f64) -> Option<Sp
     let idx = g.index.row(*kind);
     let origin = g.main.start() as f64;
     g.main.with_spans(|spans| {
+        if !g.index.fits(spans.len()) {
+            return None;
+        }
         let k = idx.partition_point(|&i| (spans[i as usize].end as f64 - origin) < ns);
         let s = spans[*idx.get(k)? as usize];
         ((s.start as f64 - origin) <= ns).then_some(s)

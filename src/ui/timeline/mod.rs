@@ -23,11 +23,10 @@ use engine::time::format_duration;
 use engine::trace::{SpanState, Trace, NO_TASK};
 use leptos::html::{Canvas, Div};
 use leptos::prelude::*;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::state::run::Phase;
 use crate::state::{use_app, AppState};
+use crate::ui::dom::{AnimationFrame, Interval, ResizeWatch};
 use draw::{Extras, Layout, Window, LABEL_W};
 use interact::{Effect as Gest, Gesture};
 use rows::{Group, Source};
@@ -104,8 +103,6 @@ fn build_run_groups(app: &AppState, by_task: bool) -> Vec<Group> {
 struct Chart {
     groups: Vec<Group>,
     layout: Layout,
-    /// A draw is requested for the next animation frame.
-    pending: bool,
 }
 
 /// The whole extent of what is drawn, ns.
@@ -129,42 +126,33 @@ pub fn Timeline() -> impl IntoView {
     // element while drawing would force a layout in every frame.
     let width = Rc::new(Cell::new(0.0f64));
 
-    // Draws on the next animation frame (many changes in one frame draw once).
-    let frame_cb = Rc::new(RefCell::new(None::<Closure<dyn FnMut()>>));
-    let request_draw = {
+    // Draws on the next animation frame (many changes in one frame draw
+    // once). The frame, the live tick and the resize watch are kept in
+    // stored values, so unmounting the chart ends them at once.
+    let frame = StoredValue::new_local(AnimationFrame::new({
         let chart = chart.clone();
-        let frame_cb = frame_cb.clone();
         let width = width.clone();
-        Rc::new(move || {
-            if chart.borrow().pending {
-                return;
+        move |_| {
+            let Some(el) = canvas.try_get_untracked().flatten() else { return false };
+            // Until the ResizeObserver has told the width, wait for it (it
+            // asks for a draw): reading it here would force a layout.
+            if width.get() <= 0.0 {
+                return false;
             }
-            chart.borrow_mut().pending = true;
-            let chart = chart.clone();
-            let width = width.clone();
-            let cb = Closure::<dyn FnMut()>::new(move || {
-                let mut c = chart.borrow_mut();
-                c.pending = false;
-                let Some(el) = canvas.get_untracked() else { return };
-                // Until the ResizeObserver has told the width, wait for it (it
-                // asks for a draw): reading it here would force a layout.
-                if width.get() <= 0.0 {
-                    return;
-                }
-                let layout = Layout::new(&c.groups, width.get().max(200.0));
-                let f = full_extent(&c.groups);
-                full.set(f);
-                let w = view.window.get_untracked().map_or(Window { from: 0.0, to: f }, |(a, b)| Window { from: a, to: b });
-                let extras = Extras { playhead: view.playhead.get_untracked().map(|p| p as f64) };
-                draw::draw(&el, &c.groups, &layout, w, &extras);
-                c.layout = layout;
-                drawn.update(|d| *d += 1);
-            });
-            if let Some(w) = web_sys::window() {
-                let _ = w.request_animation_frame(cb.as_ref().unchecked_ref());
-            }
-            *frame_cb.borrow_mut() = Some(cb);
-        })
+            let mut c = chart.borrow_mut();
+            let layout = Layout::new(&c.groups, width.get().max(200.0));
+            let f = full_extent(&c.groups);
+            full.set(f);
+            let w = view.window.get_untracked().map_or(Window { from: 0.0, to: f }, |(a, b)| Window { from: a, to: b });
+            let extras = Extras { playhead: view.playhead.get_untracked().map(|p| p as f64) };
+            draw::draw(&el, &c.groups, &layout, w, &extras);
+            c.layout = layout;
+            drawn.update(|d| *d += 1);
+            false
+        }
+    }));
+    let request_draw = move || {
+        frame.try_with_value(AnimationFrame::request);
     };
 
     // Rebuild the groups when the runs, predictions or the row mode change
@@ -172,7 +160,6 @@ pub fn Timeline() -> impl IntoView {
     let running = Memo::new(move |_| matches!(app.run.phase.get(), Phase::Running { .. }));
     {
         let chart = chart.clone();
-        let request_draw = request_draw.clone();
         Effect::new(move |_| {
             let by_task = view.by_task.get();
             app.run.results.track();
@@ -187,7 +174,6 @@ pub fn Timeline() -> impl IntoView {
     }
     // Redraw when the window or the playhead move.
     {
-        let request_draw = request_draw.clone();
         Effect::new(move |_| {
             view.window.track();
             view.playhead.track();
@@ -197,9 +183,7 @@ pub fn Timeline() -> impl IntoView {
     // While a run goes on, draw its new spans every LIVE_EVERY_MS.
     {
         let chart = chart.clone();
-        let request_draw = request_draw.clone();
-        let timer = Rc::new(Cell::new(None::<i32>));
-        let tick = Closure::<dyn FnMut()>::new(move || {
+        let tick = StoredValue::new_local(Interval::new(LIVE_EVERY_MS, move || {
             let mut c = chart.borrow_mut();
             let live_model = crate::runtime::live().map(|l| (l.model, l.start));
             let shown = c.groups.last().and_then(|g| match &g.main {
@@ -215,40 +199,24 @@ pub fn Timeline() -> impl IntoView {
             }
             drop(c);
             request_draw();
-        });
+        }));
         Effect::new(move |_| {
             let running = running.get();
-            let Some(w) = web_sys::window() else { return };
-            match (running, timer.get()) {
-                (true, None) => {
-                    if let Ok(id) = w.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), LIVE_EVERY_MS) {
-                        timer.set(Some(id));
-                    }
-                }
-                (false, Some(id)) => {
-                    w.clear_interval_with_handle(id);
-                    timer.set(None);
-                }
-                _ => {}
-            }
+            tick.try_with_value(|t| if running { t.start() } else { t.stop() });
         });
     }
     // Follow the container's width.
     {
-        let request_draw = request_draw.clone();
         let width = width.clone();
-        let on_resize = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
-            if let Ok(e) = entries.get(0).dyn_into::<web_sys::ResizeObserverEntry>() {
-                width.set(e.content_rect().width());
-            }
-            request_draw()
-        });
+        let watch = StoredValue::new_local(None::<ResizeWatch>);
         Effect::new(move |_| {
             if let Some(el) = wrap.get() {
-                if let Ok(obs) = web_sys::ResizeObserver::new(on_resize.as_ref().unchecked_ref()) {
-                    obs.observe(&el);
-                    std::mem::forget(obs);
-                }
+                let width = width.clone();
+                let w = ResizeWatch::new(&el, move |px| {
+                    width.set(px);
+                    request_draw();
+                });
+                watch.try_update_value(|slot| *slot = w);
             }
         });
     }

@@ -47,8 +47,20 @@ impl Index {
         Self { lanes: vec![Vec::new(); n], gil: Vec::new(), tasks: vec![Vec::new(); t], seen: 0, unsorted: vec![false; n + 1 + t] }
     }
 
-    /// Indexes `spans[seen..]` (spans are only ever appended).
+    /// Whether this index fits `len` spans (a live recorder whose spans were
+    /// taken away at the end of its run has fewer than were indexed).
+    pub fn fits(&self, len: usize) -> bool {
+        self.seen <= len
+    }
+
+    /// Indexes `spans[seen..]` (spans are only ever appended; if there are
+    /// fewer than were seen, the recorder was emptied and indexing restarts).
     pub fn update(&mut self, spans: &[Span], gil: bool) {
+        if spans.len() < self.seen {
+            self.lanes.iter_mut().chain(self.tasks.iter_mut()).chain(std::iter::once(&mut self.gil)).for_each(Vec::clear);
+            self.unsorted.iter_mut().for_each(|f| *f = false);
+            self.seen = 0;
+        }
         let nl = self.lanes.len();
         let push = |row: &mut Vec<u32>, flag: &mut bool, i: u32| {
             if let Some(&last) = row.last() {

@@ -31,12 +31,15 @@ pub struct DriverHooks {
     /// The loop's instrumentation, shared with the simulator's.
     pub inner: LoopHooks,
     driver: RefCell<Weak<Inner>>,
+    /// The driver's "inside a slice" flag, shared so that a wake (every timer
+    /// of every task) checks it without reaching the driver itself.
+    in_slice: Rc<Cell<bool>>,
 }
 
 impl DriverHooks {
     /// Hooks around `inner`.
     pub fn new(inner: LoopHooks) -> Self {
-        Self { inner, driver: RefCell::new(Weak::new()) }
+        Self { inner, driver: RefCell::new(Weak::new()), in_slice: Rc::new(Cell::new(false)) }
     }
 }
 
@@ -52,8 +55,8 @@ impl Hooks for DriverHooks {
     }
     fn woken(&self, t: TaskRef) {
         self.inner.woken(t);
-        if let Some(d) = self.driver.borrow().upgrade() {
-            if !d.in_slice.get() {
+        if !self.in_slice.get() {
+            if let Some(d) = self.driver.borrow().upgrade() {
                 d.kick();
             }
         }
@@ -78,7 +81,8 @@ struct Inner {
     timer_due: Cell<Option<Nanos>>,
     posted: Cell<bool>,
     kicked: Cell<bool>,
-    in_slice: Cell<bool>,
+    /// Shared with [`DriverHooks`].
+    in_slice: Rc<Cell<bool>>,
     finished: Cell<bool>,
     /// When the last slice ended with work still ready (a hop started).
     hop_from: Cell<Option<Nanos>>,
@@ -140,6 +144,9 @@ impl Inner {
         self.in_slice.set(true);
         let outcome = self.ex.run(start + SLICE);
         let end = RealClock.now();
+        // The thread goes back to the browser: a coarse reading after this
+        // (a worker's reply waking a task) must not repeat this one.
+        crate::clock::expire_coarse();
         self.slices.borrow_mut().push((start, end));
         {
             let mut st = self.stats.borrow_mut();
@@ -231,7 +238,7 @@ impl LoopDriver {
                 timer_due: Cell::new(None),
                 posted: Cell::new(false),
                 kicked: Cell::new(false),
-                in_slice: Cell::new(false),
+                in_slice: hooks.in_slice.clone(),
                 finished: Cell::new(false),
                 hop_from: Cell::new(None),
                 done: RefCell::new(None),

@@ -17,6 +17,9 @@ impl Env for RealEnv {
     fn now(&self) -> Nanos {
         RealClock.now()
     }
+    fn coarse_now(&self) -> Nanos {
+        RealClock.coarse_now()
+    }
     fn sleep_until(&self, deadline: Nanos) -> impl std::future::Future<Output = ()> {
         self.handle.sleep_until(deadline)
     }

@@ -29,7 +29,7 @@ use engine::costs::{Cost, Costs};
 use engine::executor::{Handle, Semaphore};
 use engine::lanes::{spawn_lane_task, Gil, GilMode, LaneCtx};
 use engine::model::{GilImpl, Model, RunConfig};
-use engine::runner::{run_loop_task, run_sequential, spawn_batched, LoopCtx, LoopHooks, Recorder};
+use engine::runner::{loop_record_estimate, run_loop_task, run_sequential, spawn_batched, LoopCtx, LoopHooks, Recorder};
 use engine::time::{Clock, Nanos, SECOND};
 use engine::trace::{Trace, MAIN_LANE};
 use workload::Workload;
@@ -239,10 +239,21 @@ impl Driven {
         let rec = Rc::new(Recorder::new());
         rec.set_detail_limit(DETAIL_TASKS);
         let mut hooks = LoopHooks::new(rec.clone(), Rc::new(RealClock), MAIN_LANE);
-        if !polls_are_running {
-            hooks = hooks.without_events();
+        // The loop's whole record and timers, reserved before it starts
+        // rather than grown (and copied) a score of times while tasks run.
+        let est = polls_are_running.then(|| loop_record_estimate(workload, Some(DETAIL_TASKS)));
+        match est {
+            Some(est) => {
+                rec.reserve(est.spans, est.events);
+                hooks.reserve_lag(est.timers);
+            }
+            None => hooks = hooks.without_events(),
         }
         let driver = LoopDriver::new(Rc::new(DriverHooks::new(hooks))).map_err(RunError::Unavailable)?;
+        if let Some(est) = est {
+            // A task sleeps on one timer at a time.
+            driver.executor().reserve_timers(est.timers.min(workload.task_count()) as usize);
+        }
         let mut trace = new_trace(workload, cfg, 1 + workers);
         trace.start = RealClock.now();
         set_live(Some(LiveRun { model: cfg.model, start: trace.start, lanes: trace.lanes, tasks: trace.tasks, rec: rec.clone() }));

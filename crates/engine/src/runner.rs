@@ -20,6 +20,12 @@ use crate::trace::{Event, EventKind, Failure, PhaseKind, Resource, Span, SpanSta
 pub trait Env {
     /// The current time on the run's clock.
     fn now(&self) -> Nanos;
+    /// The time for bookkeeping when no work of the task's own ran since the
+    /// clock was last read (see [`Clock::coarse_now`]); the default is
+    /// [`Env::now`].
+    fn coarse_now(&self) -> Nanos {
+        self.now()
+    }
     /// A cooperative wait until `deadline` (other tasks run meanwhile).
     fn sleep_until(&self, deadline: Nanos) -> impl Future<Output = ()>;
     /// Lets every other ready task run once.
@@ -79,24 +85,49 @@ impl Action {
 /// The concrete steps of task `index`, with jitter drawn from a stream of its
 /// own (so the values never depend on the order tasks happen to run in).
 pub fn steps(phases: &[Phase], group_opts: &Options, seed: u64, index: u64) -> Vec<Step> {
-    let mut rng = workload::task_rng(seed, index);
-    phases
-        .iter()
-        .enumerate()
-        .map(|(i, phase)| {
-            let o = Options::resolve(phase.opts(), group_opts);
-            let action = match phase {
-                Phase::Io { dur, .. } => Action::Io(workload::jitter(*dur, o.jitter_pct, &mut rng)),
-                Phase::Cpu { n, .. } => Action::Cpu {
-                    n: workload::jitter(*n, o.jitter_pct, &mut rng),
-                    yield_every: o.yield_every,
-                },
-                Phase::Block { dur, .. } => Action::Block(workload::jitter(*dur, o.jitter_pct, &mut rng)),
-                Phase::Incr { mode, .. } => Action::Incr(*mode),
-            };
-            Step { index: i as u8, action, payload_kib: o.payload_kib }
-        })
-        .collect()
+    Steps::new(phases, group_opts, seed, index).collect()
+}
+
+/// The steps of one task, made one at a time: what [`steps`] collects, with
+/// the same values (each step draws its jitter in recipe order either way),
+/// but without a vector per task, which a million tasks on the loop would
+/// each allocate and free.
+#[derive(Debug, Clone)]
+pub struct Steps<'a> {
+    phases: std::slice::Iter<'a, Phase>,
+    group_opts: &'a Options,
+    rng: workload::SplitMix64,
+    next_index: u8,
+}
+
+impl<'a> Steps<'a> {
+    /// The steps of task `index` of a group with `phases` and `group_opts`.
+    pub fn new(phases: &'a [Phase], group_opts: &'a Options, seed: u64, index: u64) -> Self {
+        Self { phases: phases.iter(), group_opts, rng: workload::task_rng(seed, index), next_index: 0 }
+    }
+}
+
+impl Iterator for Steps<'_> {
+    type Item = Step;
+
+    fn next(&mut self) -> Option<Step> {
+        let phase = self.phases.next()?;
+        let rng = &mut self.rng;
+        let o = Options::resolve(phase.opts(), self.group_opts);
+        let action = match phase {
+            Phase::Io { dur, .. } => Action::Io(workload::jitter(*dur, o.jitter_pct, rng)),
+            Phase::Cpu { n, .. } => Action::Cpu { n: workload::jitter(*n, o.jitter_pct, rng), yield_every: o.yield_every },
+            Phase::Block { dur, .. } => Action::Block(workload::jitter(*dur, o.jitter_pct, rng)),
+            Phase::Incr { mode, .. } => Action::Incr(*mode),
+        };
+        let index = self.next_index;
+        self.next_index = self.next_index.wrapping_add(1);
+        Some(Step { index, action, payload_kib: o.payload_kib })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.phases.size_hint()
+    }
 }
 
 /// Collects spans and run-wide tallies while tasks run.
@@ -163,6 +194,21 @@ impl Recorder {
         } else {
             self.events_dropped.set(self.events_dropped.get() + 1);
         }
+    }
+
+    /// Makes room, up front, for `spans` spans and `events` events (at most
+    /// [`MAX_EVENTS`] of them, and [`MAX_SPANS_RESERVED`] spans): a run of a
+    /// million tasks otherwise grows its vectors a score of times, each time
+    /// copying everything recorded so far.
+    pub fn reserve(&self, spans: u64, events: u64) {
+        let mut s = self.spans.borrow_mut();
+        let more = spans.min(MAX_SPANS_RESERVED as u64) as usize;
+        let len = s.len();
+        s.reserve(more.saturating_sub(len));
+        let mut e = self.events.borrow_mut();
+        let more = events.min(MAX_EVENTS as u64) as usize;
+        let len = e.len();
+        e.reserve(more.saturating_sub(len));
     }
 
     /// Events recorded so far.
@@ -245,6 +291,36 @@ impl Recorder {
     }
 }
 
+/// A step's name in its spans: its index in the recipe and its kind. Two
+/// bytes, where the whole [`Step`] is 32: what a sleeping task keeps of it.
+#[derive(Debug, Clone, Copy)]
+struct PhaseTag {
+    index: u8,
+    kind: PhaseKind,
+}
+
+impl PhaseTag {
+    fn of(index: u8, action: Action) -> Self {
+        Self { index, kind: action.kind() }
+    }
+
+    fn span(self, task: u32, lane: u16, state: SpanState, start: Nanos, end: Nanos) -> Span {
+        Span { task, lane, phase: self.index, kind: self.kind, state, start, end }
+    }
+}
+
+/// Where work of a task's own (CPU, a blocking call) starts: a precise
+/// reading, since its running span must not begin at a coarse one a few polls
+/// old. Any time between the two is the task's wait for its turn, recorded as
+/// queued (none on a virtual clock, where every reading is precise).
+fn precise_start<E: Env>(env: &E, rec: &Recorder, task: u32, tag: PhaseTag, at: Nanos) -> Nanos {
+    let now = env.now();
+    if now > at {
+        rec.push(tag.span(task, NO_LANE, SpanState::Queued, at, now));
+    }
+    now.max(at)
+}
+
 /// Everything the loop's tasks share.
 pub struct LoopCtx<E> {
     /// The world tasks run in.
@@ -262,96 +338,122 @@ pub struct LoopCtx<E> {
 /// One task on the event loop: CPU on the main thread in slices between
 /// yields, waits that overlap, blocking calls that stall everyone. `ready_at`
 /// is when it was spawned (it is queued from then until first polled).
-pub async fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64, ready_at: Nanos) {
-    let env = &ctx.env;
-    let rec = &ctx.rec;
-    let task = index as u32;
-    let g = &ctx.workload.groups[group];
-    let steps = steps(&g.phases, &g.opts, ctx.seed, index);
-    let Some(first) = steps.first() else { return };
-    // `at` is where the task's last span ended: each span starts there, so a
-    // task's spans tile its life with no gap, whatever the clock reads between.
-    let mut at = env.now();
-    rec.span(task, NO_LANE, first, SpanState::Queued, ready_at, at);
-    let _permit = match &ctx.limit {
-        Some(sem) => {
-            if sem.available() == 0 || sem.waiters() > 0 {
-                rec.event(at, task, NO_LANE, EventKind::Block, Resource::Semaphore, 0);
-            }
-            let permit = sem.acquire().await;
-            let t = env.now();
-            rec.event(t, task, MAIN_LANE, EventKind::Acquire, Resource::Semaphore, 0);
-            rec.span(task, NO_LANE, first, SpanState::Queued, at, t);
-            at = t;
-            Some(permit)
-        }
-        None => None,
-    };
-    for step in &steps {
-        match step.action {
-            Action::Io(d) => {
-                let due = at.saturating_add(d);
-                if due > env.now() {
-                    rec.event(env.now(), task, NO_LANE, EventKind::Wait, Resource::None, due);
+///
+/// A function returning an `async` block rather than an `async fn`: an
+/// `async fn` keeps each argument twice in its state (as captured and as a
+/// local), which a million sleeping tasks would pay for.
+#[allow(clippy::manual_async_fn)] // on purpose, as said above
+pub fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64, ready_at: Nanos) -> impl Future<Output = ()> {
+    async move {
+        let env = &ctx.env;
+        let rec = &ctx.rec;
+        let task = index as u32;
+        let g = &ctx.workload.groups[group];
+        // The first step names the queued span before it. The steps are made
+        // one at a time, here and again for the loop below, so that no step
+        // and no vector of them is kept while the task sleeps.
+        let Some(first) = Steps::new(&g.phases, &g.opts, ctx.seed, index).next().map(|s| PhaseTag::of(s.index, s.action)) else {
+            return;
+        };
+        // `at` is where the task's last span ended: each span starts there, so
+        // a task's spans tile its life with no gap, whatever the clock reads
+        // between. Readings are coarse (see `Clock::coarse_now`) except right
+        // after work of the task's own (CPU, a blocking call), whose end only
+        // a precise one can tell: between polls a coarse one is as good, and
+        // far cheaper in the browser.
+        let mut at = env.coarse_now();
+        rec.push(first.span(task, NO_LANE, SpanState::Queued, ready_at, at));
+        let _permit = match &ctx.limit {
+            Some(sem) => {
+                if sem.available() == 0 || sem.waiters() > 0 {
+                    rec.event(at, task, NO_LANE, EventKind::Block, Resource::Semaphore, 0);
                 }
-                env.sleep_until(due).await;
-                let t1 = env.now();
-                // Waiting until the I/O is due; after that the task is ready
-                // and any delay is the loop's (lag, or others hogging it).
-                rec.span(task, NO_LANE, step, SpanState::Waiting, at, due.min(t1));
-                rec.span(task, NO_LANE, step, SpanState::Queued, due.min(t1), t1);
-                at = t1;
+                let permit = sem.acquire().await;
+                let t = env.coarse_now();
+                rec.event(t, task, MAIN_LANE, EventKind::Acquire, Resource::Semaphore, 0);
+                rec.push(first.span(task, NO_LANE, SpanState::Queued, at, t));
+                at = t;
+                Some(permit)
             }
-            Action::Cpu { n, yield_every } => {
-                let yield_every = if env.cpu_never_yields() { 0 } else { yield_every };
-                let mut i: u64 = 0;
-                let mut sum = 0u128;
-                loop {
-                    let end = if yield_every == 0 { n } else { n.min(i.saturating_add(yield_every)) };
-                    sum += env.cpu(i, end);
-                    let t1 = env.now();
-                    rec.span(task, MAIN_LANE, step, SpanState::Running, at, t1);
+            None => None,
+        };
+        for Step { index: phase, action, .. } in Steps::new(&g.phases, &g.opts, ctx.seed, index) {
+            // Only the step's tag lives across its awaits, not the whole step.
+            let tag = PhaseTag::of(phase, action);
+            match action {
+                Action::Io(d) => {
+                    let due = at.saturating_add(d);
+                    let now = env.coarse_now();
+                    if due > now {
+                        rec.event(now, task, NO_LANE, EventKind::Wait, Resource::None, due);
+                    }
+                    env.sleep_until(due).await;
+                    let t1 = env.coarse_now();
+                    // Waiting until the I/O is due; after that the task is ready
+                    // and any delay is the loop's (lag, or others hogging it).
+                    rec.push(tag.span(task, NO_LANE, SpanState::Waiting, at, due.min(t1)));
+                    rec.push(tag.span(task, NO_LANE, SpanState::Queued, due.min(t1), t1));
                     at = t1;
-                    i = end;
-                    if i >= n {
-                        break;
-                    }
-                    env.yield_now().await;
-                    let t2 = env.now();
-                    rec.span(task, NO_LANE, step, SpanState::Queued, at, t2);
-                    at = t2;
                 }
-                rec.add_checksum(sum);
-            }
-            Action::Block(d) => {
-                env.block(d);
-                let t1 = env.now();
-                rec.span(task, MAIN_LANE, step, SpanState::Running, at, t1);
-                at = t1;
-            }
-            Action::Incr(mode) => {
-                let value = rec.read_counter();
-                let state = match mode {
-                    IncrMode::Plain | IncrMode::Atomic => SpanState::Running,
-                    IncrMode::Await => {
+                Action::Cpu { n, yield_every } => {
+                    at = precise_start(env, rec, task, tag, at);
+                    let yield_every = if env.cpu_never_yields() { 0 } else { yield_every };
+                    let mut i: u64 = 0;
+                    // The phase's Σ i², as two words: a `u128` kept across the
+                    // yields would make every task's state 16-aligned, which
+                    // the allocator serves more slowly than 8.
+                    let mut sum = [0u64; 2];
+                    loop {
+                        let end = if yield_every == 0 { n } else { n.min(i.saturating_add(yield_every)) };
+                        let s = (u128::from(sum[1]) << 64 | u128::from(sum[0])) + env.cpu(i, end);
+                        sum = [s as u64, (s >> 64) as u64];
+                        let t1 = env.now();
+                        rec.push(tag.span(task, MAIN_LANE, SpanState::Running, at, t1));
+                        at = t1;
+                        i = end;
+                        if i >= n {
+                            break;
+                        }
                         env.yield_now().await;
-                        SpanState::Queued
+                        // Precise: the next chunk's running span starts here.
+                        let t2 = env.now();
+                        rec.push(tag.span(task, NO_LANE, SpanState::Queued, at, t2));
+                        at = t2;
                     }
-                    IncrMode::AwaitFor(d) => {
-                        let due = env.now().saturating_add(d as Nanos);
-                        rec.event(env.now(), task, NO_LANE, EventKind::Wait, Resource::None, due);
-                        env.sleep_until(due).await;
-                        SpanState::Waiting
-                    }
-                };
-                // The write uses the value read before the await: the race.
-                let value = if mode == IncrMode::Atomic { rec.read_counter() } else { value };
-                rec.write_counter(value + 1);
-                let t1 = env.now();
-                rec.event(t1, task, MAIN_LANE, EventKind::Incr, Resource::None, value + 1);
-                let lane = if state == SpanState::Running { MAIN_LANE } else { NO_LANE };
-                rec.span(task, lane, step, state, at, t1);
-                at = t1;
+                    rec.add_checksum(u128::from(sum[1]) << 64 | u128::from(sum[0]));
+                }
+                Action::Block(d) => {
+                    at = precise_start(env, rec, task, tag, at);
+                    env.block(d);
+                    let t1 = env.now();
+                    rec.push(tag.span(task, MAIN_LANE, SpanState::Running, at, t1));
+                    at = t1;
+                }
+                Action::Incr(mode) => {
+                    let value = rec.read_counter();
+                    let state = match mode {
+                        IncrMode::Plain | IncrMode::Atomic => SpanState::Running,
+                        IncrMode::Await => {
+                            env.yield_now().await;
+                            SpanState::Queued
+                        }
+                        IncrMode::AwaitFor(d) => {
+                            let now = env.coarse_now();
+                            let due = now.saturating_add(d as Nanos);
+                            rec.event(now, task, NO_LANE, EventKind::Wait, Resource::None, due);
+                            env.sleep_until(due).await;
+                            SpanState::Waiting
+                        }
+                    };
+                    // The write uses the value read before the await: the race.
+                    let value = if mode == IncrMode::Atomic { rec.read_counter() } else { value };
+                    rec.write_counter(value + 1);
+                    let t1 = env.coarse_now();
+                    rec.event(t1, task, MAIN_LANE, EventKind::Incr, Resource::None, value + 1);
+                    let lane = if state == SpanState::Running { MAIN_LANE } else { NO_LANE };
+                    rec.push(tag.span(task, lane, state, at, t1));
+                    at = t1;
+                }
             }
         }
     }
@@ -413,6 +515,79 @@ pub fn run_sequential_from<E: Env>(env: &E, rec: &Recorder, workload: &Workload,
     index
 }
 
+/// Most spans [`Recorder::reserve`] makes room for up front (128 MB): past
+/// that a run grows its record as it goes, rather than hold that much
+/// memory on an estimate.
+pub const MAX_SPANS_RESERVED: usize = 4_000_000;
+
+/// What the loop's tasks of a workload record (see [`loop_record_estimate`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecordEstimate {
+    /// Spans: on lanes for every task, off lanes for detailed tasks.
+    pub spans: u64,
+    /// Scheduler events (detailed tasks only).
+    pub events: u64,
+    /// Timers set (one lag sample each).
+    pub timers: u64,
+}
+
+/// What [`run_loop_task`] and [`LoopHooks`] record for `workload` when tasks
+/// from index `detail` on keep only their lane spans (see
+/// [`Recorder::set_detail_limit`]): for reserving room up front. Exact when
+/// every wait really waits and every first poll comes after its spawn (as on
+/// the page); a wait over before it starts records less, and a CPU phase
+/// whose jitter adds a chunk, or a limit's queue, more.
+pub fn loop_record_estimate(workload: &Workload, detail: Option<u32>) -> RecordEstimate {
+    let mut est = RecordEstimate::default();
+    let mut first = 0u64;
+    for g in &workload.groups {
+        let count = u64::from(g.count);
+        let detailed = detail.map_or(count, |d| count.min(u64::from(d).saturating_sub(first)));
+        first += count;
+        // Every detailed task: its queued span before the first poll; spawn,
+        // the wake that queues it, its first start, and done.
+        let (mut lane_spans, mut task_spans, mut task_events, mut timers) = (0u64, 1u64, 4u64, 0u64);
+        for phase in &g.phases {
+            match phase {
+                Phase::Io { .. } => {
+                    // Waiting, then queued; wait, wake, start.
+                    task_spans += 2;
+                    task_events += 3;
+                    timers += 1;
+                }
+                Phase::Cpu { n, opts } => {
+                    let every = Options::resolve(opts, &g.opts).yield_every;
+                    let chunks = if every == 0 { 1 } else { n.div_ceil(every).max(1) };
+                    // A running span a chunk, and a yield, a queued span and a start between two.
+                    lane_spans = lane_spans.saturating_add(chunks);
+                    task_spans = task_spans.saturating_add(chunks - 1);
+                    task_events = task_events.saturating_add(2 * (chunks - 1));
+                }
+                Phase::Block { .. } => lane_spans += 1,
+                Phase::Incr { mode, .. } => match mode {
+                    IncrMode::Plain | IncrMode::Atomic => {
+                        lane_spans += 1;
+                        task_events += 1;
+                    }
+                    IncrMode::Await => {
+                        task_spans += 1;
+                        task_events += 3;
+                    }
+                    IncrMode::AwaitFor(_) => {
+                        task_spans += 1;
+                        task_events += 4;
+                        timers += 1;
+                    }
+                },
+            }
+        }
+        est.spans = est.spans.saturating_add(count.saturating_mul(lane_spans)).saturating_add(detailed.saturating_mul(task_spans));
+        est.events = est.events.saturating_add(detailed.saturating_mul(task_events));
+        est.timers = est.timers.saturating_add(count.saturating_mul(timers));
+    }
+    est
+}
+
 /// Tasks spawned per poll by [`spawn_batched`].
 pub const SPAWN_BATCH: u64 = 2_000;
 
@@ -429,7 +604,9 @@ pub fn spawn_batched(handle: &Handle, workload: &Workload, f: impl Fn(&Handle, u
         let mut index = 0u64;
         for (group, count) in counts.into_iter().enumerate() {
             for _ in 0..count {
-                f(&h, group, index, h.now());
+                // Coarse: a batch of spawns reads the clock a few times, not
+                // once a task (see `Clock::coarse_now`).
+                f(&h, group, index, h.coarse_now());
                 index += 1;
                 if index.is_multiple_of(SPAWN_BATCH) {
                     yield_now().await;
@@ -442,7 +619,9 @@ pub fn spawn_batched(handle: &Handle, workload: &Workload, f: impl Fn(&Handle, u
 /// The event loop's instrumentation, shared by the browser's driver and the
 /// simulator: it records the scheduler's events (spawn, start, yield, wake,
 /// done) for tagged tasks, counts polls and spawns, samples timer lag and, on
-/// a virtual clock, charges each poll its calibrated cost.
+/// a virtual clock, charges each poll its calibrated cost. Events are stamped
+/// with coarse readings ([`Clock::coarse_now`]): a few a task, precise ones
+/// would cost more than the loop's own work in the browser.
 pub struct LoopHooks {
     /// Where events go.
     pub rec: Rc<Recorder>,
@@ -508,6 +687,14 @@ impl LoopHooks {
         self.lag.take()
     }
 
+    /// Makes room for `timers` lag samples up front (see [`Recorder::reserve`]).
+    pub fn reserve_lag(&self, timers: u64) {
+        let mut lag = self.lag.borrow_mut();
+        let more = timers.min(MAX_SPANS_RESERVED as u64) as usize;
+        let len = lag.len();
+        lag.reserve(more.saturating_sub(len));
+    }
+
     fn pay(&self, spawn: bool) {
         if let Some((clock, poll, sp)) = &self.charge {
             clock.advance(if spawn { *sp } else { *poll });
@@ -519,7 +706,7 @@ impl Hooks for LoopHooks {
     fn spawned(&self, t: TaskRef) {
         self.spawns.set(self.spawns.get() + 1);
         if self.record && t.tag != UNTAGGED {
-            self.rec.event(self.clock.now(), t.tag, NO_LANE, EventKind::Spawn, Resource::None, 0);
+            self.rec.event(self.clock.coarse_now(), t.tag, NO_LANE, EventKind::Spawn, Resource::None, 0);
         }
         self.pay(true);
     }
@@ -527,7 +714,7 @@ impl Hooks for LoopHooks {
         self.current.set(t.tag);
         self.woke_self.set(false);
         if self.record && t.tag != UNTAGGED {
-            self.rec.event(self.clock.now(), t.tag, self.lane, EventKind::Start, Resource::None, 0);
+            self.rec.event(self.clock.coarse_now(), t.tag, self.lane, EventKind::Start, Resource::None, 0);
         }
     }
     fn woken(&self, t: TaskRef) {
@@ -538,18 +725,17 @@ impl Hooks for LoopHooks {
             // Woken by itself while running: a yield, recorded when the poll ends.
             self.woke_self.set(true);
         } else {
-            self.rec.event(self.clock.now(), t.tag, NO_LANE, EventKind::Wake, Resource::None, 0);
+            self.rec.event(self.clock.coarse_now(), t.tag, NO_LANE, EventKind::Wake, Resource::None, 0);
         }
     }
     fn poll_end(&self, t: TaskRef, completed: bool) {
         self.polls.set(self.polls.get() + 1);
         self.pay(false);
         if self.record && t.tag != UNTAGGED {
-            let now = self.clock.now();
             if completed {
-                self.rec.event(now, t.tag, self.lane, EventKind::Done, Resource::None, 0);
+                self.rec.event(self.clock.coarse_now(), t.tag, self.lane, EventKind::Done, Resource::None, 0);
             } else if self.woke_self.get() {
-                self.rec.event(now, t.tag, NO_LANE, EventKind::Yield, Resource::None, 0);
+                self.rec.event(self.clock.coarse_now(), t.tag, NO_LANE, EventKind::Yield, Resource::None, 0);
             }
         }
         self.current.set(UNTAGGED);

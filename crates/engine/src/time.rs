@@ -20,6 +20,15 @@ pub const SECOND: Nanos = 1_000_000_000;
 pub trait Clock {
     /// The current time. Never goes backwards.
     fn now(&self) -> Nanos;
+
+    /// A reading for bookkeeping between two polls (an event's or a span's
+    /// time): at least every earlier reading of this clock, but possibly a
+    /// few polls old. A clock that is expensive to read (`performance.now()`
+    /// costs about as much as a whole poll) may answer from its latest
+    /// precise reading; the default is [`Clock::now`].
+    fn coarse_now(&self) -> Nanos {
+        self.now()
+    }
 }
 
 /// A clock that moves only when told to.

@@ -466,6 +466,13 @@ impl Executor {
         Leftovers { ready: self.shared.ready.take(), timers: std::mem::take(&mut *self.shared.timers.borrow_mut()) }
     }
 
+    /// Makes room for `n` pending timers before any is set: a run that sets
+    /// a million sleeps at once otherwise grows their queue a score of times,
+    /// copying it each time. Does nothing once a timer is set.
+    pub fn reserve_timers(&self, n: usize) {
+        self.shared.timers.borrow_mut().reserve(n);
+    }
+
     /// Tasks spawned and not yet completed.
     pub fn live_tasks(&self) -> u64 {
         self.shared.live.get()
@@ -512,6 +519,12 @@ impl Handle {
     /// The executor's clock reading.
     pub fn now(&self) -> Nanos {
         self.shared.clock.now()
+    }
+
+    /// A coarse reading of the executor's clock, for bookkeeping between
+    /// polls (see [`Clock::coarse_now`]).
+    pub fn coarse_now(&self) -> Nanos {
+        self.shared.clock.coarse_now()
     }
 
     /// Completes once `d` has passed on the executor's clock.

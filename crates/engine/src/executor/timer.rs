@@ -164,6 +164,14 @@ impl Timers {
         }
     }
 
+    /// Makes room for `n` timers in the run the first timer goes to (no room
+    /// is made once a timer is set: which run the next ones join is unknown).
+    pub(super) fn reserve(&mut self, n: usize) {
+        if self.used == 0 && self.heap.is_empty() {
+            self.runs[0].reserve(n);
+        }
+    }
+
     /// Removes and returns the earliest timer if it is due at `now`.
     pub(super) fn pop_due(&mut self, now: Nanos) -> Option<TimerEntry> {
         let h = self.head;
@@ -242,8 +250,10 @@ impl Future for Sleep {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         // The clock never goes back, so a reading the executor took already
         // settles a fired timer's poll without reading the clock again (a call
-        // into JavaScript in the browser); otherwise read it.
-        if self.shared.clock_floor.get() >= self.deadline || self.shared.clock.now() >= self.deadline {
+        // into JavaScript in the browser); otherwise a coarse reading does: a
+        // deadline it has not seen pass yet gets a timer, which the executor's
+        // next clock check fires.
+        if self.shared.clock_floor.get() >= self.deadline || self.shared.clock.coarse_now() >= self.deadline {
             return Poll::Ready(());
         }
         if !self.registered {

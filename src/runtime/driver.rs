@@ -61,8 +61,8 @@ impl Hooks for DriverHooks {
             }
         }
     }
-    fn timer_fired(&self, t: TaskRef, deadline: Nanos, now: Nanos) {
-        self.inner.timer_fired(t, deadline, now);
+    fn timer_fired(&self, deadline: Nanos, now: Nanos) {
+        self.inner.timer_fired(deadline, now);
     }
 }
 

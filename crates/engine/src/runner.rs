@@ -740,7 +740,7 @@ impl Hooks for LoopHooks {
         }
         self.current.set(UNTAGGED);
     }
-    fn timer_fired(&self, _t: TaskRef, deadline: Nanos, now: Nanos) {
+    fn timer_fired(&self, deadline: Nanos, now: Nanos) {
         self.lag.borrow_mut().push(now.saturating_sub(deadline));
     }
 }

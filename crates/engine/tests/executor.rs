@@ -40,7 +40,7 @@ impl Hooks for Counting {
     fn woken(&self, _: TaskRef) {
         self.wakes.set(self.wakes.get() + 1);
     }
-    fn timer_fired(&self, _: TaskRef, deadline: Nanos, now: Nanos) {
+    fn timer_fired(&self, deadline: Nanos, now: Nanos) {
         self.fired.borrow_mut().push((deadline, now));
     }
 }

@@ -243,7 +243,7 @@ impl Hooks for Tally {
     fn woken(&self, _: TaskRef) {
         self.woken.set(self.woken.get() + 1);
     }
-    fn timer_fired(&self, _: TaskRef, _: Nanos, _: Nanos) {
+    fn timer_fired(&self, _: Nanos, _: Nanos) {
         self.fired.set(self.fired.get() + 1);
     }
 }

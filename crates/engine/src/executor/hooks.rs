@@ -19,9 +19,10 @@ pub trait Hooks {
     fn poll_end(&self, _task: TaskRef, _completed: bool) {}
     /// `task` was woken and put on the ready queue (during its own poll, for a yield).
     fn woken(&self, _task: TaskRef) {}
-    /// The timer `task` set, due at `deadline`, fired at `now`; `now - deadline`
-    /// is event-loop lag.
-    fn timer_fired(&self, _task: TaskRef, _deadline: Nanos, _now: Nanos) {}
+    /// A timer due at `deadline` fired at `now`; `now - deadline` is
+    /// event-loop lag. (Which task set it is not kept: a million sleeping
+    /// tasks would keep a million names; the task's wake follows at once.)
+    fn timer_fired(&self, _deadline: Nanos, _now: Nanos) {}
 }
 
 /// Hooks that do nothing.

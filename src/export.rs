@@ -59,14 +59,13 @@ pub fn trace(r: &[ModelResult]) -> Result<(), String> {
 }
 
 /// The timeline canvas as a PNG.
-pub fn png() -> Result<(), String> {
+pub fn png(app: &crate::state::AppState) -> Result<(), String> {
+    // The chart on screen as it is (zoom included), or, from a tab that does
+    // not show it, the whole timeline drawn for the file.
     let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let canvas: web_sys::HtmlCanvasElement = doc
-        .query_selector("canvas[data-testid=timeline]")
-        .ok()
-        .flatten()
-        .ok_or("run something first: there is no timeline to save")?
-        .unchecked_into();
-    let url = canvas.to_data_url_with_type("image/png").map_err(|e| format!("{e:?}"))?;
+    let url = match doc.query_selector("canvas[data-testid=timeline]").ok().flatten() {
+        Some(c) => c.unchecked_into::<web_sys::HtmlCanvasElement>().to_data_url_with_type("image/png").map_err(|e| format!("{e:?}"))?,
+        None => crate::ui::timeline::png_data_url(app, 1200.0)?,
+    };
     download_url("nogil-timeline.png", &url)
 }

@@ -60,7 +60,7 @@ fn task_item(task: u32, state: TaskState, detail: String) -> impl IntoView {
 fn task_list(title: &'static str, count: u64, items: Vec<(u32, TaskState, String)>, testid: &'static str) -> impl IntoView {
     view! {
         <div class="insp-list" data-testid=testid>
-            <h4>{format!("{title} ({count})")}</h4>
+            <h3>{format!("{title} ({count})")}</h3>
             {if items.is_empty() {
                 view! { <p class="help">"none"</p> }.into_any()
             } else {
@@ -248,7 +248,7 @@ pub fn Inspector() -> impl IntoView {
                 }
             }>
             <div class="row insp-head">
-                <h3 id="insp-h">"Inspector"</h3>
+                <h2 id="insp-h">"Inspector"</h2>
                 <label class="insp-model">"Run "
                     <select data-testid="inspect-model" on:change:target=move |ev| view_state.inspect.set(Some(ev.target().value()))>
                         {move || choices.get().into_iter().map(|(k, label)| {
@@ -264,13 +264,13 @@ pub fn Inspector() -> impl IntoView {
                 </label>
                 <div class="row insp-controls" role="group" aria-label="Playhead">
                     <button type="button" class="secondary small" data-testid="insp-home" on:click=move |_| to_end(false) aria-label="Go to the start">"Start"</button>
-                    <button type="button" class="secondary small" data-testid="insp-back10" on:click=move |_| step(-10) aria-label="Back ten events">"−10"</button>
+                    <button type="button" class="secondary small" data-testid="insp-back10" on:click=move |_| step(-10) aria-label="−10 events" title="Back ten events">"−10"</button>
                     <button type="button" class="secondary small" data-testid="insp-back" on:click=move |_| step(-1) aria-label="Previous event">"‹"</button>
                     <button type="button" class="small" data-testid="insp-play" on:click=move |_| playing.update(|p| *p = !*p)>
                         {move || if playing.get() { "Pause" } else { "Play" }}
                     </button>
                     <button type="button" class="secondary small" data-testid="insp-next" on:click=move |_| step(1) aria-label="Next event">"›"</button>
-                    <button type="button" class="secondary small" data-testid="insp-next10" on:click=move |_| step(10) aria-label="Forward ten events">"+10"</button>
+                    <button type="button" class="secondary small" data-testid="insp-next10" on:click=move |_| step(10) aria-label="+10 events" title="Forward ten events">"+10"</button>
                     <button type="button" class="secondary small" data-testid="insp-end" on:click=move |_| to_end(true) aria-label="Go to the end">"End"</button>
                     <label>"Speed "
                         <select data-testid="insp-speed" on:change:target=move |ev| speed.set(ev.target().value().parse().unwrap_or(1.0))>

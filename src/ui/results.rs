@@ -70,7 +70,7 @@ pub fn ResultsTable(results: Signal<Vec<ModelResult>, LocalStorage>) -> impl Int
             let notes: Vec<String> = results.with(|r| r.iter().filter_map(|r| r.trace.implementation.as_ref().map(|i| format!("{}: {i}.", r.model.label()))).collect());
             (!notes.is_empty()).then(|| view! { <p class="help" data-testid="implementation">{notes.join(" ")}</p> })
         }}
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Results table">
             <table class="results" data-testid="results">
                 <caption>"Measured in this browser, except where marked predicted (the engine on a virtual clock)."</caption>
                 <thead>

@@ -33,7 +33,7 @@ pub fn Exports() -> impl IntoView {
             <button type="button" class="secondary small" data-testid="export-trace"
                 on:click=move |_| error.set(crate::export::trace(&results.get_untracked()).err())>"Trace (Perfetto)"</button>
             <button type="button" class="secondary small" data-testid="export-png"
-                on:click=move |_| error.set(crate::export::png().err())>"Timeline PNG"</button>
+                on:click=move |_| error.set(crate::export::png(&app).err())>"Timeline PNG"</button>
         </div>
         {move || error.get().map(|e| view! { <p class="error" role="alert">{format!("Export failed: {e}")}</p> })}
     }
@@ -66,7 +66,7 @@ pub fn History() -> impl IntoView {
     let history = app.run.history;
     move || (history.with(|h| h.len()) > 1).then(|| view! {
         <section aria-labelledby="history-h">
-            <h3 id="history-h">"Recent runs"</h3>
+            <h2 id="history-h" class="sub-h">"Recent runs"</h2>
             <ul class="history" data-testid="history">
                 {history.get().into_iter().map(|(label, r)| {
                     let walls = r.iter().map(|m| format!("{} {}", m.model.name(), crate::ui::format_metric("wall_ms", m.metrics.wall_ms))).collect::<Vec<_>>().join(" · ");
@@ -131,7 +131,7 @@ pub fn Workspace(#[prop(optional)] tabs: Option<Vec<Tab>>) -> impl IntoView {
             })}
             <div class="panel" role="tabpanel" aria-label=move || tab.get().label()>
                 {move || match tab.get() {
-                    Tab::Timeline => view! { <Timeline /> <Inspector /> <TraceImport /> }.into_any(),
+                    Tab::Timeline => view! { <Timeline /> <crate::ui::Deferred paint=true><Inspector /> <TraceImport /></crate::ui::Deferred> }.into_any(),
                     Tab::Compare => view! { <ComparePanel /> }.into_any(),
                     Tab::Results => view! { <ResultsPanel /> }.into_any(),
                     Tab::Sweep => view! { <SweepPanel /> }.into_any(),

@@ -23,6 +23,7 @@ use engine::time::format_duration;
 use engine::trace::{SpanState, Trace, NO_TASK};
 use leptos::html::{Canvas, Div};
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::state::run::Phase;
 use crate::state::{use_app, AppState};
@@ -96,6 +97,29 @@ fn build_run_groups(app: &AppState, by_task: bool) -> Vec<Group> {
         groups.push(Group::new(title, t.model, Source::Trace(t.clone()), true, None, by_task));
     }
     groups
+}
+
+/// The whole timeline (every group, the whole run) drawn on a canvas of its
+/// own, as a PNG `data:` URL: for the export buttons, which may sit where the
+/// chart is not shown. The canvas is put in the page for the draw (so it gets
+/// the theme's colours), then removed.
+pub fn png_data_url(app: &AppState, width: f64) -> Result<String, String> {
+    let groups = build_groups(app, app.view.by_task.get_untracked());
+    if groups.is_empty() {
+        return Err("run something first: there is no timeline to save".into());
+    }
+    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let body = doc.body().ok_or("no document body")?;
+    let canvas: web_sys::HtmlCanvasElement = doc.create_element("canvas").map_err(|e| format!("{e:?}"))?.unchecked_into();
+    let _ = canvas.set_attribute("style", &format!("position:absolute;left:-100000px;top:0;width:{width}px"));
+    let _ = canvas.set_attribute("aria-hidden", "true");
+    body.append_child(&canvas).map_err(|e| format!("{e:?}"))?;
+    let layout = Layout::new(&groups, width);
+    let w = Window { from: 0.0, to: full_extent(&groups) };
+    draw::draw(&canvas, &groups, &layout, w, &Extras { playhead: None });
+    let url = canvas.to_data_url_with_type("image/png").map_err(|e| format!("{e:?}"));
+    canvas.remove();
+    url
 }
 
 /// The chart's state between frames.

@@ -148,15 +148,27 @@ fn record_thread(rec: &Recorder, all_steps: &[Vec<engine::runner::Step>], r: &cr
     });
     let mut cursor = clamp(r.received);
     let mut current = None;
+    // Whether this lane's thread holds the GIL, and whether its last span was
+    // a running stretch (a GIL wait right after one is a forced switch: the
+    // holder dropped the GIL because another thread asked, a hand-off).
+    let mut holding = false;
+    let mut after_running = false;
+    let mut after_gil_wait = false;
     for &(task, step, state, s, e) in &r.spans {
         let Some(steps) = all_steps.get(task as usize) else { continue };
         let Some(st) = steps.get(usize::from(step)).or(steps.first()) else { continue };
         let (s, e) = (clamp(s).max(cursor), clamp(e).max(cursor));
         if current != Some(task) {
             if let Some(prev) = current {
+                if holding {
+                    rec.event(cursor, prev, lane, EventKind::Release, Resource::Gil, 0);
+                    holding = false;
+                }
                 rec.event(cursor, prev, NO_LANE, EventKind::Done, Resource::None, 0);
             }
             current = Some(task);
+            after_running = false;
+            after_gil_wait = false;
             rec.span(task, NO_LANE, st, SpanState::Queued, start, s);
             rec.event(start, task, NO_LANE, EventKind::Spawn, Resource::None, 0);
         }
@@ -166,23 +178,48 @@ fn record_thread(rec: &Recorder, all_steps: &[Vec<engine::runner::Step>], r: &cr
             ThreadState::GilBlocked => SpanState::GilBlocked,
         };
         rec.span(task, lane, st, state, s, e);
-        // The thread's own record, as scheduler events: it took the GIL when a
-        // running stretch began and gave it back when the stretch ended.
+        // The thread's own record, as scheduler events: a GIL wait ends when
+        // it takes the GIL; a running stretch needs it; a wait (I/O, sleep)
+        // gives it back first. An I/O thread may take the GIL and give it
+        // back in the same instant (no running span between): both count.
         match state {
             SpanState::Running => {
-                rec.event(s, task, lane, EventKind::Start, Resource::None, 0);
-                if gil {
+                if gil && !holding {
                     rec.event(s, task, lane, EventKind::Acquire, Resource::Gil, 0);
-                    rec.event(e, task, lane, EventKind::Release, Resource::Gil, 0);
+                    holding = true;
+                }
+                if !after_gil_wait {
+                    rec.event(s, task, lane, EventKind::Start, Resource::None, 0);
                 }
             }
-            SpanState::Waiting => rec.event(s, task, lane, EventKind::Wait, Resource::None, e),
-            SpanState::GilBlocked => rec.event(s, task, lane, EventKind::Block, Resource::Gil, 0),
+            SpanState::Waiting => {
+                if holding {
+                    rec.event(s, task, lane, EventKind::Release, Resource::Gil, 0);
+                    holding = false;
+                }
+                rec.event(s, task, lane, EventKind::Wait, Resource::None, e);
+            }
+            SpanState::GilBlocked => {
+                if holding {
+                    rec.event(s, task, lane, EventKind::Release, Resource::Gil, u64::from(after_running));
+                }
+                rec.event(s, task, lane, EventKind::Block, Resource::Gil, 0);
+                // With the GIL it runs again at once (if only to give it
+                // back for its next wait, as an I/O thread does).
+                rec.event(e, task, lane, EventKind::Acquire, Resource::Gil, 0);
+                rec.event(e, task, lane, EventKind::Start, Resource::None, 0);
+                holding = true;
+            }
             _ => {}
         }
+        after_running = state == SpanState::Running;
+        after_gil_wait = state == SpanState::GilBlocked;
         cursor = e;
     }
     if let Some(prev) = current {
+        if holding {
+            rec.event(cursor, prev, lane, EventKind::Release, Resource::Gil, 0);
+        }
         rec.event(cursor, prev, NO_LANE, EventKind::Done, Resource::None, 0);
     }
 }

@@ -364,7 +364,7 @@ async function loads() {
   // Fresh pages (a new context each: nothing cached): P6 first render, P8 Run
   // usable and long tasks from navigation through a run and some scrubbing,
   // P4 pool start and dispatch, each beside its peer in the same page.
-  const r = { render: [], usable: [], poolStart: [], poolStatus: [], bare: [], longCount: [], longest: [], dispatch: [], echo: [] };
+  const r = { render: [], usable: [], poolStart: [], poolStatus: [], bare: [], restart: [], longCount: [], longest: [], dispatch: [], echo: [] };
   const n = RUNS;
   for (let i = 0; i < n; i++) {
     const page = await open(link(ISOLATED, { w: "20000*[io(5ms),cpu(20k)]", models: ["loop"] }));
@@ -415,8 +415,10 @@ async function loads() {
     r.longCount.push(long.length);
     r.longest.push(long.reduce((m, e) => Math.max(m, e[1]), 0));
 
-    // P4 peers, in this page now that it is idle.
+    // P4 peers, in this page now that it is idle; and our pool started the
+    // same way on the same idle page (a second pool beside the page's).
     r.bare.push(await bench(page, bareStart));
+    r.restart.push(await bench(page, (n) => window.wasmBindings.bench_pool_start(n), b.cores));
     r.echo.push(median(await bench(page, bareEcho, [5, 20])));
     // P4 dispatch: trivial jobs one at a time (limit 1) on the warm pool,
     // from the task's dispatch to its completion as the task sees it (post,
@@ -442,6 +444,7 @@ async function loads() {
   put("pool_start_ms", r.poolStart);
   put("pool_status_ms", r.poolStatus);
   put("bare_start_ms", r.bare);
+  put("pool_restart_ms", r.restart);
   put("load_long_tasks", r.longCount);
   put("load_longest_task_ms", r.longest);
   raw.load_longest_task_worst_ms = Math.max(...r.longest);

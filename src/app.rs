@@ -160,7 +160,7 @@ pub fn App() -> impl IntoView {
     if env.autorun {
         let fired = StoredValue::new(false);
         Effect::new(move |_| {
-            if can_run(&app) && !fired.get_value() {
+            if can_run(&app) && app.pool.settled() && !fired.get_value() {
                 fired.set_value(true);
                 start(app, false);
             }
@@ -175,10 +175,11 @@ pub fn App() -> impl IntoView {
     }
 
     // The editor column and the Run button come first; the chart area is
-    // built on the next task, so the first one stays short (no long task at
-    // start-up) and Run is usable at once.
+    // built after they have been drawn (its own task, its own style and
+    // layout), so no task at start-up is long and Run is usable at once.
     let later = RwSignal::new(false);
     spawn_local(async move {
+        crate::runtime::frames::next_frame().await;
         crate::runtime::yield_to_browser().await;
         later.set(true);
     });

@@ -29,9 +29,31 @@ pub fn workers_replaced() -> u32 {
     nogil_playground::pool::workers_replaced()
 }
 
+/// The benchmark's pool start on an idle page: a second pool of `n` workers
+/// (beside the page's own), from spawning to every worker's "ready" as the
+/// page receives it, in ms; the pool is then shut down. The module is the
+/// page's one compilation, as for every pool after the first.
+#[wasm_bindgen]
+pub fn bench_pool_start(n: usize) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        let t0 = nogil_playground::clock::now_ms();
+        let pool = nogil_playground::pool::Pool::new(n).map_err(|e| wasm_bindgen::JsValue::from_str(&e))?;
+        let ready = pool.ready().await;
+        let took = nogil_playground::clock::now_ms() - t0;
+        pool.shutdown();
+        ready.map_err(|e| wasm_bindgen::JsValue::from_str(&e))?;
+        Ok(wasm_bindgen::JsValue::from_f64(took))
+    })
+}
+
 fn main() {
     nogil_playground::fatal::install_panic_hook();
     // Start compiling the workers' wasm before anything else needs the thread.
     nogil_playground::pool::module::preload();
-    leptos::mount::mount_to_body(nogil_playground::app::App);
+    // Instantiating the app's wasm runs `main` in the same task: mounting in
+    // it as well would make one long task of the two.
+    wasm_bindgen_futures::spawn_local(async {
+        nogil_playground::runtime::yield_to_browser().await;
+        leptos::mount::mount_to_body(nogil_playground::app::App);
+    });
 }

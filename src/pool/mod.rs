@@ -3,6 +3,8 @@
 //! every worker, start them in parallel, wait for their "ready", send jobs
 //! only to idle workers, and survive a worker that dies.
 //!
+//! - [`early`]: the workers `static/pool_boot.js` started before the app,
+//!   which the first pool adopts;
 //! - [`module`]: the one compilation of the worker's wasm, started at page load.
 //! - [`lanes`]: the pool as the engine's [`engine::lanes::Lanes`] backend, so
 //!   the real runs follow the very policy the predictions simulate.
@@ -10,6 +12,7 @@
 //! Lanes are numbered from 0 here; in traces, worker lane `i` is lane `i + 1`
 //! (lane 0 is the main thread).
 
+pub mod early;
 pub mod lanes;
 pub mod module;
 
@@ -207,6 +210,7 @@ impl Pool {
             let slot = spawn_slot(Rc::downgrade(&pool.inner), lane, 0, 0)?;
             pool.inner.slots.borrow_mut().push(slot);
         }
+        early::release_rest();
         Ok(pool)
     }
 
@@ -356,10 +360,20 @@ impl Pool {
 }
 
 fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32, failed_starts: u32) -> Result<Slot, String> {
-    let worker = Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
-    // The module arrives when the one compilation finishes; the boot script
-    // waits for it (messages to a worker queue until its script has run).
-    module::send_to(&worker);
+    // A worker the page's boot script started (first pool only: a
+    // replacement must be a fresh worker), or a new one.
+    let early = if generation == 0 { early::take() } else { None };
+    let (worker, spawned_ms) = match &early {
+        Some(e) => (e.worker.clone(), e.spawned_ms),
+        None => {
+            let worker = Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
+            // The module arrives when the one compilation finishes; the boot
+            // script waits for it (messages to a worker queue until its
+            // script has run).
+            module::send_to(&worker);
+            (worker, now_ms())
+        }
+    };
     let weak = inner.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         if let Some(inner) = weak.upgrade() {
@@ -380,9 +394,12 @@ fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32, failed_starts: u
     });
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    if let Some(e) = early {
+        e.adopt();
+    }
     Ok(Slot {
         worker,
-        spawned: ms_to_ns(now_ms()),
+        spawned: ms_to_ns(spawned_ms),
         startup: None,
         ready_waiters: Vec::new(),
         job: None,

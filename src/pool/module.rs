@@ -2,7 +2,8 @@
 //!
 //! Each worker compiling its own copy would multiply the start-up cost by the
 //! number of workers (and wait for each fetch). Instead the page starts one
-//! `WebAssembly.compileStreaming` as soon as it loads, and posts the compiled
+//! `WebAssembly.compileStreaming` as soon as it loads (in the boot script
+//! `static/pool_boot.js`, before the app's wasm has arrived), and posts the compiled
 //! `WebAssembly.Module` to each worker as its first message; the worker's boot
 //! script (`static/worker_boot.js`) instantiates it. A module is cheap to
 //! post: the compiled code is shared, not copied.
@@ -41,11 +42,12 @@ fn compile() -> Promise {
     })
 }
 
-/// Starts compiling the worker's module (once; later calls do nothing).
+/// Starts compiling the worker's module (once; later calls do nothing),
+/// unless the page's boot script (`static/pool_boot.js`) already did.
 pub fn preload() {
     COMPILED.with(|c| {
         if c.borrow().is_none() {
-            *c.borrow_mut() = Some(compile());
+            *c.borrow_mut() = Some(super::early::compiled().unwrap_or_else(compile));
         }
     });
 }

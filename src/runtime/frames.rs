@@ -81,3 +81,17 @@ impl FrameProbe {
         CLOCK.with(|c| c.recording.borrow_mut().take().unwrap_or_default())
     }
 }
+
+/// Resolves at the next animation frame (after the browser has had a chance
+/// to style, lay out and paint what is in the page now).
+pub async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let cb = Closure::once_into_js(move |_: f64| {
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.request_animation_frame(cb.unchecked_ref());
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

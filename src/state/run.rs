@@ -112,10 +112,10 @@ impl RunState {
 }
 
 /// Whether Run may be pressed now.
+/// (The pool need not be ready: a run that needs it waits for it.)
 pub fn can_run(app: &AppState) -> bool {
     !app.run.running() && app.scenario.parsed.with(|p| p.is_ok()) && app.scenario.knobs.with(|k| k.is_ok())
         && !app.scenario.models.with(|m| m.is_empty())
-        && app.pool.settled()
 }
 
 /// One session of `models` with `workers` (the pool is resized first if a

@@ -67,3 +67,21 @@ pub fn metric_label(name: &str) -> &'static str {
         _ => "",
     }
 }
+
+/// Renders its children on a later task: after the page has drawn what it
+/// holds now (`paint`), or just after the current task. Parts below the fold
+/// or secondary to the chart then add their own build, style and layout work
+/// to a later task, instead of making the first one long.
+#[leptos::component]
+pub fn Deferred(#[prop(optional)] paint: bool, children: leptos::children::ChildrenFn) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let ready = RwSignal::new(false);
+    leptos::task::spawn_local(async move {
+        if paint {
+            crate::runtime::frames::next_frame().await;
+        }
+        crate::runtime::yield_to_browser().await;
+        ready.set(true);
+    });
+    move || ready.get().then(|| children())
+}

@@ -120,10 +120,11 @@ pub fn Sidebar() -> impl IntoView {
                 <summary>"Sizes: ×2 and ÷2"</summary>
                 <WorkloadSteppers />
             </details>
-            <ModelToggles />
-            <Knobs />
-            <RunBar />
-            <CostsPanel />
+            // Each part on a task of its own: building the whole column in
+            // one would make the page's first task long.
+            <crate::ui::Deferred><ModelToggles /></crate::ui::Deferred>
+            <crate::ui::Deferred><Knobs /></crate::ui::Deferred>
+            <crate::ui::Deferred><RunBar /><CostsPanel /></crate::ui::Deferred>
         </aside>
     }
 }

@@ -305,7 +305,8 @@ fn table(py: &Probe, native: &Probe, wasm: &Probe, page: &Probe) -> Vec<Row> {
     t.add("P3", "slice hop (CPU-only loop run, mean) vs bare `MessageChannel` self-post after an 8 ms task", p("slice_hop_us"), P(p("message_channel_busy_us")), "µs", Over, "≤ 1.2", |_, r| r <= 1.2);
     t.add("P3", "slice hop (same) vs bare `MessageChannel` ping-pong, back to back (no work between)", p("slice_hop_us"), P(p("message_channel_idle_us")), "µs", Over, "≤ 1.2", |_, r| r <= 1.2);
 
-    t.add("P4", "pool start (compile + workers ready) vs bare workers + one `compileStreaming`", p("pool_start_ms"), P(p("bare_start_ms")), "ms", Over, "≤ 1.2", |_, r| r <= 1.2);
+    t.add("P4", "pool start at page load (compile + workers ready, beside the app's own load) vs bare workers + one `compileStreaming` on the idle page", p("pool_start_ms"), P(p("bare_start_ms")), "ms", Over, "≤ 1.2", |_, r| r <= 1.2);
+    t.add("P4", "pool start on the idle page (a second pool: spawn to all ready, module compiled once per page) vs the same bare peer", p("pool_restart_ms"), P(p("bare_start_ms")), "ms", Over, "≤ 1.2", |_, r| r <= 1.2);
     t.add("P4", "dispatch round trip (task's view, trivial job) vs bare `postMessage` echo", p("dispatch_ms"), P(p("bare_echo_ms")), "ms", Over, "≤ 1.5", |_, r| r <= 1.5);
     let workers = page.get("efficiency_workers").map_or("N".to_string(), |n| num(*n));
     let job = page.get("efficiency_job_ms").map_or("?".to_string(), |j| num(*j));

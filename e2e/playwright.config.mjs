@@ -3,6 +3,7 @@
 // own browser download is not reachable from these machines.
 import { defineConfig } from "@playwright/test";
 import { execSync } from "node:child_process";
+import { PORTS, ISOLATED, PLAIN, EXAMPLES, SUBPATH } from "./ports.mjs";
 
 const chromium = process.env.CHROMIUM || execSync("command -v chromium").toString().trim();
 // The built site to test (default dist/; a copy can be tested while dist/ is rebuilt).
@@ -34,15 +35,15 @@ export default defineConfig({
     viewport: { width: 1280, height: 800 },
   },
   projects: [
-    { name: "isolated", use: { baseURL: "http://127.0.0.1:8181/" } },
-    { name: "plain", use: { baseURL: "http://127.0.0.1:8182/" } },
+    { name: "isolated", use: { baseURL: ISOLATED } },
+    { name: "plain", use: { baseURL: PLAIN } },
   ],
   webServer: [
-    { command: `node e2e/serve.mjs --port 8181 --isolated --root ${dist}`, cwd: "..", url: "http://127.0.0.1:8181/", reuseExistingServer: false },
-    { command: `node e2e/serve.mjs --port 8182 --root ${dist}`, cwd: "..", url: "http://127.0.0.1:8182/", reuseExistingServer: false },
+    { command: `node e2e/serve.mjs --port ${PORTS.isolated} --isolated --root ${dist}`, cwd: "..", url: ISOLATED, reuseExistingServer: false },
+    { command: `node e2e/serve.mjs --port ${PORTS.plain} --root ${dist}`, cwd: "..", url: PLAIN, reuseExistingServer: false },
     // dist/ under a sub-path, as on a static host's project page.
-    { command: `node e2e/serve.mjs --port 8184 --prefix /playground/ --root ${dist}`, cwd: "..", url: "http://127.0.0.1:8184/playground/", reuseExistingServer: false },
+    { command: `node e2e/serve.mjs --port ${PORTS.subpath} --prefix /playground/ --root ${dist}`, cwd: "..", url: SUBPATH, reuseExistingServer: false },
     // Another origin, for the example tutorial page that embeds the playground.
-    { command: "node e2e/serve.mjs --port 8183 --root examples", cwd: "..", url: "http://127.0.0.1:8183/tutorial.html", reuseExistingServer: false },
+    { command: `node e2e/serve.mjs --port ${PORTS.examples} --root examples`, cwd: "..", url: `${EXAMPLES}tutorial.html`, reuseExistingServer: false },
   ],
 });

@@ -74,11 +74,20 @@ test("Σi² in wasm, JavaScript and CPython: the same exact sum, and the cost pe
   // CPython interprets bytecode: it is the slowest of the three by orders of magnitude.
   expect(Number(per.py)).toBeGreaterThan(Number(per.js));
   expect(Number(per.py)).toBeGreaterThan(Number(per.seq));
-  // Plain JavaScript workers compute in parallel: two worker lanes busy at one instant.
+});
+
+test("plain JavaScript workers compute in parallel: two worker lanes busy at one instant", async ({ page }) => {
+  // Enough work (eight tasks of 30M iterations) that the second worker starts
+  // long before the first could finish them all alone.
+  await openPage(page, "?v=1&w=8*cpu(30M)&models=jsworker&workers=2");
+  await runAndWait(page);
+  const sums = await cells(page, "checksum");
+  expect(sums.jsworker).toBe((8n * sumSquares(30_000_000)).toString());
   const jw = (await traces(page)).find((x) => x.model === "jsworker");
   const busy = (lane) => jw.spans.filter((s) => s[1] === lane && s[2] === "running").map((s) => [s[3], s[4]]);
   const [a, b] = [busy(1), busy(2)];
-  expect(a.some(([s1, e1]) => b.some(([s2, e2]) => s1 < e2 && s2 < e1))).toBe(true);
+  expect(a.length > 0 && b.length > 0, "both workers ran tasks").toBe(true);
+  expect(a.some(([s1, e1]) => b.some(([s2, e2]) => s1 < e2 && s2 < e1)), "two worker lanes busy at one instant").toBe(true);
 });
 
 test("the JavaScript tab shows the very program the js model runs, and it says what threads cannot do in Pyodide", async ({ page }) => {

@@ -1,0 +1,75 @@
+// Cancel (issue 15): whatever runs, Cancel ends it. Checked by states, never
+// by milliseconds: the page says cancelled, the partial trace is kept and
+// marked, and the next run works.
+import { test, expect } from "@playwright/test";
+import { open, setUp, run, until, results, traces, sumSquares, drawn, expectRedrawn } from "./helpers.mjs";
+
+/** Presses Run, waits until the chart has grown a little, presses Cancel. */
+async function runThenCancel(page) {
+  await page.getByTestId("run").click();
+  await until(page, "running");
+  const before = await drawn(page);
+  await expectRedrawn(page, before, "the chart grows while the run goes on");
+  await expect(page.getByTestId("cancel")).toBeEnabled();
+  await page.getByTestId("cancel").click();
+  await until(page, "cancelled");
+  // The page says cancelled at once; the run stops and hands its partial trace over just after.
+  await expect.poll(async () => (await traces(page)).at(-1)?.cancelled, { message: "the last trace is marked cancelled" }).toBe(true);
+}
+
+/** After a cancel, the run bar is ready for the next run. */
+async function expectReadyAgain(page) {
+  await expect(page.getByTestId("status")).toContainText("Cancelled");
+  await expect(page.getByTestId("run")).toBeEnabled();
+  await expect(page.getByTestId("cancel")).toBeDisabled();
+}
+
+test("Cancel ends a CPU-bound loop run; the trace is kept, marked cancelled", async ({ page }) => {
+  await open(page);
+  await setUp(page, { w: "400*cpu(50M)", models: ["loop"] });
+  await runThenCancel(page);
+  const [t] = await traces(page);
+  expect(t.model).toBe("loop");
+  expect(t.cancelled).toBe(true);
+  expect(t.spans.length, "the partial trace has spans").toBeGreaterThan(0);
+  await page.getByTestId("tab-results").click();
+  await expect(page.locator('th[data-model="loop"]')).toContainText("cancelled");
+  await expectReadyAgain(page);
+  // The page is free again: a short run completes.
+  await run(page, { w: "2*cpu(1000)", models: ["loop"] });
+  expect((await results(page)).loop.checksum).toBe(2n * sumSquares(1000));
+});
+
+test("Cancel ends a pool run of blocking jobs; the next pool run works and its checksum is exact", async ({ page }) => {
+  await open(page);
+  await setUp(page, { w: "4*block(10s)", models: ["pool"], workers: 2 });
+  await runThenCancel(page);
+  const [t] = await traces(page);
+  expect(t.model).toBe("pool");
+  expect(t.cancelled).toBe(true);
+  expect(t.spans.length, "the partial trace has spans").toBeGreaterThan(0);
+  await expectReadyAgain(page);
+  await run(page, { w: "2*cpu(1000)", models: ["pool"], workers: 2 });
+  const r = await results(page);
+  expect(r.pool.checksum).toBe(2n * sumSquares(1000));
+  expect(r.pool.failed_tasks).toBe(0);
+});
+
+test("Cancel during the second model of a run keeps the first, whole", async ({ page }) => {
+  await open(page);
+  await setUp(page, { w: "4*io(2s)", models: ["loop", "pool"], workers: 2 });
+  await page.getByTestId("run").click();
+  await expect(page.getByTestId("status")).toContainText("2 of 2", { timeout: 30_000 });
+  await page.getByTestId("cancel").click();
+  await until(page, "cancelled");
+  await expect.poll(async () => (await traces(page)).map((t) => `${t.model}${t.cancelled ? " cancelled" : ""}`)).toEqual(["loop", "pool cancelled"]);
+  const [loop, pool] = await traces(page);
+  expect(loop.model).toBe("loop");
+  expect(loop.cancelled).toBe(false);
+  expect(pool.model).toBe("pool");
+  expect(pool.cancelled).toBe(true);
+  const r = await results(page);
+  expect(r.loop.tasks).toBe(4);
+  expect(r.loop.wall_ms, "the finished model keeps its measurement").toBeGreaterThanOrEqual(2000);
+  await expectReadyAgain(page);
+});

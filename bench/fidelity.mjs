@@ -26,7 +26,7 @@ await new Promise((r) => setTimeout(r, 700));
 
 const presets = ["gather", "sumsq20", "blocking-call", "c10k", "race-await", "gil-cpu", "gil-io", "convoy", "few-connections", "yield-granularity", "ten-x-myth"];
 const mixed = [
-  ["mixed-loop", "v=1&w=2000*[io(5ms),cpu(20k)]&models=seq,loop"],
+  ["mixed-loop", "v=1&w=1000*[io(5ms),cpu(20k)]&models=seq,loop"],
   ["mixed-many", "v=1&w=3000*[io(10ms),cpu(50k)]&models=loop&limit=500"],
   ["mixed-pool", "v=1&w=16*[io(20ms),cpu(5M)]&models=pool,hybrid&workers=2"],
   ["mixed-threads", "v=1&w=4*[cpu(10M),io(10ms),cpu(10M)]&models=gil,free&workers=2"],

@@ -39,12 +39,13 @@ pub const LIVE_EVERY_MS: i32 = 150;
 pub fn summary(title: &str, t: &Trace) -> String {
     let busy: u64 = t.spans.iter().filter(|s| s.state == SpanState::Running && s.lane != engine::trace::NO_LANE).map(|s| s.duration()).sum();
     format!(
-        "{title}: {} tasks on {} lane{} over {}; lanes busy {} in all.",
+        "{title}: {} tasks on {} lane{} over {}; {}.",
         t.tasks,
         t.lanes,
         if t.lanes == 1 { "" } else { "s" },
         format_duration(t.wall()),
-        format_duration(busy)
+        // "0 ns" reads as a measurement error; a run of waits is simply idle.
+        if busy == 0 { "no lane ran code, all waited".to_string() } else { format!("lanes busy {} in all", format_duration(busy)) }
     )
 }
 

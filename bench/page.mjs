@@ -82,8 +82,8 @@ function recorder() {
   const raf = window.requestAnimationFrame.bind(window);
   const ownRaf = (f) => raf(f);
   B.ownRaf = ownRaf;
-  // Each callback function gets an id: the page's frame clock passes the same
-  // function every frame, the timeline a new one for every draw it asks for.
+  // Each callback function gets an id, and a flag: whether it drew the
+  // timeline (the canvas's data-drawn changed while it ran).
   const ids = new WeakMap();
   let next = 1;
   window.requestAnimationFrame = (cb) => {
@@ -94,10 +94,18 @@ function recorder() {
     }
     return raf((t) => {
       const s = performance.now();
+      // Whether this callback drew the timeline: its canvas counts draws.
+      const canvas = document.querySelector('[data-testid="timeline"]');
+      const before = canvas ? canvas.dataset.drawn : undefined;
       try {
         return cb(t);
       } finally {
-        B.rafs.push([id, s, performance.now() - s]);
+        // The page updates data-drawn (and finishes the frame's work) in
+        // microtasks after the callback: read it, and the time, after them.
+        queueMicrotask(() => queueMicrotask(() => {
+          const now = document.querySelector('[data-testid="timeline"]');
+          B.rafs.push([id, s, performance.now() - s, !!now && (now !== canvas || now.dataset.drawn !== before)]);
+        }));
       }
     });
   };
@@ -695,12 +703,8 @@ async function live() {
       const [t] = JSON.parse(window.wasmBindings.last_traces_json());
       const ends = t.spans.map((s) => s[4] / 1e6).sort((a, b) => a - b);
       const present = (ms) => { let lo = 0, hi = ends.length; while (lo < hi) { const m = (lo + hi) >> 1; if (ends[m] <= ms) lo = m + 1; else hi = m; } return lo; };
-      // The page's frame clock passes one function every frame; the
-      // timeline's draws each pass a new one.
       const rafs = B.rafs.slice(r0);
-      const count = new Map();
-      for (const [id] of B.rafs) count.set(id, (count.get(id) || 0) + 1);
-      const draws = rafs.filter(([id, s]) => count.get(id) === 1 && s >= click && s <= end);
+      const draws = rafs.filter(([, s, , drew]) => drew && s >= click && s <= end);
       const ticks = B.ticks.slice(t0).filter(([s]) => s >= click && s <= end);
       const redraws = draws.map(([, s, d]) => {
         const tick = ticks.filter(([ts]) => ts <= s).pop();
@@ -719,10 +723,7 @@ async function live() {
       await page.getByTestId(k % 2 ? "tl-zoom-out" : "tl-zoom-in").click();
       await sleep(150);
       const d = await bench(page, (r0) => {
-        const B = window.__bench;
-        const count = new Map();
-        for (const [id] of B.rafs) count.set(id, (count.get(id) || 0) + 1);
-        return B.rafs.slice(r0).filter(([id]) => count.get(id) === 1).map(([, , d]) => d);
+        return window.__bench.rafs.slice(r0).filter(([, , , drew]) => drew).map(([, , d]) => d);
       }, r0);
       if (d.length) finished.push(d[0]);
     }

@@ -58,22 +58,9 @@ impl std::fmt::Display for JobError {
     }
 }
 
-/// A finished GIL quantum, every instant on the page's clock.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QuantumReply {
-    /// When the page posted it (granted the GIL).
-    pub sent: Nanos,
-    /// When the worker began computing.
-    pub start: Nanos,
-    /// When it stopped.
-    pub end: Nanos,
-    /// When the page received the answer (the GIL came back).
-    pub answered: Nanos,
-    /// How far it got (exclusive).
-    pub reached: u64,
-    /// Σ i² over what it computed.
-    pub sum: u128,
-}
+/// A finished GIL quantum, every instant on the page's clock: the engine's
+/// own type, as the lanes hand it on unchanged.
+pub use engine::lanes::QuantumDone as QuantumReply;
 
 /// A finished job, with every instant on the page's clock.
 #[derive(Debug, Clone, PartialEq)]

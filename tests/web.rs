@@ -34,7 +34,9 @@ fn epoch_instants_convert_to_the_page_clock() {
     let page = RealClock.now();
     let converted = epoch_ms_to_page_ns(epoch_ms());
     let diff = converted.abs_diff(page);
-    assert!(diff < 5_000_000, "an instant taken now converts to now (±5 ms): off by {diff} ns");
+    // Wide enough for a thread descheduled between the two readings on a
+    // loaded machine; a unit or origin mistake is off by far more.
+    assert!(diff < 100_000_000, "an instant taken now converts to now (±100 ms): off by {diff} ns");
     assert!(time_origin_ms() > 1.5e12, "timeOrigin is an epoch time in ms");
 }
 

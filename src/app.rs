@@ -177,12 +177,6 @@ pub fn App() -> impl IntoView {
     // The editor column and the Run button come first; the chart area is
     // built after they have been drawn (its own task, its own style and
     // layout), so no task at start-up is long and Run is usable at once.
-    let later = RwSignal::new(false);
-    spawn_local(async move {
-        crate::runtime::frames::next_frame().await;
-        crate::runtime::yield_to_browser().await;
-        later.set(true);
-    });
     let link_errors = link.errors.clone();
     let link_notices = link.notices.clone();
     match (env.embed, env.view) {
@@ -191,7 +185,7 @@ pub fn App() -> impl IntoView {
             <LinkProblems errors=link_errors notices=link_notices />
             <div class="bench">
                 <Sidebar />
-                <main class="main">{move || later.get().then(|| view! { <Workspace /> })}</main>
+                <main class="main"><crate::ui::Deferred paint=true><Workspace /></crate::ui::Deferred></main>
             </div>
         }
         .into_any(),

@@ -118,14 +118,11 @@ test("races: an await between read and write loses updates on the loop; none wit
 });
 
 test("hand-overs are counted under the GIL: CPU-bound threads take turns", async ({ page }) => {
-  // All four workers ready before Run. With a CPU hog beside the tests, the
-  // shared-memory GIL on 20M-iteration threads was seen to count no
-  // hand-over in 3 of 10 runs (each thread finished within its turn); 100M
-  // never did. The GIL by messages takes turns of one switch interval
-  // whatever the load, and at 100M its many quanta were once seen to
-  // overlap by more than the clock tolerance (worker clocks on a page that
-  // is not isolated), so it keeps 20M.
-  const w = test.info().project.name === "isolated" ? "4*cpu(100M)" : "4*cpu(20M)";
+  // All four workers ready before Run, and the threads start together at a
+  // barrier (src/worker/threads.rs): without it, under a CPU hog one worker
+  // got its job late and the queue was empty before the others started, so
+  // the shared-memory GIL counted no hand-over in 3 of 10 runs.
+  const w = "4*cpu(20M)";
   await open(page, `./?w=${w}&models=gil&workers=4`);
   await run(page, { w, models: ["gil"], workers: 4 });
   const r = await results(page);

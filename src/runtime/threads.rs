@@ -95,7 +95,7 @@ pub async fn run(
     for lane in 0..workers {
         let (pool, mem, rec, tasks, all_steps) = (pool.clone(), mem.clone(), rec.clone(), queue.clone(), all_steps.clone());
         run.handle().spawn(async move {
-            let mode = ThreadMode { gil, lane: lane as u16, switch_us };
+            let mode = ThreadMode { gil, lane: lane as u16, threads: workers as u16, switch_us };
             match pool.run_threads(lane, tasks, mode, &mem).await {
                 Ok(r) => {
                     rec.add_checksum(r.checksum);

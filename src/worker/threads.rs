@@ -95,6 +95,32 @@ impl Thread<'_> {
     }
 }
 
+/// Longest a thread waits at the start barrier for the others: a worker
+/// that never arrives (it died, or never got the job) must not stall the rest.
+const START_BARRIER_MS: f64 = 2_000.0;
+
+/// Waits until `threads` threads have arrived (or [`START_BARRIER_MS`]
+/// passed). Without it, on a loaded machine one worker can receive its job
+/// tens of milliseconds after another and empty the queue before the others
+/// start, so threads that should contend for the GIL never meet.
+fn start_barrier(mem: &Int32Array, threads: u16) {
+    let arrived = Atomics::add(mem, shared::STARTED, 1).unwrap_or(0) + 1;
+    let _ = Atomics::notify(mem, shared::STARTED);
+    let want = i32::from(threads);
+    if arrived >= want {
+        return;
+    }
+    let deadline = epoch_ms() + START_BARRIER_MS;
+    loop {
+        let now_in = Atomics::load(mem, shared::STARTED).unwrap_or(want);
+        let left = deadline - epoch_ms();
+        if now_in >= want || left <= 0.0 {
+            return;
+        }
+        let _ = Atomics::wait_with_timeout(mem, shared::STARTED, now_in, left);
+    }
+}
+
 /// Runs the shared queue: takes task indices with `Atomics.add` until none
 /// are left. Returns the checksum of the tasks this thread ran and their spans.
 pub fn run_queue(tasks: &[Vec<JobStep>], mode: ThreadMode, mem: &Int32Array) -> (u128, Vec<WorkerSpan>) {
@@ -108,6 +134,7 @@ pub fn run_queue(tasks: &[Vec<JobStep>], mode: ThreadMode, mem: &Int32Array) -> 
         step: 0,
         sleeper: Int32Array::new(&js_sys::SharedArrayBuffer::new(4)),
     };
+    start_barrier(mem, mode.threads);
     let mut checksum = 0u128;
     loop {
         let index = Atomics::add(mem, shared::NEXT_TASK, 1).unwrap_or(i32::MAX);

@@ -69,6 +69,9 @@ pub struct ThreadMode {
     pub gil: bool,
     /// The thread's lane (0-based).
     pub lane: u16,
+    /// How many threads run the queue: each waits at a start barrier until
+    /// all have arrived, as `Thread.start()` on each starts them together.
+    pub threads: u16,
     /// How long a waiter waits before asking the holder to drop the GIL, µs.
     pub switch_us: u32,
 }
@@ -85,6 +88,8 @@ pub mod shared {
     pub const HANDOVERS: u32 = 3;
     /// The next task a thread takes from the shared queue.
     pub const NEXT_TASK: u32 = 4;
+    /// Threads arrived at the start barrier.
+    pub const STARTED: u32 = 5;
     /// Words in the buffer.
     pub const WORDS: u32 = 8;
 }
@@ -265,7 +270,7 @@ mod tests {
             },
             ToWorker::Crash,
             ToWorker::Quantum { job: 9, from: 5, to: 1_000_000, budget_ns: 5_000_000 },
-            ToWorker::Threads { job: 3, tasks: vec![vec![JobStep::Cpu { n: 5 }], vec![]], mode: ThreadMode { gil: false, lane: 0, switch_us: 1 } },
+            ToWorker::Threads { job: 3, tasks: vec![vec![JobStep::Cpu { n: 5 }], vec![]], mode: ThreadMode { gil: false, lane: 0, threads: 1, switch_us: 1 } },
         ];
         for m in to {
             assert_eq!(decode::<ToWorker>(&encode(&m)), Ok(m));

@@ -128,6 +128,9 @@ pub struct SessionConfig {
     pub pool_startup_ms: Option<f64>,
 }
 
+/// Longest a model on the workers waits for their start-up probes.
+const WORKER_PROBES_AT_MOST_MS: f64 = 3_000.0;
+
 /// Runs every model in `cfg.models`; `progress(model_index, fraction)`.
 pub async fn run_models(
     workload: &Workload,
@@ -144,12 +147,19 @@ pub async fn run_models(
         }
         let workers = if model.uses_pool() { pool.map_or(cfg.base.workers, |p| p.size() as u16) } else { cfg.base.workers };
         let run_cfg = RunConfig { model, workers, ..cfg.base.clone() };
+        // A fresh page's first run waits for the start-up probes (a fraction
+        // of a second): its predictions need them. A model on the workers
+        // also waits for theirs, which costs it nothing: a worker probes
+        // before it takes a job, so its run could not start sooner. (Without
+        // this, a first pool run's prediction used the typical worker cost
+        // and its measured wall included the workers' warm-up.)
+        calibrate::ready().await;
         if let Some(p) = pool {
+            if model.uses_pool() {
+                p.probed(WORKER_PROBES_AT_MOST_MS).await;
+            }
             calibrate::absorb_worker_probes(p);
         }
-        // A fresh page's first run waits for the start-up probes (a fraction
-        // of a second): its predictions need them.
-        calibrate::ready().await;
         // The prediction uses what was known before this model ran.
         let costs = calibrate::costs();
         let p = progress.clone();

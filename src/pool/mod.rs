@@ -118,6 +118,9 @@ struct Slot {
     worker: Worker,
     spawned: Nanos,
     startup: Option<Startup>,
+    /// The worker reported its warmed-up kernel probe (it probes right
+    /// after "ready", before it takes any job).
+    probed: bool,
     ready_waiters: Vec<oneshot::Sender<Result<Startup, String>>>,
     job: Option<(u64, Nanos, Waiting)>,
     /// Starts that failed in a row (reset by a "ready").
@@ -225,6 +228,17 @@ impl Pool {
             out.push(self.lane_ready(lane).await?);
         }
         Ok(out)
+    }
+
+    /// Waits until every worker has reported its kernel probe, at most
+    /// `at_most_ms`. A worker probes before it takes any job, so a run
+    /// that waits here loses no time, and its prediction can use the
+    /// workers' own CPU cost rather than a typical one.
+    pub async fn probed(&self, at_most_ms: f64) {
+        let t0 = now_ms();
+        while now_ms() - t0 < at_most_ms && self.gave_up().is_none() && !self.inner.slots.borrow().iter().all(|s| s.probed) {
+            crate::runtime::next_macrotask().await;
+        }
     }
 
     /// Waits until worker `lane` is ready.
@@ -388,6 +402,7 @@ fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32, failed_starts: u
         worker,
         spawned: ms_to_ns(spawned_ms),
         startup: None,
+        probed: false,
         ready_waiters: Vec::new(),
         job: None,
         failed_starts,
@@ -460,6 +475,7 @@ fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent)
             }
         }
         Ok(FromWorker::Probe { iterations, ns }) => {
+            slot.probed = true;
             drop(slots);
             inner.probes.borrow_mut().push((iterations, ns));
         }

@@ -178,12 +178,17 @@ pub async fn run_models(
         }
         let predicted = predict(workload, &run_cfg, &costs, cancel).await;
         calibrate::learn_from(&trace, workload, &run_cfg);
+        // The end of a big run is several passes over millions of spans: each
+        // in a task of its own, so none holds the page for 50 ms.
+        runtime::next_macrotask().await;
         let predicted_wall_ms = predicted.as_ref().map(|t| t.wall() as f64 / 1e6);
         results.push(ModelResult { model, metrics: Metrics::default(), trace: Rc::new(trace), predicted: predicted.map(Rc::new), predicted_wall_ms });
         on_model_done(&results);
     }
     finish_metrics(&mut results, cfg.pool_startup_ms);
+    runtime::next_macrotask().await;
     let iterations = engine::refine::cpu_iterations(workload, cfg.base.seed);
+    runtime::next_macrotask().await;
     for r in &mut results {
         r.metrics = std::mem::take(&mut r.metrics).with_cpu_rate(&r.trace, iterations);
     }

@@ -75,4 +75,10 @@ impl Lanes for PoolLanes {
         g.1 += 2;
         Ok(q)
     }
+
+    fn gil_turnaround(&self, gap: Nanos) {
+        // Shared by the quantum's two messages: the simulation charges a
+        // message each way and no turn-around, so that is where it belongs.
+        self.gil_messages.borrow_mut().0 += gap as f64;
+    }
 }

@@ -110,7 +110,7 @@ impl Cost {
             Cost::Dispatch => "one job's round trip to a worker",
             Cost::TransferKib => "one KiB of payload, one way",
             Cost::GilHandoff => "GIL hand-off in shared memory",
-            Cost::GilMessage => "GIL message between a thread and the page",
+            Cost::GilMessage => "GIL message between a thread and the page, with the page's turn-around",
         }
     }
 

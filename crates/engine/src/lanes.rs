@@ -66,6 +66,14 @@ pub trait Lanes {
     /// clock every few thousand iterations and stopping once `budget` has
     /// passed: one turn holding the GIL.
     fn quantum(&self, slot: usize, from: u64, to: u64, budget: Nanos) -> impl Future<Output = Result<QuantumDone, String>>;
+
+    /// The page's turn-around before a quantum: from the moment the GIL
+    /// could next be granted (the last quantum's answer arrived, or the
+    /// thread came to want the lock, whichever is later) to this quantum's
+    /// grant being posted. The simulation grants at that very instant, so
+    /// only real lanes see a gap; they fold it into what they measure of the
+    /// GIL's messages. Default: nothing.
+    fn gil_turnaround(&self, _gap: Nanos) {}
 }
 
 /// How the thread models' lock behaves.
@@ -93,12 +101,14 @@ pub struct Gil {
     /// What a contended acquisition costs on top of the wait (the woken
     /// thread's wake-up; 0 where the messages already account for it).
     handoff_cost: Nanos,
+    /// When the last quantum's answer reached the page (GIL by messages).
+    last_answered: Cell<Option<Nanos>>,
 }
 
 impl Gil {
     /// A GIL with switch interval `switch`.
     pub fn new(mode: GilMode, switch: Nanos) -> Self {
-        Self { lock: Semaphore::new(1), mode, switch: switch.max(1), drop_at: Cell::new(None), handoffs: Cell::new(0), handoff_cost: 0 }
+        Self { lock: Semaphore::new(1), mode, switch: switch.max(1), drop_at: Cell::new(None), handoffs: Cell::new(0), handoff_cost: 0, last_answered: Cell::new(None) }
     }
 
     /// Also charges `cost` to every contended acquisition (simulations).
@@ -393,13 +403,30 @@ pub async fn thread_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize,
                     continue;
                 }
                 let mut from = 0;
+                // Whether this thread's last quantum ended with it keeping the lock.
+                let mut kept = false;
                 while from < n {
+                    // From when could this quantum have been granted: the
+                    // last answer if the thread held or awaited the lock
+                    // since, else when it came to want it.
+                    let mut wanted = ctx.now();
+                    let last = || ctx.gil.as_ref().and_then(|g| g.last_answered.get());
                     if gil.is_none() {
                         gil = ctx.take_gil(task, lane, step).await;
+                    }
+                    if kept {
+                        // Its own last answer: the lock never left it.
+                        wanted = last().unwrap_or(wanted);
+                    } else if let Some(a) = last() {
+                        wanted = wanted.max(a);
                     }
                     let budget = ctx.gil_budget();
                     match ctx.lanes.quantum(slot.slot() as usize, from, n, budget).await {
                         Ok(q) => {
+                            ctx.lanes.gil_turnaround(q.sent.saturating_sub(wanted));
+                            if let Some(g) = ctx.gil.as_ref() {
+                                g.last_answered.set(Some(q.answered));
+                            }
                             // The GIL's messages, drawn: the grant travelling to the
                             // thread, and the lock travelling back to the page.
                             ctx.rec.span(task, lane, step, SpanState::Transfer, q.sent, q.start.max(q.sent));
@@ -415,8 +442,10 @@ pub async fn thread_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize,
                             return;
                         }
                     }
+                    kept = true;
                     if from < n && ctx.should_drop_gil() {
                         ctx.drop_gil(task, lane, gil.take());
+                        kept = false;
                     }
                 }
             }
@@ -534,5 +563,89 @@ impl Lanes for VirtualLanes {
         let end = self.handle.now();
         self.sleep(self.gil_message).await;
         Ok(QuantumDone { sent, start, end, answered: self.handle.now(), reached: from + can, sum: sum_range(from, from + can) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use super::*;
+    use crate::driver::VirtualDriver;
+    use crate::executor::Executor;
+    use crate::model::Model;
+    use crate::runner::spawn_batched;
+    use crate::sim::VirtualEnv;
+    use crate::time::{VirtualClock, MS};
+
+    /// Virtual lanes whose page takes `lag` to post each quantum's grant,
+    /// as a busy main thread does; it keeps the turn-arounds it is told of.
+    struct Laggy {
+        inner: VirtualLanes,
+        lag: Nanos,
+        seen: RefCell<Vec<Nanos>>,
+    }
+
+    impl Lanes for Laggy {
+        async fn job(&self, slot: usize, steps: &[Step], payload_kib: u32) -> Result<JobDone, String> {
+            self.inner.job(slot, steps, payload_kib).await
+        }
+
+        async fn quantum(&self, slot: usize, from: u64, to: u64, budget: Nanos) -> Result<QuantumDone, String> {
+            self.inner.sleep(self.lag).await;
+            self.inner.quantum(slot, from, to, budget).await
+        }
+
+        fn gil_turnaround(&self, gap: Nanos) {
+            self.seen.borrow_mut().push(gap);
+        }
+    }
+
+    /// The turn-arounds `text` shows under the GIL by messages, 2 workers.
+    fn turnarounds(text: &str, lag: Nanos) -> Vec<Nanos> {
+        let workload: Workload = text.parse().unwrap();
+        let clock = Rc::new(VirtualClock::new());
+        let ex = Rc::new(Executor::new(clock.clone()));
+        let lanes = Laggy {
+            inner: VirtualLanes { handle: ex.handle(), cpu: Rc::new(SharedCpu::new(2)), ns_per_iter: 1.0, dispatch: 0, ns_per_kib: 0.0, gil_message: 100_000 },
+            lag,
+            seen: RefCell::new(Vec::new()),
+        };
+        let ctx = Rc::new(LaneCtx {
+            env: VirtualEnv::new(clock.clone(), ex.handle(), 1.0),
+            lanes,
+            handle: ex.handle(),
+            rec: Rc::new(Recorder::new()),
+            workload: workload.clone(),
+            seed: 1,
+            limit: None,
+            slots: Semaphore::new(2),
+            gil: Some(Gil::new(GilMode::Quantum, 5 * MS)),
+            ready_at: 0,
+            waits_in_worker: false,
+        });
+        let c = ctx.clone();
+        spawn_batched(&ex.handle(), &workload, move |h, group, index, at| spawn_lane_task(h, Model::Gil, c.clone(), group, index, at));
+        VirtualDriver::new(ex, clock, 0, 0).run();
+        let seen = ctx.lanes.seen.borrow().clone();
+        seen
+    }
+
+    #[test]
+    fn the_simulation_grants_with_no_turnaround() {
+        let seen = turnarounds("2*cpu(20M)", 0);
+        assert!(seen.len() >= 8, "two 20 ms threads take turns of 5 ms: {seen:?}");
+        assert!(seen.iter().all(|&g| g == 0), "{seen:?}");
+    }
+
+    #[test]
+    fn a_page_that_posts_late_shows_its_lag_and_only_that() {
+        // Every quantum's grant leaves `lag` after the lock was free to go:
+        // the turn-around is the lag, whether the lock changed hands or
+        // stayed. Time spent waiting on I/O, wanting no lock, is not in it.
+        let lag = 300_000;
+        let seen = turnarounds("2*[cpu(20M),io(7ms),cpu(6M)]", lag);
+        assert!(seen.len() >= 10, "{seen:?}");
+        assert!(seen.iter().all(|&g| g == lag), "{seen:?}");
     }
 }

@@ -43,8 +43,10 @@ test("every model's trace: no overlap within a lane, spans inside the run, loop 
   expect(all.map((t) => t.model)).toEqual(models);
   for (const t of all) {
     for (let lane = 0; lane < t.lanes; lane++) {
-      // Worker lanes mix the worker's clock (converted) with the page's: 0.1 ms of slack there.
-      const tolerance = lane === 0 ? 0 : 100_000;
+      // Worker lanes mix the worker's clock (converted) with the page's; where
+      // the page is not isolated each steps by 0.1 ms with jitter, so two
+      // readings can disagree by two steps: 0.2 ms of slack there.
+      const tolerance = lane === 0 ? 0 : 200_000;
       expect(overlapsWithin(spans(t).filter((s) => s.lane === lane), tolerance), `${t.model} lane ${lane}`).toEqual([]);
     }
     for (const s of spans(t)) {

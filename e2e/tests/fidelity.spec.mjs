@@ -9,7 +9,7 @@ test.beforeEach(() => onlyIn("isolated"));
 
 /** Every figure the predictions charge (engine::costs::Cost::ALL). */
 const COSTS = [
-  "cpu_main_ns", "cpu_worker_ns", "cpu_js_ns", "cpu_js_worker_ns", "cpu_py_ns", "poll_ns", "hop_ns", "timer_late_ns",
+  "cpu_main_ns", "cpu_worker_ns", "cpu_js_ns", "cpu_js_worker_ns", "cpu_py_ns", "cpu_parallel_factor", "poll_ns", "hop_ns", "timer_late_ns",
   "js_task_ns", "py_task_ns", "pool_startup_ns", "dispatch_ns", "transfer_kib_ns", "gil_handoff_ns", "gil_message_ns",
 ];
 
@@ -89,4 +89,23 @@ test("the figures measured on this machine survive a reload (localStorage)", asy
   for (const cost of Object.keys(before).filter((c) => before[c] !== "default")) {
     expect(first[cost], `${cost} after the reload`).not.toBe("default");
   }
+});
+
+test("the workers' parallel slow-down is probed at start and refined by a run where two workers compute at once", async ({ page }) => {
+  await open(page, "./?w=4*cpu(20M)&models=free&workers=2");
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  test.skip(cores < 2, "one core: workers never compute at once");
+  await openCosts(page);
+  const row = costRow(page, "cpu_parallel_factor");
+  // The start-up probe: lone jobs, then one per core at once, then a small real pool run.
+  await expect(row).toHaveAttribute("data-origin", "probe", { timeout: 30_000 });
+  await expect(costRow(page, "cpu_worker_ns")).toHaveAttribute("data-origin", "probe");
+  const value = async () => Number(await row.locator("td[data-value]").getAttribute("data-value"));
+  expect(await value()).toBeGreaterThanOrEqual(1);
+  await expect(row.locator("td").nth(0)).toHaveText(/^×\d+\.\d\d$/);
+  // Free threads on both workers, mostly at once: the run teaches the slow-down, not the single figure.
+  await pressRun(page);
+  await expect(row).toHaveAttribute("data-origin", "run");
+  expect(await value()).toBeGreaterThanOrEqual(1);
+  await expect(costRow(page, "cpu_worker_ns")).toHaveAttribute("data-origin", "probe");
 });

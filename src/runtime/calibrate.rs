@@ -5,8 +5,9 @@
 //! the page has drawn, small probes measure them afresh, each in slices of a
 //! couple of milliseconds: the wasm kernel on the main thread (warmed up
 //! first), a small real run of our loop (polls, hops, timer lateness), each
-//! worker's own kernel (reported by the worker after its warm-up) and a few
-//! empty jobs' round trips. After every real run, that run's trace refines
+//! worker's own kernel (reported by the worker after its warm-up), a few
+//! empty jobs' round trips, and how much the workers slow each other down
+//! when they compute together. After every real run, that run's trace refines
 //! them again (`engine::refine`). The "Costs" disclosure shows each figure and
 //! where it came from.
 
@@ -168,15 +169,14 @@ pub async fn probe_main_cpu() {
     }
 }
 
-/// Runs `w` on our loop for real (in slices, like any run) and refines the
-/// costs from it as a probe.
-async fn probe_run(w: &str, learn: bool) {
+/// Runs `w` for real under `cfg` (in slices, like any run; on `pool` for a
+/// model on the workers) and refines the costs from it as a probe.
+async fn probe_run(w: &str, cfg: &RunConfig, pool: Option<&Pool>, learn: bool) {
     let Ok(w) = w.parse::<Workload>() else { return };
-    let cfg = RunConfig { workers: 1, ..RunConfig::new(Model::Loop) };
     let cancel = super::CancelToken::new();
-    if let Ok(trace) = super::run(&w, &cfg, None, &cancel, false, &costs(), |_| {}).await {
+    if let Ok(trace) = super::run(&w, cfg, pool, &cancel, false, &costs(), |_| {}).await {
         if learn {
-            let changed_costs = CAL.with(|c| refine_as(&mut c.borrow_mut(), &trace, &w, &cfg, epoch_ms(), Origin::Probe));
+            let changed_costs = CAL.with(|c| refine_as(&mut c.borrow_mut(), &trace, &w, cfg, epoch_ms(), Origin::Probe));
             if !changed_costs.is_empty() {
                 changed();
             }
@@ -192,10 +192,11 @@ pub async fn probe_loop() {
     // Warm code, and a run big enough that slices are full of polls: from a
     // small one, each slice's fixed cost over few polls read as three times
     // a poll's cost, and tripled the first prediction of 100,000 tasks.
-    probe_run("2000*io(1ms)", false).await;
-    probe_run("2000*io(1ms)", false).await;
-    probe_run("20000*io(1ms)", true).await;
-    probe_run("1*cpu(48M)", true).await;
+    let cfg = RunConfig { workers: 1, ..RunConfig::new(Model::Loop) };
+    probe_run("2000*io(1ms)", &cfg, None, false).await;
+    probe_run("2000*io(1ms)", &cfg, None, false).await;
+    probe_run("20000*io(1ms)", &cfg, None, true).await;
+    probe_run("1*cpu(48M)", &cfg, None, true).await;
 }
 
 /// Measures a job's round trip with a few empty jobs on an idle worker.
@@ -219,6 +220,72 @@ pub async fn probe_dispatch(pool: &Pool) {
     }
 }
 
+/// Iterations of each job of [`probe_workers`] (a few ms: long beside the
+/// 0.1 ms clock of a page that is not isolated and the skew between two
+/// workers receiving their jobs).
+const PARALLEL_PROBE_ITERATIONS: u64 = 8_000_000;
+
+/// Measures the workers' kernel once the page has settled, and how much each
+/// worker slows down when every core computes at once
+/// ([`Cost::CpuParallel`]): the same job on one worker alone, then on as many
+/// workers as there are cores together, alternating for a few rounds; the
+/// medians. The lone jobs supersede the workers' start-up probes (taken while
+/// the page loads and every worker probes at once, they read up to twice
+/// the real figure). Only the workers compute; the page waits.
+pub async fn probe_workers(pool: &Pool) {
+    let lanes = pool.size().min(crate::pool::hardware_concurrency());
+    let job = || vec![protocol::JobStep::Cpu { n: PARALLEL_PROBE_ITERATIONS }];
+    let took = |r: &crate::pool::JobReply| r.steps.first().map(|(a, b)| b.saturating_sub(*a) as f64).filter(|d| *d > 0.0);
+    let (mut alone, mut together) = (Vec::new(), Vec::new());
+    for _ in 0..4 {
+        super::next_macrotask().await;
+        if !(0..lanes).all(|l| pool.is_idle(l)) {
+            return;
+        }
+        if let Ok(r) = pool.run(0, job(), 0).await {
+            alone.extend(took(&r));
+        }
+        if lanes < 2 {
+            continue;
+        }
+        // Every lane's job posted in the same turn, so they start together.
+        let answers: Vec<_> = (0..lanes)
+            .map(|lane| {
+                let (tx, rx) = futures_channel::oneshot::channel();
+                let pool = pool.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = tx.send(pool.run(lane, job(), 0).await);
+                });
+                rx
+            })
+            .collect();
+        for rx in answers {
+            if let Ok(Ok(r)) = rx.await {
+                together.extend(took(&r));
+            }
+        }
+    }
+    if alone.len() < 2 {
+        return;
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let single = median(&mut alone);
+    CAL.with(|c| c.borrow_mut().supersede_probe(Cost::CpuWorker, single / PARALLEL_PROBE_ITERATIONS as f64, alone.len() as u64, epoch_ms()));
+    changed();
+    if together.len() >= 2 * lanes && lanes >= 2 {
+        let ratio = median(&mut together) / single;
+        observe_probe(Cost::CpuParallel, ratio.clamp(1.0, engine::refine::MAX_PARALLEL), together.len() as u64);
+        // Bare jobs leave the page idle; in a real run it records every
+        // answer, and the workers compute beside that: a small real pool run
+        // (about 20 ms) refines the figure as a run sees it.
+        let cfg = RunConfig { workers: pool.size() as u16, cores: crate::pool::hardware_concurrency() as u16, ..RunConfig::new(Model::Pool) };
+        probe_run(&format!("{}*cpu(4M)", 4 * pool.size()), &cfg, Some(pool), true).await;
+    }
+}
+
 /// Runs every probe, in idle time, one after another (each in slices). The
 /// workers warm up and probe their kernel as soon as they start; the page's
 /// own probes wait for them to finish, so the two do not share the cores.
@@ -234,6 +301,7 @@ pub async fn probe_all(pool: Option<Pool>) {
     probe_loop().await;
     if let Some(pool) = &pool {
         probe_dispatch(pool).await;
+        probe_workers(pool).await;
     }
     READY.with(|r| r.set(true));
 }

@@ -27,6 +27,9 @@ pub enum Cost {
     CpuJsWorker,
     /// Σi² iteration of CPython's `sum(i * i for i in range(n))`, in Pyodide (ns).
     CpuPy,
+    /// How much slower each worker computes when every core computes at once
+    /// (a ratio, 1 = not at all): see [`crate::cpu::rate`].
+    CpuParallel,
     /// Our event loop: one poll of a task (a spawn counts as one), with the
     /// spans and events it records (ns).
     Poll,
@@ -54,12 +57,13 @@ pub enum Cost {
 
 impl Cost {
     /// Every figure, in the order the page lists them.
-    pub const ALL: [Cost; 15] = [
+    pub const ALL: [Cost; 16] = [
         Cost::CpuMain,
         Cost::CpuWorker,
         Cost::CpuJs,
         Cost::CpuJsWorker,
         Cost::CpuPy,
+        Cost::CpuParallel,
         Cost::Poll,
         Cost::Hop,
         Cost::TimerLate,
@@ -80,6 +84,7 @@ impl Cost {
             Cost::CpuJs => "cpu_js_ns",
             Cost::CpuJsWorker => "cpu_js_worker_ns",
             Cost::CpuPy => "cpu_py_ns",
+            Cost::CpuParallel => "cpu_parallel_factor",
             Cost::Poll => "poll_ns",
             Cost::Hop => "hop_ns",
             Cost::TimerLate => "timer_late_ns",
@@ -101,6 +106,7 @@ impl Cost {
             Cost::CpuJs => "Σi² iteration, JavaScript, main thread",
             Cost::CpuJsWorker => "Σi² iteration, JavaScript, worker",
             Cost::CpuPy => "Σi² iteration, CPython (Pyodide)",
+            Cost::CpuParallel => "slow-down of each worker when every core computes",
             Cost::Poll => "one poll on our loop (spawn, wake or yield)",
             Cost::Hop => "one hop to the browser between slices",
             Cost::TimerLate => "timer lateness beyond setTimeout's ms",
@@ -129,6 +135,7 @@ impl Cost {
             Cost::CpuMain | Cost::CpuWorker => 0.6,
             Cost::CpuJs | Cost::CpuJsWorker => 2.5,
             Cost::CpuPy => 60.0,
+            Cost::CpuParallel => 1.0,
             Cost::Poll => 400.0,
             Cost::Hop => 60_000.0,
             Cost::TimerLate => 300_000.0,
@@ -285,6 +292,18 @@ impl Calibration {
         }
     }
 
+    /// Records a probe's measurement of `c` that supersedes earlier probes
+    /// (a quieter, longer one: the workers' own kernel timed once the page
+    /// has settled, rather than while it loads). A figure a real run taught is
+    /// kept, as with [`Calibration::observe`].
+    pub fn supersede_probe(&mut self, c: Cost, value: f64, samples: u64, at_ms: f64) {
+        if !value.is_finite() || value < 0.0 || samples == 0 || self.provenance(c).origin == Origin::Run {
+            return;
+        }
+        self.costs.set(c, value);
+        self.provenance[c.index()] = Provenance { origin: Origin::Probe, samples, at_ms };
+    }
+
     /// The calibration as JSON: `{"version": 2, "costs": {name: {value, origin, samples, at_ms}}}`.
     pub fn to_json(&self) -> String {
         let mut costs = Map::new();
@@ -347,6 +366,12 @@ mod tests {
         assert_eq!(cal.costs.get(Cost::CpuMain), 1.5, "a probe never overrides a run");
         cal.observe(Cost::CpuMain, f64::NAN, 3, Origin::Run, 8.0);
         assert_eq!(cal.costs.get(Cost::CpuMain), 1.5);
+        cal.supersede_probe(Cost::CpuMain, 0.5, 8, 9.0);
+        assert_eq!(cal.costs.get(Cost::CpuMain), 1.5, "nor does a superseding probe");
+        cal.observe(Cost::CpuWorker, 1.0, 2, Origin::Probe, 5.0);
+        cal.supersede_probe(Cost::CpuWorker, 0.5, 8, 9.0);
+        assert_eq!(cal.costs.get(Cost::CpuWorker), 0.5);
+        assert_eq!(cal.provenance(Cost::CpuWorker), Provenance { origin: Origin::Probe, samples: 8, at_ms: 9.0 });
     }
 
     #[test]

@@ -543,8 +543,9 @@ impl Lanes for VirtualLanes {
                     self.cpu.compute(&self.handle, self.cost(n)).await;
                     checksum += sum_range(0, n);
                 }
-                // A blocking call spins: it holds a core.
-                Action::Block(d) => self.cpu.compute(&self.handle, d).await,
+                // A blocking call spins until its clock says so: it holds a
+                // core and ends on time.
+                Action::Block(d) => self.cpu.occupy(&self.handle, d).await,
                 Action::Incr(_) => {}
             }
             timings.push((t0, self.handle.now()));
@@ -607,7 +608,7 @@ mod tests {
         let clock = Rc::new(VirtualClock::new());
         let ex = Rc::new(Executor::new(clock.clone()));
         let lanes = Laggy {
-            inner: VirtualLanes { handle: ex.handle(), cpu: Rc::new(SharedCpu::new(2)), ns_per_iter: 1.0, dispatch: 0, ns_per_kib: 0.0, gil_message: 100_000 },
+            inner: VirtualLanes { handle: ex.handle(), cpu: Rc::new(SharedCpu::new(2, 1.0)), ns_per_iter: 1.0, dispatch: 0, ns_per_kib: 0.0, gil_message: 100_000 },
             lag,
             seen: RefCell::new(Vec::new()),
         };

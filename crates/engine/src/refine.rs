@@ -46,18 +46,85 @@ pub const MIN_CPU_TIME: Nanos = 5_000_000;
 /// a few tens of µs: fine on an isolated page's 5 µs clock, not on 100 µs).
 pub const MIN_MEAN_SPAN: Nanos = 20_000;
 
-/// Time the trace spent running CPU phases on `lanes` (main only, or workers only).
+/// Time the trace spent running CPU phases on the main lane (`workers`
+/// false) or on the workers' lanes, and in how many spans.
 fn cpu_time(trace: &Trace, workers: bool) -> (Nanos, u64) {
     let mut total = 0;
     let mut spans = 0;
-    for s in &trace.spans {
-        let on = if workers { s.lane != MAIN_LANE && s.lane != NO_LANE } else { s.lane == MAIN_LANE };
-        if on && s.state == SpanState::Running && s.kind == PhaseKind::Cpu {
-            total += s.duration();
-            spans += 1;
-        }
+    for s in cpu_spans(trace, workers) {
+        total += s.duration();
+        spans += 1;
     }
     (total, spans)
+}
+
+fn cpu_spans(trace: &Trace, workers: bool) -> impl Iterator<Item = &crate::trace::Span> {
+    trace.spans.iter().filter(move |s| {
+        let on = if workers { s.lane != MAIN_LANE && s.lane != NO_LANE } else { s.lane == MAIN_LANE };
+        on && s.state == SpanState::Running && s.kind == PhaseKind::Cpu
+    })
+}
+
+/// How the workers' CPU time was spent: `profile[n]` is the lane-time (summed
+/// over lanes) during which exactly `n` worker lanes computed at once.
+pub fn concurrency_profile(trace: &Trace) -> Vec<Nanos> {
+    let mut edges: Vec<(Nanos, i32)> = cpu_spans(trace, true).filter(|s| s.end > s.start).flat_map(|s| [(s.start, 1), (s.end, -1)]).collect();
+    // Ends before starts at the same instant: a span that begins where
+    // another ends on one lane is not two at once.
+    edges.sort_unstable();
+    let mut profile = vec![0; 2];
+    let (mut active, mut last) = (0i32, 0);
+    for (t, d) in edges {
+        if active > 0 && t > last {
+            let n = active as usize;
+            if profile.len() <= n {
+                profile.resize(n + 1, 0);
+            }
+            profile[n] += (t - last) * n as Nanos;
+        }
+        active += d;
+        last = t;
+    }
+    profile
+}
+
+/// The single-core time the CPU work of `profile` stands for, at `parallel`
+/// (see [`crate::cpu::rate`]): what one worker alone would have spent.
+fn solo_time(profile: &[Nanos], cores: u16, parallel: f64) -> f64 {
+    profile.iter().enumerate().map(|(n, &t)| t as f64 * crate::cpu::rate(cores, parallel, n as u32)).sum()
+}
+
+/// Least share of the workers' CPU time spent with two or more computing at
+/// once for a run to teach the parallel slow-down rather than the
+/// single-worker figure.
+pub const MIN_PARALLEL_SHARE: f64 = 0.25;
+/// The largest parallel slow-down believed: beyond it a run was disturbed
+/// (another tab, a throttled core), not measuring the hardware.
+pub const MAX_PARALLEL: f64 = 3.0;
+
+/// The parallel slow-down at which `profile`'s CPU time does `iterations` at
+/// `ns_per_iter` alone: the one figure the run leaves unknown. `None` if it
+/// lies beyond [`MAX_PARALLEL`].
+fn fit_parallel(profile: &[Nanos], cores: u16, iterations: f64, ns_per_iter: f64) -> Option<f64> {
+    let want = iterations * ns_per_iter;
+    // Faster than one worker alone, with company: the single figure is stale,
+    // not the machine super-linear.
+    if solo_time(profile, cores, 1.0) <= want {
+        return Some(1.0);
+    }
+    if solo_time(profile, cores, MAX_PARALLEL) > want {
+        return None;
+    }
+    let (mut lo, mut hi) = (1.0, MAX_PARALLEL);
+    for _ in 0..40 {
+        let mid = (lo + hi) / 2.0;
+        if solo_time(profile, cores, mid) > want {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some((lo + hi) / 2.0)
 }
 
 /// Which CPU figure a model's running spans measure.
@@ -93,19 +160,34 @@ pub fn refine_as(cal: &mut Calibration, trace: &Trace, workload: &Workload, cfg:
         }
     };
 
-    // CPU per iteration, from the spans that ran CPU phases. With more busy
-    // workers than cores the spans include the sharing, which the simulator
-    // adds itself: those runs do not teach the single-core figure.
+    // CPU per iteration, from the spans that ran CPU phases. On the workers
+    // the spans also hold what computing together cost (cores shared, or
+    // slowed by each other): a run mostly on one worker at a time teaches
+    // the single-worker figure, corrected for the rest by the model's own
+    // formula; a run mostly in parallel teaches the parallel slow-down,
+    // given the single-worker figure (one run cannot tell both apart).
     if let Some((cost, workers)) = cpu_cost_of(model) {
-        let shared_cores = workers && cfg.workers > cfg.cores;
         let iterations = cpu_iterations(workload, cfg.seed);
         let (time, spans) = cpu_time(trace, workers);
         // Tiny phases measure the clock more than the kernel: a page that is
         // not cross-origin isolated reads time in steps of 0.1 ms, so only
         // runs with enough CPU time, in spans long enough, teach the figure.
         let mean_span = time.checked_div(spans).unwrap_or(0);
-        if !shared_cores && iterations >= 1_000_000 && time >= MIN_CPU_TIME && mean_span >= MIN_MEAN_SPAN {
-            observe(cal, cost, time as f64 / iterations as f64, spans.max(1));
+        if iterations >= 1_000_000 && time >= MIN_CPU_TIME && mean_span >= MIN_MEAN_SPAN {
+            if !workers {
+                observe(cal, cost, time as f64 / iterations as f64, spans.max(1));
+            } else {
+                let profile = concurrency_profile(trace);
+                let together: Nanos = profile.iter().skip(2).sum();
+                let parallel = cal.costs.get(Cost::CpuParallel);
+                if cfg.cores < 2 || (together as f64) < MIN_PARALLEL_SHARE * time as f64 {
+                    observe(cal, cost, solo_time(&profile, cfg.cores, parallel) / iterations as f64, spans.max(1));
+                } else if cal.provenance(cost).origin != Origin::Default {
+                    if let Some(m) = fit_parallel(&profile, cfg.cores, iterations as f64, cal.costs.get(cost)) {
+                        observe(cal, Cost::CpuParallel, m, spans.max(1));
+                    }
+                }
+            }
         }
     }
 
@@ -219,19 +301,49 @@ mod tests {
         assert!(refine(&mut cal, &t, &many, &cfg, 1.5).contains(&Cost::Poll));
         assert!((cal.costs.get(Cost::Poll) / 900.0 - 1.0).abs() < 0.01, "{}", cal.costs.get(Cost::Poll));
 
-        let pool_cfg = RunConfig { workers: 2, cores: 2, ..RunConfig::new(Model::Pool) };
+        // One worker: the single-worker figure.
+        let pool_cfg = RunConfig { workers: 1, cores: 2, ..RunConfig::new(Model::Pool) };
         let t = simulate(&"8*cpu(2M)".parse().unwrap(), &pool_cfg, &truth.clone().with(Cost::CpuWorker, 0.9));
         refine(&mut cal, &t, &"8*cpu(2M)".parse().unwrap(), &pool_cfg, 2.0);
         assert!((cal.costs.get(Cost::CpuWorker) - 0.9).abs() < 1e-9);
     }
 
     #[test]
-    fn cancelled_runs_and_oversubscribed_cores_teach_nothing_wrong() {
+    fn parallel_runs_teach_the_slow_down_and_lone_workers_the_single_figure() {
+        // The machine: 0.8 ns an iteration alone, 1.4× slower with both cores busy.
+        let truth = Costs::cpu_only(0.8).with(Cost::CpuParallel, 1.4);
+        let mut cal = Calibration::default();
+        cal.observe(Cost::CpuWorker, 0.8, 3, Origin::Probe, 1.0);
+        let two = RunConfig { workers: 2, cores: 2, ..RunConfig::new(Model::Free) };
+        let w: Workload = "4*cpu(20M)".parse().unwrap();
+        let t = simulate(&w, &two, &truth);
+        let profile = concurrency_profile(&t);
+        assert_eq!(profile.iter().sum::<Nanos>(), profile[2], "both lanes compute all along: {profile:?}");
+        let changed = refine(&mut cal, &t, &w, &two, 2.0);
+        assert!(changed.contains(&Cost::CpuParallel) && !changed.contains(&Cost::CpuWorker), "{changed:?}");
+        assert!((cal.costs.get(Cost::CpuParallel) - 1.4).abs() < 1e-3, "{}", cal.costs.get(Cost::CpuParallel));
+        // Four workers on two cores: each gets half a core, slowed; the same figure.
+        let four = RunConfig { workers: 4, cores: 2, ..RunConfig::new(Model::Pool) };
+        let t = simulate(&w, &four, &truth);
+        refine(&mut cal, &t, &w, &four, 3.0);
+        assert!((cal.costs.get(Cost::CpuParallel) - 1.4).abs() < 1e-3, "{}", cal.costs.get(Cost::CpuParallel));
+        // One worker at a time (a GIL): the single figure, untouched by the slow-down.
+        let gil = RunConfig { workers: 2, cores: 2, ..RunConfig::new(Model::Gil) };
+        let t = simulate(&w, &gil, &truth.clone().with(Cost::CpuWorker, 0.7));
+        let changed = refine(&mut cal, &t, &w, &gil, 4.0);
+        assert!(changed.contains(&Cost::CpuWorker) && !changed.contains(&Cost::CpuParallel), "{changed:?}");
+        let blended = cal.costs.get(Cost::CpuWorker);
+        assert!((0.7..0.75).contains(&blended), "blended, the run weighing at least half: {blended}");
+    }
+
+    #[test]
+    fn the_slow_down_needs_a_measured_single_figure_and_cancelled_runs_teach_nothing() {
         let w: Workload = "8*cpu(2M)".parse().unwrap();
         let cfg = RunConfig { workers: 4, cores: 2, ..RunConfig::new(Model::Pool) };
-        let t = simulate(&w, &cfg, &Costs::default());
+        let t = simulate(&w, &cfg, &Costs::default().with(Cost::CpuParallel, 1.5));
         let mut cal = Calibration::default();
-        assert!(!refine(&mut cal, &t, &w, &cfg, 1.0).contains(&Cost::CpuWorker));
+        let changed = refine(&mut cal, &t, &w, &cfg, 1.0);
+        assert!(!changed.contains(&Cost::CpuWorker) && !changed.contains(&Cost::CpuParallel), "{changed:?}");
         let mut c = t.clone();
         c.cancelled = true;
         assert!(refine(&mut cal, &c, &w, &cfg, 1.0).is_empty());

@@ -206,7 +206,7 @@ impl Simulation {
                     env: VirtualEnv::new(clock.clone(), ex.handle(), costs.get(Cost::CpuMain)),
                     lanes: VirtualLanes {
                         handle: ex.handle(),
-                        cpu: Rc::new(SharedCpu::new(cfg.cores)),
+                        cpu: Rc::new(SharedCpu::new(cfg.cores, costs.get(Cost::CpuParallel))),
                         ns_per_iter: worker_cpu,
                         dispatch: per_job,
                         ns_per_kib: costs.get(Cost::TransferKib),

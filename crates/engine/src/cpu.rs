@@ -82,9 +82,7 @@ impl SharedCpu {
         if ns == 0 {
             return;
         }
-        self.advance(handle.now());
-        self.active.set(self.active.get() + 1);
-        self.changed.notify();
+        self.join(handle);
         let goal = self.work.get() + ns as f64;
         loop {
             let now = handle.now();
@@ -97,6 +95,18 @@ impl SharedCpu {
             let seen = self.changed.generation();
             self.changed.wait_until(handle, eta, seen).await;
         }
+        self.leave(handle);
+    }
+
+    /// One more computation from now on: the others slow down.
+    fn join(&self, handle: &Handle) {
+        self.advance(handle.now());
+        self.active.set(self.active.get() + 1);
+        self.changed.notify();
+    }
+
+    /// One computation fewer from now on.
+    fn leave(&self, handle: &Handle) {
         self.advance(handle.now());
         self.active.set(self.active.get() - 1);
         self.changed.notify();
@@ -109,13 +119,9 @@ impl SharedCpu {
         if ns == 0 {
             return;
         }
-        self.advance(handle.now());
-        self.active.set(self.active.get() + 1);
-        self.changed.notify();
+        self.join(handle);
         handle.sleep(ns).precise().await;
-        self.advance(handle.now());
-        self.active.set(self.active.get() - 1);
-        self.changed.notify();
+        self.leave(handle);
     }
 }
 

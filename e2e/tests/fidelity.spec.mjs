@@ -92,9 +92,11 @@ test("the figures measured on this machine survive a reload (localStorage)", asy
 });
 
 test("the workers' parallel slow-down is probed at start and refined by a run where two workers compute at once", async ({ page }) => {
-  await open(page, "./?w=4*cpu(20M)&models=free&workers=2");
-  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  await open(page, "./?w=1*io(1ms)&models=loop");
+  const cores = Math.min(8, await page.evaluate(() => navigator.hardwareConcurrency));
   test.skip(cores < 2, "one core: workers never compute at once");
+  // As many workers as cores: the run then shows the slow-down with every core busy.
+  await open(page, `./?w=${2 * cores}*cpu(20M)&models=free&workers=${cores}`);
   await openCosts(page);
   const row = costRow(page, "cpu_parallel_factor");
   // The start-up probe: lone jobs, then one per core at once, then a small real pool run.

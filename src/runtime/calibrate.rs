@@ -232,18 +232,23 @@ const PARALLEL_PROBE_ITERATIONS: u64 = 8_000_000;
 /// Measures the workers' kernel once the page has settled, and how much each
 /// worker slows down when every core computes at once
 /// ([`Cost::CpuParallel`]): the same job on one worker alone, then on as many
-/// workers as there are cores together, alternating for a few rounds; the
-/// medians. The lone jobs supersede the workers' start-up probes (taken while
-/// the page loads and every worker probes at once, they read up to twice
-/// the real figure). Only the workers compute; the page waits.
+/// workers as there are cores (or as the pool has, if fewer) together,
+/// alternating for a few rounds; the medians. The lone jobs supersede the
+/// workers' start-up probes (taken while the page loads and every worker
+/// probes at once, they read up to twice the real figure). Only the workers
+/// compute; the page waits.
 pub async fn probe_workers(pool: &Pool) {
-    let lanes = pool.size().min(crate::pool::hardware_concurrency());
+    let cores = crate::pool::hardware_concurrency();
+    let lanes = pool.size().min(cores);
+    // A run may have started meanwhile (the page stops waiting for the probes
+    // after a few seconds): then the workers are its own.
+    let all_idle = || (0..pool.size()).all(|l| pool.is_idle(l));
     let job = || vec![protocol::JobStep::Cpu { n: PARALLEL_PROBE_ITERATIONS }];
     let took = |r: &crate::pool::JobReply| r.steps.first().map(|(a, b)| b.saturating_sub(*a) as f64).filter(|d| *d > 0.0);
     let (mut alone, mut together) = (Vec::new(), Vec::new());
     for _ in 0..4 {
         super::next_macrotask().await;
-        if !(0..lanes).all(|l| pool.is_idle(l)) {
+        if !all_idle() {
             return;
         }
         if let Ok(r) = pool.run(0, job(), 0).await {
@@ -280,8 +285,15 @@ pub async fn probe_workers(pool: &Pool) {
     CAL.with(|c| c.borrow_mut().supersede_probe(Cost::CpuWorker, single / PARALLEL_PROBE_ITERATIONS as f64, alone.len() as u64, epoch_ms()));
     changed();
     if together.len() >= 2 * lanes && lanes >= 2 {
-        let ratio = median(&mut together) / single;
-        observe_probe(Cost::CpuParallel, ratio.clamp(1.0, engine::refine::MAX_PARALLEL), together.len() as u64);
+        // The figure is the slow-down with every core busy; with fewer
+        // workers than cores the probe saw part of it (`cpu::rate` is linear
+        // in the busy cores).
+        let seen = median(&mut together) / single;
+        let ratio = 1.0 + (seen - 1.0) * (cores - 1) as f64 / (lanes - 1) as f64;
+        observe_probe(Cost::CpuParallel, ratio.clamp(1.0, engine::cpu::MAX_PARALLEL), together.len() as u64);
+        if !all_idle() {
+            return;
+        }
         // Bare jobs leave the page idle; in a real run it records every
         // answer, and the workers compute beside that: a small real pool run
         // (about 20 ms) refines the figure as a run sees it.

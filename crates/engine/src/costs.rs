@@ -255,7 +255,10 @@ impl Default for Calibration {
 }
 
 /// The version of [`Calibration::to_json`]'s format.
-pub const CALIBRATION_VERSION: u64 = 2;
+///
+/// 3: the parallel slow-down became a figure of its own; a worker's CPU figure
+/// stored by version 2 had it folded in, so it is measured afresh.
+pub const CALIBRATION_VERSION: u64 = 3;
 
 /// Weight a new observation gets against what is already known, at least:
 /// the machine's speed moves (other load, thermal limits, another tab), so the
@@ -304,7 +307,7 @@ impl Calibration {
         self.provenance[c.index()] = Provenance { origin: Origin::Probe, samples, at_ms };
     }
 
-    /// The calibration as JSON: `{"version": 2, "costs": {name: {value, origin, samples, at_ms}}}`.
+    /// The calibration as JSON: `{"version": 3, "costs": {name: {value, origin, samples, at_ms}}}`.
     pub fn to_json(&self) -> String {
         let mut costs = Map::new();
         for c in Cost::ALL {
@@ -380,9 +383,9 @@ mod tests {
         cal.observe(Cost::Dispatch, 55_000.0, 40, Origin::Run, 1.7e12);
         let back = Calibration::from_json(&cal.to_json()).unwrap();
         assert_eq!(back, cal);
-        assert!(Calibration::from_json(&cal.to_json().replace("\"version\":2", "\"version\":1")).is_none());
+        assert!(Calibration::from_json(&cal.to_json().replace("\"version\":3", "\"version\":2")).is_none());
         assert!(Calibration::from_json("{not json").is_none());
-        let partial = Calibration::from_json(r#"{"version":2,"costs":{"hop_ns":{"value":5},"bogus":{"value":1},"poll_ns":{"value":-3}}}"#).unwrap();
+        let partial = Calibration::from_json(r#"{"version":3,"costs":{"hop_ns":{"value":5},"bogus":{"value":1},"poll_ns":{"value":-3}}}"#).unwrap();
         assert_eq!(partial.costs.get(Cost::Hop), 5.0);
         assert_eq!(partial.costs.get(Cost::Poll), Cost::Poll.default_value());
     }

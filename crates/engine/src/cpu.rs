@@ -23,6 +23,11 @@ use std::cell::Cell;
 use crate::executor::{Handle, Signal};
 use crate::time::Nanos;
 
+/// The largest parallel slow-down believed: beyond it a run was disturbed
+/// (another tab, a throttled core), not measuring the hardware; a stored
+/// figure above it is read as this.
+pub const MAX_PARALLEL: f64 = 3.0;
+
 /// The speed of each of `n` computations on `cores` cores, as a fraction of
 /// one core computing alone, when all cores computing at once slow each one
 /// down by `parallel` (≥ 1).
@@ -34,7 +39,9 @@ pub fn rate(cores: u16, parallel: f64, n: u32) -> f64 {
     let n = f64::from(n);
     let share = (cores / n).min(1.0);
     let busy = n.min(cores);
-    let slow = if cores > 1.0 { 1.0 + (parallel.max(1.0) - 1.0) * (busy - 1.0) / (cores - 1.0) } else { 1.0 };
+    // NaN (a corrupt stored figure) reads as no slow-down; `clamp` would keep it.
+    let parallel = if parallel.is_nan() { 1.0 } else { parallel.clamp(1.0, MAX_PARALLEL) };
+    let slow = if cores > 1.0 { 1.0 + (parallel - 1.0) * (busy - 1.0) / (cores - 1.0) } else { 1.0 };
     share / slow
 }
 
@@ -182,6 +189,8 @@ mod tests {
         assert!((rate(4, 1.6, 2) - 1.0 / 1.2).abs() < 1e-12);
         assert_eq!(rate(1, 3.0, 1), 1.0);
         assert_eq!(rate(2, 0.5, 2), 1.0, "a factor below 1 is read as none");
+        assert_eq!(rate(2, 1e300, 2), 1.0 / MAX_PARALLEL, "an absurd stored factor is bounded");
+        assert_eq!(rate(2, f64::NAN, 2), 1.0);
     }
 
     #[test]

@@ -65,24 +65,37 @@ fn cpu_spans(trace: &Trace, workers: bool) -> impl Iterator<Item = &crate::trace
     })
 }
 
-/// How the workers' CPU time was spent: `profile[n]` is the lane-time (summed
-/// over lanes) during which exactly `n` worker lanes computed at once.
+/// How the workers' CPU time was spent: `profile[n]` is the CPU lane-time
+/// (summed over lanes) during which exactly `n` worker lanes held a core at
+/// once. A blocking call spinning on a worker holds a core too (as
+/// [`crate::cpu::SharedCpu::occupy`] charges it), but adds no CPU time.
 pub fn concurrency_profile(trace: &Trace) -> Vec<Nanos> {
-    let mut edges: Vec<(Nanos, i32)> = cpu_spans(trace, true).filter(|s| s.end > s.start).flat_map(|s| [(s.start, 1), (s.end, -1)]).collect();
+    // (instant, change in busy lanes, change in computing lanes)
+    let mut edges: Vec<(Nanos, i32, i32)> = trace
+        .spans
+        .iter()
+        .filter(|s| s.lane != MAIN_LANE && s.lane != NO_LANE && s.state == SpanState::Running && matches!(s.kind, PhaseKind::Cpu | PhaseKind::Block))
+        .filter(|s| s.end > s.start)
+        .flat_map(|s| {
+            let cpu = i32::from(s.kind == PhaseKind::Cpu);
+            [(s.start, 1, cpu), (s.end, -1, -cpu)]
+        })
+        .collect();
     // Ends before starts at the same instant: a span that begins where
     // another ends on one lane is not two at once.
     edges.sort_unstable();
     let mut profile = vec![0; 2];
-    let (mut active, mut last) = (0i32, 0);
-    for (t, d) in edges {
-        if active > 0 && t > last {
-            let n = active as usize;
+    let (mut busy, mut computing, mut last) = (0i32, 0i32, 0);
+    for (t, d_busy, d_cpu) in edges {
+        if computing > 0 && t > last {
+            let n = busy as usize;
             if profile.len() <= n {
                 profile.resize(n + 1, 0);
             }
-            profile[n] += (t - last) * n as Nanos;
+            profile[n] += (t - last) * computing as Nanos;
         }
-        active += d;
+        busy += d_busy;
+        computing += d_cpu;
         last = t;
     }
     profile
@@ -98,19 +111,20 @@ fn solo_time(profile: &[Nanos], cores: u16, parallel: f64) -> f64 {
 /// once for a run to teach the parallel slow-down rather than the
 /// single-worker figure.
 pub const MIN_PARALLEL_SHARE: f64 = 0.25;
-/// The largest parallel slow-down believed: beyond it a run was disturbed
-/// (another tab, a throttled core), not measuring the hardware.
-pub const MAX_PARALLEL: f64 = 3.0;
+pub use crate::cpu::MAX_PARALLEL;
 
 /// The parallel slow-down at which `profile`'s CPU time does `iterations` at
 /// `ns_per_iter` alone: the one figure the run leaves unknown. `None` if it
-/// lies beyond [`MAX_PARALLEL`].
+/// lies beyond [`MAX_PARALLEL`], or if the run was clearly faster than
+/// `ns_per_iter` allows.
 fn fit_parallel(profile: &[Nanos], cores: u16, iterations: f64, ns_per_iter: f64) -> Option<f64> {
     let want = iterations * ns_per_iter;
-    // Faster than one worker alone, with company: the single figure is stale,
-    // not the machine super-linear.
-    if solo_time(profile, cores, 1.0) <= want {
-        return Some(1.0);
+    // As fast as one worker alone, with company: no slow-down. Clearly
+    // faster: the single figure is stale (the machine is not super-linear),
+    // and the run says nothing about the slow-down.
+    let unslowed = solo_time(profile, cores, 1.0);
+    if unslowed <= want {
+        return (unslowed >= 0.95 * want).then_some(1.0);
     }
     if solo_time(profile, cores, MAX_PARALLEL) > want {
         return None;
@@ -327,6 +341,12 @@ mod tests {
         let t = simulate(&w, &four, &truth);
         refine(&mut cal, &t, &w, &four, 3.0);
         assert!((cal.costs.get(Cost::CpuParallel) - 1.4).abs() < 1e-3, "{}", cal.costs.get(Cost::CpuParallel));
+        // A worker spinning in a blocking call holds a core: the other's CPU
+        // span beside it counts as two at once, not alone.
+        let spin: Workload = "1*block(30ms)+1*cpu(20M)".parse().unwrap();
+        let pool_two = RunConfig { workers: 2, cores: 2, ..RunConfig::new(Model::Pool) };
+        let p = concurrency_profile(&simulate(&spin, &pool_two, &truth));
+        assert_eq!((p[1], p[2]), (0, 22_400_000), "{p:?}");
         // One worker at a time (a GIL): the single figure, untouched by the slow-down.
         let gil = RunConfig { workers: 2, cores: 2, ..RunConfig::new(Model::Gil) };
         let t = simulate(&w, &gil, &truth.clone().with(Cost::CpuWorker, 0.7));

@@ -23,9 +23,12 @@ test("before a run the timeline shows the prediction, redrawn at every edit", as
   await expect(page.getByTestId("workload")).toHaveValue("6*io(200ms)+1*cpu(1M)");
   await expectRedrawn(page, before, "the ×2 stepper redraws");
 
+  // The pool is on by default: turning it off must redraw (checking it
+  // again would be a no-op, and a redraw for new costs could mask that).
   before = await drawn(page);
-  await page.getByTestId("model-pool").check();
-  await expectRedrawn(page, before, "choosing a model redraws");
+  await expect(page.getByTestId("model-pool")).toBeChecked();
+  await page.getByTestId("model-pool").uncheck();
+  await expectRedrawn(page, before, "choosing the models redraws");
 
   before = await drawn(page);
   const workers = await page.getByTestId("workers").inputValue();

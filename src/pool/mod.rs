@@ -455,6 +455,16 @@ fn replace(inner: &Rc<Inner>, lane: usize, why: &str) {
     }
 }
 
+/// A worker's instant (epoch ms, on its own clock) on the page's clock, kept
+/// between the page posting the job (`sent`) and receiving the answer
+/// (`answered`): whatever the worker did happened in between. Where the page
+/// is not cross-origin isolated each clock steps by 0.1 ms with jitter, so the
+/// two can disagree by a few tenths of a millisecond the other way (a quantum
+/// seen ending 0.2 ms after the page received its answer).
+fn causal(epoch_ms: f64, sent: Nanos, answered: Nanos) -> Nanos {
+    epoch_ms_to_page_ns(epoch_ms).clamp(sent, answered.max(sent))
+}
+
 fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent) {
     let answered = ms_to_ns(now_ms());
     let data: Array = match ev.data().dyn_into() {
@@ -481,9 +491,10 @@ fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent)
         }
         Ok(FromWorker::Done { job, checksum, received_ms, steps, spans, .. }) => match slot.job.take() {
             Some((id, sent, Waiting::Job(tx))) if id == job => {
-                let steps = steps.iter().map(|s| (epoch_ms_to_page_ns(s.start_ms), epoch_ms_to_page_ns(s.end_ms))).collect();
-                let spans = spans.iter().map(|s| (s.task, s.step, s.state, epoch_ms_to_page_ns(s.start_ms), epoch_ms_to_page_ns(s.end_ms))).collect();
-                let reply = JobReply { lane, checksum, sent, received: epoch_ms_to_page_ns(received_ms), steps, spans, answered };
+                let at = |ms| causal(ms, sent, answered);
+                let steps = steps.iter().map(|s| (at(s.start_ms), at(s.end_ms))).collect();
+                let spans = spans.iter().map(|s| (s.task, s.step, s.state, at(s.start_ms), at(s.end_ms))).collect();
+                let reply = JobReply { lane, checksum, sent, received: at(received_ms), steps, spans, answered };
                 drop(slots);
                 let _ = tx.send(Ok(reply));
             }
@@ -493,8 +504,8 @@ fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent)
             Some((id, sent, Waiting::Quantum(tx))) if id == job => {
                 let reply = QuantumReply {
                     sent,
-                    start: epoch_ms_to_page_ns(start_ms),
-                    end: epoch_ms_to_page_ns(end_ms),
+                    start: causal(start_ms, sent, answered),
+                    end: causal(end_ms, sent, answered),
                     answered,
                     reached,
                     sum,

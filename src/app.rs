@@ -11,7 +11,10 @@ use crate::pool::hardware_concurrency;
 use crate::runtime::{calibrate, next_macrotask};
 use crate::state::run::{can_run, start, Phase};
 use crate::state::view::Tab;
-use crate::state::{cross_origin_isolated, AppState, PageEnv, PoolState, PredictState, RunState, ScenarioState, ViewState};
+use crate::state::{
+    cross_origin_isolated, AppState, PageEnv, PoolState, PredictState, RunState, ScenarioState,
+    ViewState,
+};
 use crate::ui::header::{Header, OpenFull};
 use crate::ui::sidebar::{LinkProblems, RunBar, Sidebar};
 use crate::ui::timeline::Timeline;
@@ -60,7 +63,14 @@ pub fn App() -> impl IntoView {
     let link = crate::url::read();
     let cores = hardware_concurrency();
     let sc = &link.scenario;
-    let env = PageEnv { cores, isolated: cross_origin_isolated(), embed: sc.embed, view: sc.view, readonly: sc.readonly, autorun: sc.autorun };
+    let env = PageEnv {
+        cores,
+        isolated: cross_origin_isolated(),
+        embed: sc.embed,
+        view: sc.view,
+        readonly: sc.readonly,
+        autorun: sc.autorun,
+    };
     let scenario = ScenarioState::new(env);
     scenario.apply_link(&link);
     let tab = match (env.embed, env.view) {
@@ -68,7 +78,14 @@ pub fn App() -> impl IntoView {
         (true, Some(View::Code)) => Tab::Code,
         _ => Tab::Timeline,
     };
-    let app = AppState { env, scenario, run: RunState::new(), pool: PoolState::start(cores), view: ViewState::new(tab), predict: PredictState::new() };
+    let app = AppState {
+        env,
+        scenario,
+        run: RunState::new(),
+        pool: PoolState::start(cores),
+        view: ViewState::new(tab),
+        predict: PredictState::new(),
+    };
     provide_context(app);
 
     // The address bar follows the scenario (replacing the entry: editing must
@@ -76,12 +93,22 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| crate::url::replace(&scenario.link()));
     Effect::new(move |_| {
         let t = scenario.theme.get();
-        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
-            let _ = if t == urlstate::Theme::Auto { root.remove_attribute("data-theme") } else { root.set_attribute("data-theme", t.name()) };
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = if t == urlstate::Theme::Auto {
+                root.remove_attribute("data-theme")
+            } else {
+                root.set_attribute("data-theme", t.name())
+            };
         }
     });
     if env.embed {
-        if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        if let Some(body) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.body())
+        {
             let _ = body.class_list().add_1("embed");
         }
         crate::embed::report_height();
@@ -130,7 +157,8 @@ pub fn App() -> impl IntoView {
         edits.update_value(|e| *e += 1);
         let me = edits.get_value();
         let (Ok(w), Ok(_)) = (parsed, knobs) else {
-            app.predict.request(workload::Workload { groups: Vec::new() }, Vec::new());
+            app.predict
+                .request(workload::Workload { groups: Vec::new() }, Vec::new());
             return;
         };
         spawn_local(async move {
@@ -138,7 +166,10 @@ pub fn App() -> impl IntoView {
             if edits.get_value() != me || app.run.running() {
                 return;
             }
-            let configs = models.iter().filter_map(|m| scenario.run_config(*m)).collect();
+            let configs = models
+                .iter()
+                .filter_map(|m| scenario.run_config(*m))
+                .collect();
             app.predict.request(w, configs);
         });
     });

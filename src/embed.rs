@@ -10,7 +10,9 @@ pub const HEIGHT_MESSAGE: &str = "nogil-playground:height";
 
 fn post_height() {
     let Some(w) = web_sys::window() else { return };
-    let Some(body) = w.document().and_then(|d| d.document_element()) else { return };
+    let Some(body) = w.document().and_then(|d| d.document_element()) else {
+        return;
+    };
     let height = body.scroll_height();
     let msg = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&msg, &"type".into(), &HEIGHT_MESSAGE.into());
@@ -23,7 +25,12 @@ fn post_height() {
 
 /// Posts the page's height to the parent now and whenever it changes.
 pub fn report_height() {
-    let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) else { return };
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
     let cb = Closure::<dyn FnMut()>::new(post_height);
     if let Ok(observer) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
         observer.observe(&root);

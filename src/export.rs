@@ -11,7 +11,8 @@ pub fn download(name: &str, mime: &str, content: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(content));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(|e| format!("{e:?}"))?;
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)
+        .map_err(|e| format!("{e:?}"))?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
     let r = download_url(name, &url);
     let _ = web_sys::Url::revoke_object_url(&url);
@@ -20,8 +21,13 @@ pub fn download(name: &str, mime: &str, content: &str) -> Result<(), String> {
 
 /// Saves the resource at `url` (a blob or data URL) as `name`.
 pub fn download_url(name: &str, url: &str) -> Result<(), String> {
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let a: web_sys::HtmlAnchorElement = doc.create_element("a").map_err(|e| format!("{e:?}"))?.unchecked_into();
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(|e| format!("{e:?}"))?
+        .unchecked_into();
     a.set_href(url);
     a.set_download(name);
     a.click();
@@ -29,7 +35,14 @@ pub fn download_url(name: &str, url: &str) -> Result<(), String> {
 }
 
 fn exported(results: &[ModelResult]) -> Vec<Exported<'_>> {
-    results.iter().map(|r| Exported { trace: &r.trace, metrics: &r.metrics, predicted_wall_ms: r.predicted_wall_ms }).collect()
+    results
+        .iter()
+        .map(|r| Exported {
+            trace: &r.trace,
+            metrics: &r.metrics,
+            predicted_wall_ms: r.predicted_wall_ms,
+        })
+        .collect()
 }
 
 /// What the page knows of the machine.
@@ -45,7 +58,11 @@ fn machine() -> serde_json::Value {
 
 /// Results (scenario, metrics, machine) as a JSON download.
 pub fn results(link: &str, r: &[ModelResult]) -> Result<(), String> {
-    download("nogil-results.json", "application/json", &results_json(link, machine(), &exported(r)))
+    download(
+        "nogil-results.json",
+        "application/json",
+        &results_json(link, machine(), &exported(r)),
+    )
 }
 
 /// Spans as a CSV download.
@@ -55,16 +72,29 @@ pub fn csv(r: &[ModelResult]) -> Result<(), String> {
 
 /// The trace in Chrome's Trace Event format.
 pub fn trace(r: &[ModelResult]) -> Result<(), String> {
-    download("nogil-trace.json", "application/json", &trace_events(&exported(r)))
+    download(
+        "nogil-trace.json",
+        "application/json",
+        &trace_events(&exported(r)),
+    )
 }
 
 /// The timeline canvas as a PNG.
 pub fn png(app: &crate::state::AppState) -> Result<(), String> {
     // The chart on screen as it is (zoom included), or, from a tab that does
     // not show it, the whole timeline drawn for the file.
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let url = match doc.query_selector("canvas[data-testid=timeline]").ok().flatten() {
-        Some(c) => c.unchecked_into::<web_sys::HtmlCanvasElement>().to_data_url_with_type("image/png").map_err(|e| format!("{e:?}"))?,
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let url = match doc
+        .query_selector("canvas[data-testid=timeline]")
+        .ok()
+        .flatten()
+    {
+        Some(c) => c
+            .unchecked_into::<web_sys::HtmlCanvasElement>()
+            .to_data_url_with_type("image/png")
+            .map_err(|e| format!("{e:?}"))?,
         None => crate::ui::timeline::png_data_url(app, 1200.0)?,
     };
     download_url("nogil-timeline.png", &url)

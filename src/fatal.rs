@@ -18,14 +18,19 @@ pub fn install_panic_hook() {
 /// Shows `message` in the page's alert box and marks the run as failed.
 pub fn show_fatal(message: &str) {
     show_notice(message);
-    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
         let _ = body.set_attribute("data-run-state", "failed");
     }
 }
 
 /// Shows a non-fatal message in the alert box (the page keeps working).
 pub fn show_notice(message: &str) {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     if let Some(el) = doc.get_element_by_id("fatal") {
         el.set_text_content(Some(message));
         if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {

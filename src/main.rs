@@ -37,7 +37,8 @@ pub fn workers_replaced() -> u32 {
 pub fn bench_pool_start(n: usize) -> js_sys::Promise {
     wasm_bindgen_futures::future_to_promise(async move {
         let t0 = nogil_playground::clock::now_ms();
-        let pool = nogil_playground::pool::Pool::new(n).map_err(|e| wasm_bindgen::JsValue::from_str(&e))?;
+        let pool = nogil_playground::pool::Pool::new(n)
+            .map_err(|e| wasm_bindgen::JsValue::from_str(&e))?;
         let ready = pool.ready().await;
         let took = nogil_playground::clock::now_ms() - t0;
         pool.shutdown();

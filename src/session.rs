@@ -145,8 +145,16 @@ pub async fn run_models(
         if cancel.is_cancelled() {
             return SessionEnd::Cancelled(results);
         }
-        let workers = if model.uses_pool() { pool.map_or(cfg.base.workers, |p| p.size() as u16) } else { cfg.base.workers };
-        let run_cfg = RunConfig { model, workers, ..cfg.base.clone() };
+        let workers = if model.uses_pool() {
+            pool.map_or(cfg.base.workers, |p| p.size() as u16)
+        } else {
+            cfg.base.workers
+        };
+        let run_cfg = RunConfig {
+            model,
+            workers,
+            ..cfg.base.clone()
+        };
         // A fresh page's first run waits for the start-up probes (a fraction
         // of a second): its predictions need them. A model on the workers
         // also waits for theirs, which costs it nothing: a worker probes
@@ -164,14 +172,30 @@ pub async fn run_models(
         let costs = calibrate::costs();
         let p = progress.clone();
         p(i, 0.0);
-        let trace = match runtime::run(workload, &run_cfg, pool, cancel, cfg.allow_long, &costs, move |f| p(i, f)).await {
+        let trace = match runtime::run(
+            workload,
+            &run_cfg,
+            pool,
+            cancel,
+            cfg.allow_long,
+            &costs,
+            move |f| p(i, f),
+        )
+        .await
+        {
             Ok(t) => t,
             Err(e) => return SessionEnd::Failed(results, model, e),
         };
         let cancelled = trace.cancelled;
         if cancelled {
             // Report the cancel first; nothing is predicted for a partial run.
-            results.push(ModelResult { model, metrics: Metrics::default(), trace: Rc::new(trace), predicted: None, predicted_wall_ms: None });
+            results.push(ModelResult {
+                model,
+                metrics: Metrics::default(),
+                trace: Rc::new(trace),
+                predicted: None,
+                predicted_wall_ms: None,
+            });
             finish_metrics(&mut results, cfg.pool_startup_ms);
             remember(&results);
             return SessionEnd::Cancelled(results);
@@ -182,7 +206,13 @@ pub async fn run_models(
         // in a task of its own, so none holds the page for 50 ms.
         runtime::next_macrotask().await;
         let predicted_wall_ms = predicted.as_ref().map(|t| t.wall() as f64 / 1e6);
-        results.push(ModelResult { model, metrics: Metrics::default(), trace: Rc::new(trace), predicted: predicted.map(Rc::new), predicted_wall_ms });
+        results.push(ModelResult {
+            model,
+            metrics: Metrics::default(),
+            trace: Rc::new(trace),
+            predicted: predicted.map(Rc::new),
+            predicted_wall_ms,
+        });
         on_model_done(&results);
     }
     finish_metrics(&mut results, cfg.pool_startup_ms);
@@ -199,7 +229,12 @@ pub async fn run_models(
 /// The engine's prediction, on the virtual clock, a budget of polls per
 /// macrotask so the page keeps drawing while a big workload is simulated.
 /// `None` if cancelled meanwhile.
-pub async fn predict(workload: &Workload, cfg: &RunConfig, costs: &Costs, cancel: &CancelToken) -> Option<Trace> {
+pub async fn predict(
+    workload: &Workload,
+    cfg: &RunConfig,
+    costs: &Costs,
+    cancel: &CancelToken,
+) -> Option<Trace> {
     let mut sim = Simulation::new(workload, cfg, costs);
     sim.set_detail_limit(PREDICTION_DETAIL_TASKS);
     while !sim.step(STEP_POLLS) {
@@ -213,7 +248,10 @@ pub async fn predict(workload: &Workload, cfg: &RunConfig, costs: &Costs, cancel
 
 /// Metrics need the sequential wall time (for speedup), known only at the end.
 fn finish_metrics(results: &mut [ModelResult], pool_startup_ms: Option<f64>) {
-    let seq = results.iter().find(|r| r.model == Model::Sequential && !r.trace.cancelled).map(|r| r.trace.wall());
+    let seq = results
+        .iter()
+        .find(|r| r.model == Model::Sequential && !r.trace.cancelled)
+        .map(|r| r.trace.wall());
     for r in results.iter_mut() {
         r.metrics = Metrics::from_trace(&r.trace, seq);
         if matches!(r.model, Model::Pool | Model::Hybrid) {

@@ -59,7 +59,10 @@ struct Fig {
 fn fig(v: Vec<f64>) -> Fig {
     let mut v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
     v.sort_by(f64::total_cmp);
-    Fig { value: v.get(v.len() / 2).copied().unwrap_or(f64::NAN), n: v.len() }
+    Fig {
+        value: v.get(v.len() / 2).copied().unwrap_or(f64::NAN),
+        n: v.len(),
+    }
 }
 
 /// Our executor's and `LocalPool`'s yields are cheap: a million of them take
@@ -161,37 +164,56 @@ fn ours_task_bytes() -> f64 {
 fn kernel_ns() -> Fig {
     // One warm-up call: V8 swaps in its optimising tier for later calls.
     let _ = workload::sum_squares(std::hint::black_box(10_000_000));
-    fig(
-        (0..RUNS)
-            .map(|_| {
-                let t = now_ms();
-                let s = workload::sum_squares(std::hint::black_box(10_000_000));
-                let took = now_ms() - t;
-                assert_eq!(s, workload::closed_form(10_000_000));
-                took * 1e6
-            })
-            .collect(),
-    )
+    fig((0..RUNS)
+        .map(|_| {
+            let t = now_ms();
+            let s = workload::sum_squares(std::hint::black_box(10_000_000));
+            let took = now_ms() - t;
+            assert_eq!(s, workload::closed_form(10_000_000));
+            took * 1e6
+        })
+        .collect())
 }
 
 /// A synthetic trace: `n` back-to-back spans spread over 4 lanes.
 fn synthetic(n: u32) -> engine::trace::Trace {
     use engine::trace::{PhaseKind, Span, SpanState, Trace};
-    let states = [SpanState::Running, SpanState::Waiting, SpanState::Transfer, SpanState::GilBlocked];
+    let states = [
+        SpanState::Running,
+        SpanState::Waiting,
+        SpanState::Transfer,
+        SpanState::GilBlocked,
+    ];
     let per_lane = n / 4;
     let spans = (0..n)
         .map(|i| {
             let (lane, k) = ((i / per_lane) as u16, u64::from(i % per_lane));
-            Span { task: i, lane: lane.min(3), phase: 0, kind: PhaseKind::Cpu, state: states[(i % 4) as usize], start: k * 1000, end: k * 1000 + 900 }
+            Span {
+                task: i,
+                lane: lane.min(3),
+                phase: 0,
+                kind: PhaseKind::Cpu,
+                state: states[(i % 4) as usize],
+                start: k * 1000,
+                end: k * 1000 + 900,
+            }
         })
         .collect();
-    Trace { lanes: 4, tasks: u64::from(n), start: 0, end: u64::from(per_lane) * 1000, spans, ..Trace::default() }
+    Trace {
+        lanes: 4,
+        tasks: u64::from(n),
+        start: 0,
+        end: u64::from(per_lane) * 1000,
+        spans,
+        ..Trace::default()
+    }
 }
 
 fn canvas() -> web_sys::HtmlCanvasElement {
     let doc = web_sys::window().unwrap().document().unwrap();
     let c: web_sys::HtmlCanvasElement = doc.create_element("canvas").unwrap().unchecked_into();
-    c.set_attribute("style", "width: 1200px; display: block").unwrap();
+    c.set_attribute("style", "width: 1200px; display: block")
+        .unwrap();
     doc.body().unwrap().append_child(&c).unwrap();
     c
 }
@@ -214,7 +236,15 @@ fn live_spans(from: u32, to: u32, lanes: u16) -> Vec<engine::trace::Span> {
     (from..to)
         .map(|i| {
             let k = u64::from(i);
-            Span { task: i % 1000, lane: (i % u32::from(lanes)) as u16, phase: 0, kind: PhaseKind::Cpu, state: SpanState::Running, start: k * 250, end: k * 250 + 200 }
+            Span {
+                task: i % 1000,
+                lane: (i % u32::from(lanes)) as u16,
+                phase: 0,
+                kind: PhaseKind::Cpu,
+                state: SpanState::Running,
+                start: k * 250,
+                end: k * 250 + 200,
+            }
         })
         .collect()
 }
@@ -283,7 +313,11 @@ fn timeline_figures() -> TimelineFigs {
                     index.update(&spans[..100_000 + b * 1000], false);
                 }
                 let took = (now_ms() - t0) / 50.0;
-                std::hint::black_box(index.row(nogil_playground::ui::timeline::rows::RowKind::Lane(0)).len());
+                std::hint::black_box(
+                    index
+                        .row(nogil_playground::ui::timeline::rows::RowKind::Lane(0))
+                        .len(),
+                );
                 // The first is a warm-up.
                 if rep == 0 {
                     f64::NAN
@@ -301,12 +335,16 @@ fn timeline_figures() -> TimelineFigs {
     let svg10k = fig((0..6)
         .map(|i| {
             let t0 = now_ms();
-            let mut html = String::from("<svg xmlns='http://www.w3.org/2000/svg' width='1200' height='120'>");
+            let mut html =
+                String::from("<svg xmlns='http://www.w3.org/2000/svg' width='1200' height='120'>");
             let wall = t.wall() as f64;
             for s in &t.spans {
                 let x = s.start as f64 / wall * 1116.0 + 84.0;
                 let w = ((s.end - s.start) as f64 / wall * 1116.0).max(0.5);
-                html.push_str(&format!("<rect x='{x:.2}' y='{}' width='{w:.2}' height='16' fill='#2563eb'/>", 24 + s.lane * 22));
+                html.push_str(&format!(
+                    "<rect x='{x:.2}' y='{}' width='{w:.2}' height='16' fill='#2563eb'/>",
+                    24 + s.lane * 22
+                ));
             }
             html.push_str("</svg>");
             let div = doc.create_element("div").unwrap();
@@ -323,7 +361,15 @@ fn timeline_figures() -> TimelineFigs {
             }
         })
         .collect());
-    TimelineFigs { f100k, f1m, canvas10k, svg10k, full100k, update1k, update1k_unsorted }
+    TimelineFigs {
+        f100k,
+        f1m,
+        canvas10k,
+        svg10k,
+        full100k,
+        update1k,
+        update1k_unsorted,
+    }
 }
 
 /// The smallest step `performance.now()` takes here, µs (coarse when the
@@ -344,7 +390,13 @@ fn clock_resolution_us() -> f64 {
 #[wasm_bindgen_test]
 async fn bench() {
     // One warm-up of each, not counted (V8 tiers up, allocators grow).
-    let _ = (ours_yield_ns(), local_pool_yield_ns(), spawn_local_yield_ns().await, ours_spawn_ns(), spawn_local_spawn_ns().await);
+    let _ = (
+        ours_yield_ns(),
+        local_pool_yield_ns(),
+        spawn_local_yield_ns().await,
+        ours_spawn_ns(),
+        spawn_local_spawn_ns().await,
+    );
     let mut p1 = (Vec::new(), Vec::new(), Vec::new());
     let mut p2 = (Vec::new(), Vec::new());
     for _ in 0..RUNS {
@@ -358,9 +410,21 @@ async fn bench() {
     let kernel = kernel_ns();
     // One run of a million tasks: the figure is an average over them.
     let bytes = ours_task_bytes();
-    let bytes = Fig { value: bytes, n: usize::from(bytes.is_finite() && bytes > 0.0) };
-    let isolated = web_sys::window().map(|w| js_sys::Reflect::get(&w, &"crossOriginIsolated".into()).map(|v| v.is_truthy()).unwrap_or(false)).unwrap_or(false);
-    let live = Fig { value: tl.full100k.value + tl.update1k.value, n: tl.full100k.n.min(tl.update1k.n) };
+    let bytes = Fig {
+        value: bytes,
+        n: usize::from(bytes.is_finite() && bytes > 0.0),
+    };
+    let isolated = web_sys::window()
+        .map(|w| {
+            js_sys::Reflect::get(&w, &"crossOriginIsolated".into())
+                .map(|v| v.is_truthy())
+                .unwrap_or(false)
+        })
+        .unwrap_or(false);
+    let live = Fig {
+        value: tl.full100k.value + tl.update1k.value,
+        n: tl.full100k.n.min(tl.update1k.n),
+    };
     let figs: Vec<(&str, Fig)> = vec![
         ("ours_yield_ns", fig(p1.0)),
         ("localpool_yield_ns", fig(p1.1)),
@@ -385,6 +449,10 @@ async fn bench() {
             json.push_str(&format!("\"{k}\":{},\"{k}_n\":{},", f.value, f.n));
         }
     }
-    json.push_str(&format!("\"clock_resolution_us\":{},\"isolated\":{}}}", clock_resolution_us(), u8::from(isolated)));
+    json.push_str(&format!(
+        "\"clock_resolution_us\":{},\"isolated\":{}}}",
+        clock_resolution_us(),
+        u8::from(isolated)
+    ));
     web_sys::console::log_1(&format!("BENCH {json}").into());
 }

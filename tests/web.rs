@@ -26,7 +26,11 @@ fn the_real_clock_is_monotonic_and_in_nanoseconds() {
     // Read after the spin: outside cross-origin isolation Chrome coarsens
     // (and jitters) performance.now() to 100 µs, so allow that twice over.
     let b = clock.now();
-    assert!(b - a >= 1_700_000, "2 ms of spinning reads as at least 1.7 ms: {} ns", b - a);
+    assert!(
+        b - a >= 1_700_000,
+        "2 ms of spinning reads as at least 1.7 ms: {} ns",
+        b - a
+    );
 }
 
 #[wasm_bindgen_test]
@@ -36,20 +40,32 @@ fn epoch_instants_convert_to_the_page_clock() {
     let diff = converted.abs_diff(page);
     // Wide enough for a thread descheduled between the two readings on a
     // loaded machine; a unit or origin mistake is off by far more.
-    assert!(diff < 100_000_000, "an instant taken now converts to now (±100 ms): off by {diff} ns");
-    assert!(time_origin_ms() > 1.5e12, "timeOrigin is an epoch time in ms");
+    assert!(
+        diff < 100_000_000,
+        "an instant taken now converts to now (±100 ms): off by {diff} ns"
+    );
+    assert!(
+        time_origin_ms() > 1.5e12,
+        "timeOrigin is an epoch time in ms"
+    );
 }
 
 #[wasm_bindgen_test]
 fn the_kernel_compiled_to_wasm_is_exact_and_really_runs() {
-    assert_eq!(workload::sum_squares(10_000_000), 333_333_283_333_335_000_000);
+    assert_eq!(
+        workload::sum_squares(10_000_000),
+        333_333_283_333_335_000_000
+    );
     // Were the loop folded to its closed form, 20 million iterations would
     // take no measurable time; real work takes milliseconds.
     let t0 = now_ms();
     let s = workload::sum_squares(20_000_000);
     let took = now_ms() - t0;
     assert_eq!(s, workload::closed_form(20_000_000));
-    assert!(took > 1.0, "20M iterations took {took} ms: was the loop folded away?");
+    assert!(
+        took > 1.0,
+        "20M iterations took {took} ms: was the loop folded away?"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -67,7 +83,9 @@ fn the_executor_runs_on_the_real_clock() {
     loop {
         match ex.run(RealClock.now() + 1_000_000) {
             Outcome::Done => break,
-            Outcome::Sleeping { .. } | Outcome::Ready => assert!(now_ms() < deadline, "timer never fired"),
+            Outcome::Sleeping { .. } | Outcome::Ready => {
+                assert!(now_ms() < deadline, "timer never fired")
+            }
             Outcome::Stalled => panic!("stalled"),
         }
     }
@@ -84,7 +102,13 @@ fn a_fatal_error_is_shown_in_the_page_and_marks_the_run_failed() {
     nogil_playground::fatal::show_fatal("boom: something broke");
     assert_eq!(el.text_content().as_deref(), Some("boom: something broke"));
     assert!(!el.has_attribute("hidden"));
-    assert_eq!(doc.body().unwrap().get_attribute("data-run-state").as_deref(), Some("failed"));
+    assert_eq!(
+        doc.body()
+            .unwrap()
+            .get_attribute("data-run-state")
+            .as_deref(),
+        Some("failed")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -93,16 +117,35 @@ async fn the_javascript_model_runs_the_generated_program_and_reports_its_spans()
     use engine::trace::SpanState;
     use nogil_playground::runtime::{js, CancelToken};
     let w: workload::Workload = "2*[io(20ms),cpu(100k)]+1*incr".parse().unwrap();
-    let cfg = RunConfig { workers: 2, ..RunConfig::new(Model::Js) };
-    let t = js::run(&w, &cfg, &CancelToken::new(), |_| {}).await.expect("the program runs");
+    let cfg = RunConfig {
+        workers: 2,
+        ..RunConfig::new(Model::Js)
+    };
+    let t = js::run(&w, &cfg, &CancelToken::new(), |_| {})
+        .await
+        .expect("the program runs");
     assert_eq!(t.model, Some(Model::Js));
-    assert_eq!(t.checksum, 2 * workload::closed_form(100_000), "the same exact Σi² as our kernel");
+    assert_eq!(
+        t.checksum,
+        2 * workload::closed_form(100_000),
+        "the same exact Σi² as our kernel"
+    );
     assert_eq!((t.counter, t.increments), (1, 1));
     // Each task waited, then computed; the two waits overlap (one event loop, timers in parallel).
-    let waits: Vec<_> = t.spans.iter().filter(|s| s.state == SpanState::Waiting && s.task < 2).collect();
+    let waits: Vec<_> = t
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::Waiting && s.task < 2)
+        .collect();
     assert_eq!(waits.len(), 2);
-    assert!(waits[0].start < waits[1].end && waits[1].start < waits[0].end, "{waits:?}");
-    assert!(t.spans.iter().all(|s| s.start >= t.start && s.end <= t.end + 1_000_000));
+    assert!(
+        waits[0].start < waits[1].end && waits[1].start < waits[0].end,
+        "{waits:?}"
+    );
+    assert!(t
+        .spans
+        .iter()
+        .all(|s| s.start >= t.start && s.end <= t.end + 1_000_000));
 }
 
 #[wasm_bindgen_test]
@@ -116,9 +159,14 @@ async fn cancelling_the_javascript_model_stops_it_and_says_so() {
         nogil_playground::runtime::next_macrotask().await;
         c.cancel();
     });
-    let t = js::run(&w, &RunConfig::new(Model::Js), &cancel, |_| {}).await.expect("a cancelled run still reports");
+    let t = js::run(&w, &RunConfig::new(Model::Js), &cancel, |_| {})
+        .await
+        .expect("a cancelled run still reports");
     assert!(t.cancelled);
-    assert!(t.wall() < 5_000_000_000, "it stopped long before its 10 s sleeps ended");
+    assert!(
+        t.wall() < 5_000_000_000,
+        "it stopped long before its 10 s sleeps ended"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -127,8 +175,11 @@ fn the_cost_model_survives_a_reload_through_local_storage() {
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     let mut cal = Calibration::default();
     cal.observe(Cost::Dispatch, 42_000.0, 9, Origin::Run, 1.0);
-    storage.set_item("nogil-test-costs", &cal.to_json()).unwrap();
-    let back = Calibration::from_json(&storage.get_item("nogil-test-costs").unwrap().unwrap()).unwrap();
+    storage
+        .set_item("nogil-test-costs", &cal.to_json())
+        .unwrap();
+    let back =
+        Calibration::from_json(&storage.get_item("nogil-test-costs").unwrap().unwrap()).unwrap();
     assert_eq!(back.costs.get(Cost::Dispatch), 42_000.0);
     assert_eq!(back.provenance(Cost::Dispatch).origin, Origin::Run);
     storage.remove_item("nogil-test-costs").unwrap();
@@ -141,13 +192,33 @@ async fn the_loop_driver_records_its_slices_hops_and_the_scheduler_events() {
     use nogil_playground::runtime::{run, CancelToken};
     let w: workload::Workload = "3*[io(5ms),cpu(2M,yield=100k)]".parse().unwrap();
     let cfg = RunConfig::new(Model::Loop);
-    let t = run(&w, &cfg, None, &CancelToken::new(), false, &engine::costs::Costs::default(), |_| {}).await.unwrap();
+    let t = run(
+        &w,
+        &cfg,
+        None,
+        &CancelToken::new(),
+        false,
+        &engine::costs::Costs::default(),
+        |_| {},
+    )
+    .await
+    .unwrap();
     let d = t.driver.expect("the loop's driver measured itself");
     assert!(d.slices >= 1 && d.polls > 0 && d.spawns >= 3);
     assert!(d.busy <= t.wall() + 1_000_000);
-    for kind in [EventKind::Spawn, EventKind::Start, EventKind::Wait, EventKind::Wake, EventKind::Yield, EventKind::Done] {
+    for kind in [
+        EventKind::Spawn,
+        EventKind::Start,
+        EventKind::Wait,
+        EventKind::Wake,
+        EventKind::Yield,
+        EventKind::Done,
+    ] {
         assert!(t.events.iter().any(|e| e.kind == kind), "no {kind:?} event");
     }
-    assert!(t.events.windows(2).all(|w| w[0].at <= w[1].at), "events in time order");
+    assert!(
+        t.events.windows(2).all(|w| w[0].at <= w[1].at),
+        "events in time order"
+    );
     assert_eq!(t.checksum, 3 * workload::closed_form(2_000_000));
 }

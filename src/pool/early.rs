@@ -32,7 +32,11 @@ impl EarlyWorker {
         let events = self.events;
         wasm_bindgen_futures::spawn_local(async move {
             for ev in events.iter() {
-                let handler = if ev.has_type::<web_sys::ErrorEvent>() { worker.onerror() } else { worker.onmessage() };
+                let handler = if ev.has_type::<web_sys::ErrorEvent>() {
+                    worker.onerror()
+                } else {
+                    worker.onmessage()
+                };
                 if let Some(f) = handler {
                     let _ = f.call1(&worker, &ev);
                 }
@@ -49,21 +53,43 @@ fn early_pool() -> Option<JsValue> {
 
 /// The boot script's compilation of the workers' wasm, if it started one.
 pub fn compiled() -> Option<Promise> {
-    Reflect::get(&early_pool()?, &"compiled".into()).ok()?.dyn_into().ok()
+    Reflect::get(&early_pool()?, &"compiled".into())
+        .ok()?
+        .dyn_into()
+        .ok()
 }
 
 /// Takes the next worker the boot script started, if any is left.
 pub fn take() -> Option<EarlyWorker> {
-    let workers: Array = Reflect::get(&early_pool()?, &"workers".into()).ok()?.dyn_into().ok()?;
+    let workers: Array = Reflect::get(&early_pool()?, &"workers".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
     let slot = workers.shift();
     if slot.is_undefined() {
         return None;
     }
-    let worker: Worker = Reflect::get(&slot, &"worker".into()).ok()?.dyn_into().ok()?;
-    let spawned_ms = Reflect::get(&slot, &"spawned".into()).ok()?.as_f64().unwrap_or(0.0);
-    let events: Array = Reflect::get(&slot, &"events".into()).ok()?.dyn_into().unwrap_or_default();
-    let detach = Reflect::get(&slot, &"detach".into()).ok().and_then(|f| f.dyn_into().ok());
-    Some(EarlyWorker { worker, spawned_ms, events, detach })
+    let worker: Worker = Reflect::get(&slot, &"worker".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let spawned_ms = Reflect::get(&slot, &"spawned".into())
+        .ok()?
+        .as_f64()
+        .unwrap_or(0.0);
+    let events: Array = Reflect::get(&slot, &"events".into())
+        .ok()?
+        .dyn_into()
+        .unwrap_or_default();
+    let detach = Reflect::get(&slot, &"detach".into())
+        .ok()
+        .and_then(|f| f.dyn_into().ok());
+    Some(EarlyWorker {
+        worker,
+        spawned_ms,
+        events,
+        detach,
+    })
 }
 
 /// Terminates the boot script's workers the pool did not take.

@@ -27,7 +27,11 @@ pub struct PoolLanes {
 impl PoolLanes {
     /// Lanes backed by `pool`.
     pub fn new(pool: Pool) -> Self {
-        Self { pool, dispatch: RefCell::new((0.0, 0)), gil_messages: RefCell::new((0.0, 0)) }
+        Self {
+            pool,
+            dispatch: RefCell::new((0.0, 0)),
+            gil_messages: RefCell::new((0.0, 0)),
+        }
     }
 
     /// What this run measured of the dispatch and GIL-message costs.
@@ -35,11 +39,19 @@ impl PoolLanes {
         let mut out = Vec::new();
         let (total, count) = *self.dispatch.borrow();
         if count > 0 {
-            out.push(Observation { cost: Cost::Dispatch, total, count });
+            out.push(Observation {
+                cost: Cost::Dispatch,
+                total,
+                count,
+            });
         }
         let (total, count) = *self.gil_messages.borrow();
         if count > 0 {
-            out.push(Observation { cost: Cost::GilMessage, total, count });
+            out.push(Observation {
+                cost: Cost::GilMessage,
+                total,
+                count,
+            });
         }
         out
     }
@@ -57,21 +69,48 @@ fn job_step(action: &Action) -> Option<JobStep> {
 impl Lanes for PoolLanes {
     async fn job(&self, slot: usize, steps: &[Step], payload_kib: u32) -> Result<JobDone, String> {
         let job: Vec<JobStep> = steps.iter().filter_map(|s| job_step(&s.action)).collect();
-        let r = self.pool.run(slot, job, payload_kib.saturating_mul(1024)).await.map_err(|e| e.to_string())?;
+        let r = self
+            .pool
+            .run(slot, job, payload_kib.saturating_mul(1024))
+            .await
+            .map_err(|e| e.to_string())?;
         // Round trip beyond the work itself; payloads are rare and counted apart.
         if payload_kib == 0 {
-            let work = r.steps.last().map_or(0, |l| l.1).saturating_sub(r.steps.first().map_or(r.received, |f| f.0));
+            let work = r
+                .steps
+                .last()
+                .map_or(0, |l| l.1)
+                .saturating_sub(r.steps.first().map_or(r.received, |f| f.0));
             let mut d = self.dispatch.borrow_mut();
             d.0 += r.answered.saturating_sub(r.sent).saturating_sub(work) as f64;
             d.1 += 1;
         }
-        Ok(JobDone { sent: r.sent, received: r.received, steps: r.steps, answered: r.answered, checksum: r.checksum })
+        Ok(JobDone {
+            sent: r.sent,
+            received: r.received,
+            steps: r.steps,
+            answered: r.answered,
+            checksum: r.checksum,
+        })
     }
 
-    async fn quantum(&self, slot: usize, from: u64, to: u64, budget: Nanos) -> Result<QuantumDone, String> {
-        let q = self.pool.quantum(slot, from, to, budget).await.map_err(|e| e.to_string())?;
+    async fn quantum(
+        &self,
+        slot: usize,
+        from: u64,
+        to: u64,
+        budget: Nanos,
+    ) -> Result<QuantumDone, String> {
+        let q = self
+            .pool
+            .quantum(slot, from, to, budget)
+            .await
+            .map_err(|e| e.to_string())?;
         let mut g = self.gil_messages.borrow_mut();
-        g.0 += (q.answered.saturating_sub(q.sent).saturating_sub(q.end.saturating_sub(q.start))) as f64;
+        g.0 += (q
+            .answered
+            .saturating_sub(q.sent)
+            .saturating_sub(q.end.saturating_sub(q.start))) as f64;
         g.1 += 2;
         Ok(q)
     }

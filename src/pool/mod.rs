@@ -182,7 +182,9 @@ pub fn workers_replaced() -> u32 {
 
 /// `navigator.hardwareConcurrency`, at least 1.
 pub fn hardware_concurrency() -> usize {
-    web_sys::window().map_or(1, |w| w.navigator().hardware_concurrency() as usize).max(1)
+    web_sys::window()
+        .map_or(1, |w| w.navigator().hardware_concurrency() as usize)
+        .max(1)
 }
 
 impl Pool {
@@ -236,7 +238,10 @@ impl Pool {
     /// workers' own CPU cost rather than a typical one.
     pub async fn probed(&self, at_most_ms: f64) {
         let t0 = now_ms();
-        while now_ms() - t0 < at_most_ms && self.gave_up().is_none() && !self.inner.slots.borrow().iter().all(|s| s.probed) {
+        while now_ms() - t0 < at_most_ms
+            && self.gave_up().is_none()
+            && !self.inner.slots.borrow().iter().all(|s| s.probed)
+        {
             crate::runtime::next_macrotask().await;
         }
     }
@@ -245,7 +250,9 @@ impl Pool {
     pub async fn lane_ready(&self, lane: usize) -> Result<Startup, String> {
         let rx = {
             let mut slots = self.inner.slots.borrow_mut();
-            let slot = slots.get_mut(lane).ok_or_else(|| format!("no worker {lane}"))?;
+            let slot = slots
+                .get_mut(lane)
+                .ok_or_else(|| format!("no worker {lane}"))?;
             if let Some(s) = slot.startup {
                 return Ok(s);
             }
@@ -253,12 +260,17 @@ impl Pool {
             slot.ready_waiters.push(tx);
             rx
         };
-        rx.await.unwrap_or_else(|_| Err(format!("worker {lane} went away while starting")))
+        rx.await
+            .unwrap_or_else(|_| Err(format!("worker {lane} went away while starting")))
     }
 
     /// Whether worker `lane` is ready and holds no job.
     pub fn is_idle(&self, lane: usize) -> bool {
-        self.inner.slots.borrow().get(lane).is_some_and(|s| s.startup.is_some() && s.job.is_none())
+        self.inner
+            .slots
+            .borrow()
+            .get(lane)
+            .is_some_and(|s| s.startup.is_some() && s.job.is_none())
     }
 
     /// Runs `steps` on worker `lane`, sending `payload_bytes` with the job and
@@ -270,11 +282,25 @@ impl Pool {
 
     /// Makes worker `lane` a thread working through the shared queue `tasks`,
     /// with `shared` (an `Int32Array` over a `SharedArrayBuffer`) beside the message.
-    pub async fn run_threads(&self, lane: usize, tasks: Vec<Vec<JobStep>>, mode: protocol::ThreadMode, shared: &js_sys::Int32Array) -> Reply {
+    pub async fn run_threads(
+        &self,
+        lane: usize,
+        tasks: Vec<Vec<JobStep>>,
+        mode: protocol::ThreadMode,
+        shared: &js_sys::Int32Array,
+    ) -> Reply {
         let (tx, rx) = oneshot::channel();
         let job = self.next_job();
-        self.post(lane, job, ToWorker::Threads { job, tasks, mode }, 0, Some(shared.clone()), Waiting::Job(tx))?;
-        rx.await.unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
+        self.post(
+            lane,
+            job,
+            ToWorker::Threads { job, tasks, mode },
+            0,
+            Some(shared.clone()),
+            Waiting::Job(tx),
+        )?;
+        rx.await
+            .unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
     }
 
     /// One GIL quantum on worker `lane` (the GIL by messages): Σ i² for
@@ -283,15 +309,40 @@ impl Pool {
     pub async fn quantum(&self, lane: usize, from: u64, to: u64, budget_ns: u64) -> QReply {
         let (tx, rx) = oneshot::channel();
         let job = self.next_job();
-        self.post(lane, job, ToWorker::Quantum { job, from, to, budget_ns }, 0, None, Waiting::Quantum(tx))?;
-        rx.await.unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
+        self.post(
+            lane,
+            job,
+            ToWorker::Quantum {
+                job,
+                from,
+                to,
+                budget_ns,
+            },
+            0,
+            None,
+            Waiting::Quantum(tx),
+        )?;
+        rx.await
+            .unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
     }
 
     async fn run_job(&self, lane: usize, steps: Vec<JobStep>, payload_bytes: u32) -> Reply {
         let (tx, rx) = oneshot::channel();
         let job = self.next_job();
-        self.post(lane, job, ToWorker::Job { job, steps, reply_payload_bytes: payload_bytes }, payload_bytes, None, Waiting::Job(tx))?;
-        rx.await.unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
+        self.post(
+            lane,
+            job,
+            ToWorker::Job {
+                job,
+                steps,
+                reply_payload_bytes: payload_bytes,
+            },
+            payload_bytes,
+            None,
+            Waiting::Job(tx),
+        )?;
+        rx.await
+            .unwrap_or_else(|_| Err(JobError::WorkerDied("the pool was shut down".into())))
     }
 
     fn next_job(&self) -> u64 {
@@ -302,9 +353,19 @@ impl Pool {
 
     /// Posts `msg` (with `payload_bytes` of payload, transferred, and the
     /// shared memory `mem` if any) to idle worker `lane`, which then holds `waiting`.
-    fn post(&self, lane: usize, job: u64, msg: ToWorker, payload_bytes: u32, mem: Option<js_sys::Int32Array>, waiting: Waiting) -> Result<(), JobError> {
+    fn post(
+        &self,
+        lane: usize,
+        job: u64,
+        msg: ToWorker,
+        payload_bytes: u32,
+        mem: Option<js_sys::Int32Array>,
+        waiting: Waiting,
+    ) -> Result<(), JobError> {
         let mut slots = self.inner.slots.borrow_mut();
-        let slot = slots.get_mut(lane).ok_or_else(|| JobError::Unavailable(format!("no worker {lane}")))?;
+        let slot = slots
+            .get_mut(lane)
+            .ok_or_else(|| JobError::Unavailable(format!("no worker {lane}")))?;
         if slot.startup.is_none() {
             return Err(JobError::Unavailable(format!("worker {lane} is not ready")));
         }
@@ -313,7 +374,10 @@ impl Pool {
         }
         let bytes = Uint8Array::from(protocol::encode(&msg).as_slice());
         let payload = (payload_bytes > 0).then(|| ArrayBuffer::new(payload_bytes));
-        let data = Array::of2(&bytes, &payload.clone().map_or(JsValue::UNDEFINED, JsValue::from));
+        let data = Array::of2(
+            &bytes,
+            &payload.clone().map_or(JsValue::UNDEFINED, JsValue::from),
+        );
         if let Some(mem) = &mem {
             data.push(mem);
         }
@@ -325,7 +389,9 @@ impl Pool {
         }
         slot.worker
             .post_message_with_transfer(&data, &transfer)
-            .map_err(|e| JobError::Unavailable(format!("could not post to worker {lane}: {e:?}")))?;
+            .map_err(|e| {
+                JobError::Unavailable(format!("could not post to worker {lane}: {e:?}"))
+            })?;
         slot.job = Some((job, sent, waiting));
         Ok(())
     }
@@ -335,7 +401,9 @@ impl Pool {
     pub fn crash(&self, lane: usize) {
         if let Some(slot) = self.inner.slots.borrow().get(lane) {
             let bytes = Uint8Array::from(protocol::encode(&ToWorker::Crash).as_slice());
-            let _ = slot.worker.post_message(&Array::of2(&bytes, &JsValue::UNDEFINED));
+            let _ = slot
+                .worker
+                .post_message(&Array::of2(&bytes, &JsValue::UNDEFINED));
         }
     }
 
@@ -360,14 +428,20 @@ impl Pool {
     }
 }
 
-fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32, failed_starts: u32) -> Result<Slot, String> {
+fn spawn_slot(
+    inner: Weak<Inner>,
+    lane: usize,
+    generation: u32,
+    failed_starts: u32,
+) -> Result<Slot, String> {
     // A worker the page's boot script started (first pool only: a
     // replacement must be a fresh worker), or a new one.
     let early = if generation == 0 { early::take() } else { None };
     let (worker, spawned_ms) = match &early {
         Some(e) => (e.worker.clone(), e.spawned_ms),
         None => {
-            let worker = Worker::new(WORKER_SCRIPT).map_err(|e| format!("could not start a worker: {e:?}"))?;
+            let worker = Worker::new(WORKER_SCRIPT)
+                .map_err(|e| format!("could not start a worker: {e:?}"))?;
             // The module arrives when the one compilation finishes; the boot
             // script waits for it (messages to a worker queue until its
             // script has run).
@@ -388,7 +462,11 @@ fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32, failed_starts: u
             let current = inner.slots.borrow().get(lane).map(|s| s.generation);
             if current == Some(generation) {
                 let why = ev.message();
-                let why = if why.is_empty() { "it failed to load or crashed".to_string() } else { why };
+                let why = if why.is_empty() {
+                    "it failed to load or crashed".to_string()
+                } else {
+                    why
+                };
                 replace(&inner, lane, &why);
             }
         }
@@ -416,10 +494,21 @@ fn spawn_slot(inner: Weak<Inner>, lane: usize, generation: u32, failed_starts: u
 fn replace(inner: &Rc<Inner>, lane: usize, why: &str) {
     let (job, waiters, generation, failed_starts) = {
         let mut slots = inner.slots.borrow_mut();
-        let Some(slot) = slots.get_mut(lane) else { return };
+        let Some(slot) = slots.get_mut(lane) else {
+            return;
+        };
         slot.worker.terminate();
-        let failed = if slot.startup.is_none() { slot.failed_starts + 1 } else { 0 };
-        (slot.job.take(), std::mem::take(&mut slot.ready_waiters), slot.generation + 1, failed)
+        let failed = if slot.startup.is_none() {
+            slot.failed_starts + 1
+        } else {
+            0
+        };
+        (
+            slot.job.take(),
+            std::mem::take(&mut slot.ready_waiters),
+            slot.generation + 1,
+            failed,
+        )
     };
     inner.replaced.set(inner.replaced.get() + 1);
     if failed_starts >= MAX_FAILED_STARTS {
@@ -474,10 +563,19 @@ fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent)
     let bytes = Uint8Array::new(&data.get(0)).to_vec();
     let msg = protocol::decode::<FromWorker>(&bytes);
     let mut slots = inner.slots.borrow_mut();
-    let Some(slot) = slots.get_mut(lane).filter(|s| s.generation == generation) else { return };
+    let Some(slot) = slots.get_mut(lane).filter(|s| s.generation == generation) else {
+        return;
+    };
     match msg {
-        Ok(FromWorker::Ready { at_ms: _, can_block }) => {
-            let startup = Startup { spawned: slot.spawned, ready: answered, can_block };
+        Ok(FromWorker::Ready {
+            at_ms: _,
+            can_block,
+        }) => {
+            let startup = Startup {
+                spawned: slot.spawned,
+                ready: answered,
+                can_block,
+            };
             slot.startup = Some(startup);
             slot.failed_starts = 0;
             for w in slot.ready_waiters.drain(..) {
@@ -489,18 +587,46 @@ fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent)
             drop(slots);
             inner.probes.borrow_mut().push((iterations, ns));
         }
-        Ok(FromWorker::Done { job, checksum, received_ms, steps, spans, .. }) => match slot.job.take() {
+        Ok(FromWorker::Done {
+            job,
+            checksum,
+            received_ms,
+            steps,
+            spans,
+            ..
+        }) => match slot.job.take() {
             Some((id, sent, Waiting::Job(tx))) if id == job => {
                 let at = |ms| causal(ms, sent, answered);
-                let steps = steps.iter().map(|s| (at(s.start_ms), at(s.end_ms))).collect();
-                let spans = spans.iter().map(|s| (s.task, s.step, s.state, at(s.start_ms), at(s.end_ms))).collect();
-                let reply = JobReply { lane, checksum, sent, received: at(received_ms), steps, spans, answered };
+                let steps = steps
+                    .iter()
+                    .map(|s| (at(s.start_ms), at(s.end_ms)))
+                    .collect();
+                let spans = spans
+                    .iter()
+                    .map(|s| (s.task, s.step, s.state, at(s.start_ms), at(s.end_ms)))
+                    .collect();
+                let reply = JobReply {
+                    lane,
+                    checksum,
+                    sent,
+                    received: at(received_ms),
+                    steps,
+                    spans,
+                    answered,
+                };
                 drop(slots);
                 let _ = tx.send(Ok(reply));
             }
             other => slot.job = other,
         },
-        Ok(FromWorker::Quantum { job, start_ms, end_ms, reached, sum, .. }) => match slot.job.take() {
+        Ok(FromWorker::Quantum {
+            job,
+            start_ms,
+            end_ms,
+            reached,
+            sum,
+            ..
+        }) => match slot.job.take() {
             Some((id, sent, Waiting::Quantum(tx))) if id == job => {
                 let reply = QuantumReply {
                     sent,

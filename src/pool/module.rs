@@ -29,13 +29,21 @@ thread_local! {
 fn compile() -> Promise {
     future_to_promise(async move {
         let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-        let streaming = JsFuture::from(js_sys::WebAssembly::compile_streaming(&window.fetch_with_str(WORKER_WASM))).await;
+        let streaming = JsFuture::from(js_sys::WebAssembly::compile_streaming(
+            &window.fetch_with_str(WORKER_WASM),
+        ))
+        .await;
         if let Ok(module) = streaming {
             return Ok(module);
         }
-        let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(WORKER_WASM)).await?.dyn_into()?;
+        let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(WORKER_WASM))
+            .await?
+            .dyn_into()?;
         if !resp.ok() {
-            return Err(JsValue::from_str(&format!("{WORKER_WASM}: HTTP {}", resp.status())));
+            return Err(JsValue::from_str(&format!(
+                "{WORKER_WASM}: HTTP {}",
+                resp.status()
+            )));
         }
         let bytes = JsFuture::from(resp.array_buffer()?).await?;
         JsFuture::from(js_sys::WebAssembly::compile(&bytes)).await
@@ -57,13 +65,19 @@ pub fn preload() {
 /// then reports it).
 pub fn send_to(worker: &Worker) {
     preload();
-    let Some(compiled) = COMPILED.with(|c| c.borrow().clone()) else { return };
+    let Some(compiled) = COMPILED.with(|c| c.borrow().clone()) else {
+        return;
+    };
     let worker = worker.clone();
     spawn_local(async move {
         let msg = Object::new();
         match JsFuture::from(compiled).await {
             Ok(module) => Reflect::set(&msg, &"nogilModule".into(), &module),
-            Err(e) => Reflect::set(&msg, &"nogilModuleError".into(), &JsValue::from_str(&format!("{e:?}"))),
+            Err(e) => Reflect::set(
+                &msg,
+                &"nogilModuleError".into(),
+                &JsValue::from_str(&format!("{e:?}")),
+            ),
         }
         .ok();
         let _ = worker.post_message(&msg);

@@ -109,7 +109,10 @@ pub fn learn_from(trace: &Trace, workload: &Workload, cfg: &RunConfig) -> Vec<Co
 
 /// Records one probe's measurement of `cost`.
 fn observe_probe(cost: Cost, value: f64, samples: u64) {
-    CAL.with(|c| c.borrow_mut().observe(cost, value, samples, Origin::Probe, epoch_ms()));
+    CAL.with(|c| {
+        c.borrow_mut()
+            .observe(cost, value, samples, Origin::Probe, epoch_ms())
+    });
     changed();
 }
 
@@ -123,7 +126,11 @@ pub fn absorb_worker_probes(pool: &Pool) -> usize {
     // page's own start-up, code V8 has not optimised yet), never sped up, so
     // one slow start must not set the figure. (The median of two is the
     // slower one: it read 1.1-1.3 ns an iteration where runs then saw 0.6-0.7.)
-    let per_iter = probes.iter().filter(|(n, ns)| *n > 0 && *ns > 0.0).map(|(n, ns)| ns / *n as f64).fold(f64::INFINITY, f64::min);
+    let per_iter = probes
+        .iter()
+        .filter(|(n, ns)| *n > 0 && *ns > 0.0)
+        .map(|(n, ns)| ns / *n as f64)
+        .fold(f64::INFINITY, f64::min);
     if !per_iter.is_finite() {
         return probes.len();
     }
@@ -165,7 +172,11 @@ pub async fn probe_main_cpu() {
     // Below the clock's resolution (an unisolated page rounds to 0.1 ms) the
     // probe says nothing.
     if quartile > 0.05 {
-        observe_probe(Cost::CpuMain, quartile * 1e6 / ROUND as f64, samples.len() as u64);
+        observe_probe(
+            Cost::CpuMain,
+            quartile * 1e6 / ROUND as f64,
+            samples.len() as u64,
+        );
     }
 }
 
@@ -176,7 +187,16 @@ async fn probe_run(w: &str, cfg: &RunConfig, pool: Option<&Pool>, learn: bool) {
     let cancel = super::CancelToken::new();
     if let Ok(trace) = super::run(&w, cfg, pool, &cancel, false, &costs(), |_| {}).await {
         if learn {
-            let changed_costs = CAL.with(|c| refine_as(&mut c.borrow_mut(), &trace, &w, cfg, epoch_ms(), Origin::Probe));
+            let changed_costs = CAL.with(|c| {
+                refine_as(
+                    &mut c.borrow_mut(),
+                    &trace,
+                    &w,
+                    cfg,
+                    epoch_ms(),
+                    Origin::Probe,
+                )
+            });
             if !changed_costs.is_empty() {
                 changed();
             }
@@ -195,7 +215,10 @@ pub async fn probe_loop() {
     // one warm-up of 2,000 tasks a poll still read 285-327 ns where a run of
     // 100,000 then saw 160-210 (the first prediction +20-30 %): three
     // warm-ups of 20,000 bring the probe to what runs see.
-    let cfg = RunConfig { workers: 1, ..RunConfig::new(Model::Loop) };
+    let cfg = RunConfig {
+        workers: 1,
+        ..RunConfig::new(Model::Loop)
+    };
     probe_run("2000*io(1ms)", &cfg, None, false).await;
     probe_run("20000*io(1ms)", &cfg, None, false).await;
     probe_run("20000*io(1ms)", &cfg, None, false).await;
@@ -243,8 +266,17 @@ pub async fn probe_workers(pool: &Pool) {
     // A run may have started meanwhile (the page stops waiting for the probes
     // after a few seconds): then the workers are its own.
     let all_idle = || (0..pool.size()).all(|l| pool.is_idle(l));
-    let job = || vec![protocol::JobStep::Cpu { n: PARALLEL_PROBE_ITERATIONS }];
-    let took = |r: &crate::pool::JobReply| r.steps.first().map(|(a, b)| b.saturating_sub(*a) as f64).filter(|d| *d > 0.0);
+    let job = || {
+        vec![protocol::JobStep::Cpu {
+            n: PARALLEL_PROBE_ITERATIONS,
+        }]
+    };
+    let took = |r: &crate::pool::JobReply| {
+        r.steps
+            .first()
+            .map(|(a, b)| b.saturating_sub(*a) as f64)
+            .filter(|d| *d > 0.0)
+    };
     let (mut alone, mut together) = (Vec::new(), Vec::new());
     for _ in 0..4 {
         super::next_macrotask().await;
@@ -282,7 +314,14 @@ pub async fn probe_workers(pool: &Pool) {
         v[v.len() / 2]
     };
     let single = median(&mut alone);
-    CAL.with(|c| c.borrow_mut().supersede_probe(Cost::CpuWorker, single / PARALLEL_PROBE_ITERATIONS as f64, alone.len() as u64, epoch_ms()));
+    CAL.with(|c| {
+        c.borrow_mut().supersede_probe(
+            Cost::CpuWorker,
+            single / PARALLEL_PROBE_ITERATIONS as f64,
+            alone.len() as u64,
+            epoch_ms(),
+        )
+    });
     changed();
     if together.len() >= 2 * lanes && lanes >= 2 {
         // The figure is the slow-down with every core busy; with fewer
@@ -290,15 +329,29 @@ pub async fn probe_workers(pool: &Pool) {
         // in the busy cores).
         let seen = median(&mut together) / single;
         let ratio = 1.0 + (seen - 1.0) * (cores - 1) as f64 / (lanes - 1) as f64;
-        observe_probe(Cost::CpuParallel, ratio.clamp(1.0, engine::cpu::MAX_PARALLEL), together.len() as u64);
+        observe_probe(
+            Cost::CpuParallel,
+            ratio.clamp(1.0, engine::cpu::MAX_PARALLEL),
+            together.len() as u64,
+        );
         if !all_idle() {
             return;
         }
         // Bare jobs leave the page idle; in a real run it records every
         // answer, and the workers compute beside that: a small real pool run
         // (about 20 ms) refines the figure as a run sees it.
-        let cfg = RunConfig { workers: pool.size() as u16, cores: crate::pool::hardware_concurrency() as u16, ..RunConfig::new(Model::Pool) };
-        probe_run(&format!("{}*cpu(4M)", 4 * pool.size()), &cfg, Some(pool), true).await;
+        let cfg = RunConfig {
+            workers: pool.size() as u16,
+            cores: crate::pool::hardware_concurrency() as u16,
+            ..RunConfig::new(Model::Pool)
+        };
+        probe_run(
+            &format!("{}*cpu(4M)", 4 * pool.size()),
+            &cfg,
+            Some(pool),
+            true,
+        )
+        .await;
     }
 }
 

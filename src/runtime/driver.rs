@@ -39,7 +39,11 @@ pub struct DriverHooks {
 impl DriverHooks {
     /// Hooks around `inner`.
     pub fn new(inner: LoopHooks) -> Self {
-        Self { inner, driver: RefCell::new(Weak::new()), in_slice: Rc::new(Cell::new(false)) }
+        Self {
+            inner,
+            driver: RefCell::new(Weak::new()),
+            in_slice: Rc::new(Cell::new(false)),
+        }
     }
 }
 
@@ -167,7 +171,10 @@ impl Inner {
                 let now = RealClock.now();
                 let ms = timer_delay_ms(until, now);
                 if let Some(w) = web_sys::window() {
-                    match w.set_timeout_with_callback_and_timeout_and_arguments_0(self.on_timer.as_ref().unchecked_ref(), ms as i32) {
+                    match w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                        self.on_timer.as_ref().unchecked_ref(),
+                        ms as i32,
+                    ) {
                         Ok(id) => {
                             self.timer.set(Some(id));
                             self.timer_due.set(Some(now + ms * MS));
@@ -226,7 +233,9 @@ impl LoopDriver {
                     }
                 }
             });
-            channel.port1().set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            channel
+                .port1()
+                .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             Inner {
                 ex,
                 port: channel.port2(),

@@ -39,10 +39,21 @@ fn get(v: &JsValue, key: &str) -> JsValue {
 }
 
 /// Runs `workload` as JavaScript under `cfg.model` (`js` or `jsworker`).
-pub async fn run(workload: &Workload, cfg: &RunConfig, cancel: &CancelToken, progress: impl Fn(f64) + 'static) -> Result<Trace, RunError> {
-    let flavour = if cfg.model == Model::JsWorker { JsFlavour::Workers } else { JsFlavour::EventLoop };
+pub async fn run(
+    workload: &Workload,
+    cfg: &RunConfig,
+    cancel: &CancelToken,
+    progress: impl Fn(f64) + 'static,
+) -> Result<Trace, RunError> {
+    let flavour = if cfg.model == Model::JsWorker {
+        JsFlavour::Workers
+    } else {
+        JsFlavour::EventLoop
+    };
     let source = workload::js::program(workload, flavour, cfg.workers, cfg.limit, cfg.seed);
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or_else(|| RunError::Unavailable("no document".into()))?;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| RunError::Unavailable("no document".into()))?;
 
     let (tx, rx) = oneshot::channel::<JsValue>();
     let tx = Rc::new(RefCell::new(Some(tx)));
@@ -51,7 +62,8 @@ pub async fn run(workload: &Workload, cfg: &RunConfig, cancel: &CancelToken, pro
             let _ = tx.send(r);
         }
     });
-    let abort = web_sys::AbortController::new().map_err(|e| RunError::Unavailable(format!("no AbortController: {e:?}")))?;
+    let abort = web_sys::AbortController::new()
+        .map_err(|e| RunError::Unavailable(format!("no AbortController: {e:?}")))?;
     global_set("nogilReport", report.as_ref());
     global_set("nogilSignal", &abort.signal());
     let a = abort.clone();
@@ -60,9 +72,14 @@ pub async fn run(workload: &Workload, cfg: &RunConfig, cancel: &CancelToken, pro
     let parts = Array::of1(&JsValue::from_str(&source));
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type("text/javascript");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(|e| RunError::Unavailable(format!("{e:?}")))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| RunError::Unavailable(format!("{e:?}")))?;
-    let script: web_sys::HtmlScriptElement = doc.create_element("script").map_err(|e| RunError::Unavailable(format!("{e:?}")))?.unchecked_into();
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)
+        .map_err(|e| RunError::Unavailable(format!("{e:?}")))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)
+        .map_err(|e| RunError::Unavailable(format!("{e:?}")))?;
+    let script: web_sys::HtmlScriptElement = doc
+        .create_element("script")
+        .map_err(|e| RunError::Unavailable(format!("{e:?}")))?
+        .unchecked_into();
     // A script the page's CSP refuses never runs: say so instead of waiting forever.
     let (etx, erx) = oneshot::channel::<()>();
     let etx = Rc::new(RefCell::new(Some(etx)));
@@ -89,14 +106,19 @@ pub async fn run(workload: &Workload, cfg: &RunConfig, cancel: &CancelToken, pro
         RunError::Unavailable("the JavaScript program could not be loaded (a Content-Security-Policy without script-src blob: refuses it)".into())
     })?;
     if let Some(e) = get(&r, "error").as_string() {
-        return Err(RunError::Unavailable(format!("the JavaScript program failed: {e}")));
+        return Err(RunError::Unavailable(format!(
+            "the JavaScript program failed: {e}"
+        )));
     }
     progress(1.0);
     to_trace(workload, cfg, &r).await
 }
 
 /// Waits for the report or the script's load error, whichever comes first.
-async fn futures_util_select(report: oneshot::Receiver<JsValue>, error: oneshot::Receiver<()>) -> Option<JsValue> {
+async fn futures_util_select(
+    report: oneshot::Receiver<JsValue>,
+    error: oneshot::Receiver<()>,
+) -> Option<JsValue> {
     use std::future::Future;
     use std::pin::Pin;
     use std::task::{Context, Poll};
@@ -124,7 +146,10 @@ fn kinds_of(workload: &Workload, seed: u64) -> Vec<(u64, Vec<PhaseKind>)> {
         .groups
         .iter()
         .map(|g| {
-            let kinds = steps(&g.phases, &g.opts, seed, first).iter().map(|s| s.action.kind()).collect();
+            let kinds = steps(&g.phases, &g.opts, seed, first)
+                .iter()
+                .map(|s| s.action.kind())
+                .collect();
             let e = (first, kinds);
             first += u64::from(g.count);
             e
@@ -145,8 +170,18 @@ async fn to_trace(workload: &Workload, cfg: &RunConfig, r: &JsValue) -> Result<T
         cancelled: get(r, "cancelled").is_truthy(),
         counter: num("counter") as u64,
         increments: num("increments") as u64,
-        checksum: get(r, "checksum").as_string().and_then(|s| s.parse().ok()).unwrap_or(0),
-        implementation: Some(if cfg.model == Model::JsWorker { "plain JavaScript in Web Workers" } else { "plain JavaScript on the page's event loop" }.to_string()),
+        checksum: get(r, "checksum")
+            .as_string()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0),
+        implementation: Some(
+            if cfg.model == Model::JsWorker {
+                "plain JavaScript in Web Workers"
+            } else {
+                "plain JavaScript on the page's event loop"
+            }
+            .to_string(),
+        ),
         ..Trace::default()
     };
     let kinds = kinds_of(workload, cfg.seed);
@@ -172,12 +207,30 @@ async fn to_trace(workload: &Workload, cfg: &RunConfig, r: &JsValue) -> Result<T
                 Some("transfer") => SpanState::Transfer,
                 _ => SpanState::Running,
             };
-            let (start, stop) = (ms_to_ns(s.get(3).as_f64().unwrap_or(0.0)), ms_to_ns(s.get(4).as_f64().unwrap_or(0.0)));
-            let lane = s.get(5).as_f64().map_or(NO_LANE, |l| (l as u16).min(lanes - 1));
+            let (start, stop) = (
+                ms_to_ns(s.get(3).as_f64().unwrap_or(0.0)),
+                ms_to_ns(s.get(4).as_f64().unwrap_or(0.0)),
+            );
+            let lane = s
+                .get(5)
+                .as_f64()
+                .map_or(NO_LANE, |l| (l as u16).min(lanes - 1));
             let g = kinds.partition_point(|(f, _)| *f <= task).saturating_sub(1);
-            let kind = kinds.get(g).and_then(|(_, ks)| ks.get(phase)).copied().unwrap_or(PhaseKind::None);
+            let kind = kinds
+                .get(g)
+                .and_then(|(_, ks)| ks.get(phase))
+                .copied()
+                .unwrap_or(PhaseKind::None);
             if stop > start {
-                trace.spans.push(Span { task: task as u32, lane, phase: phase as u8, kind, state, start, end: stop });
+                trace.spans.push(Span {
+                    task: task as u32,
+                    lane,
+                    phase: phase as u8,
+                    kind,
+                    state,
+                    start,
+                    end: stop,
+                });
             }
         }
         i = end;

@@ -29,7 +29,10 @@ use engine::costs::{Cost, Costs};
 use engine::executor::{Handle, Semaphore};
 use engine::lanes::{spawn_lane_task, Gil, GilMode, LaneCtx};
 use engine::model::{GilImpl, Model, RunConfig};
-use engine::runner::{loop_record_estimate, run_loop_task, run_sequential, spawn_batched, LoopCtx, LoopHooks, Recorder};
+use engine::runner::{
+    loop_record_estimate, run_loop_task, run_sequential, spawn_batched, LoopCtx, LoopHooks,
+    Recorder,
+};
 use engine::time::{Clock, Nanos, SECOND};
 use engine::trace::{Trace, MAIN_LANE};
 use workload::Workload;
@@ -115,7 +118,11 @@ impl CancelToken {
 /// The estimated wall time of a run that blocks the page (sequential, or the
 /// CPython sequential program) with `costs`.
 pub fn blocking_estimate(w: &Workload, model: Model, costs: &Costs) -> Nanos {
-    let per_iter = if model == Model::Py { costs.get(Cost::CpuPy) } else { costs.get(Cost::CpuMain) };
+    let per_iter = if model == Model::Py {
+        costs.get(Cost::CpuPy)
+    } else {
+        costs.get(Cost::CpuMain)
+    };
     let cpu = (w.total_cpu_iterations() as f64 * per_iter) as u128;
     (cpu + w.total_wait()).min(u128::from(u64::MAX)) as Nanos
 }
@@ -143,11 +150,13 @@ pub async fn run(
         }
         Model::Loop => run_loop(workload, cfg, cancel, progress).await,
         Model::Pool | Model::Hybrid => {
-            let pool = pool.ok_or_else(|| RunError::Unavailable("the worker pool is not running".into()))?;
+            let pool =
+                pool.ok_or_else(|| RunError::Unavailable("the worker pool is not running".into()))?;
             run_lanes(workload, cfg, pool, cancel, progress).await
         }
         Model::Gil | Model::Free => {
-            let pool = pool.ok_or_else(|| RunError::Unavailable("the worker pool is not running".into()))?;
+            let pool =
+                pool.ok_or_else(|| RunError::Unavailable("the worker pool is not running".into()))?;
             if cfg.shared_memory {
                 threads::run(workload, cfg, pool, cancel, progress).await
             } else {
@@ -173,7 +182,12 @@ pub async fn run(
 }
 
 fn new_trace(workload: &Workload, cfg: &RunConfig, lanes: u16) -> Trace {
-    Trace { model: Some(cfg.model), lanes, tasks: workload.task_count(), ..Trace::default() }
+    Trace {
+        model: Some(cfg.model),
+        lanes,
+        tasks: workload.task_count(),
+        ..Trace::default()
+    }
 }
 
 fn run_seq(workload: &Workload, cfg: &RunConfig) -> Trace {
@@ -182,7 +196,9 @@ fn run_seq(workload: &Workload, cfg: &RunConfig) -> Trace {
     rec.set_detail_limit(DETAIL_TASKS);
     // The environment's executor is never driven: sequential never awaits.
     let ex = engine::executor::Executor::new(Rc::new(RealClock));
-    let env = RealEnv { handle: ex.handle() };
+    let env = RealEnv {
+        handle: ex.handle(),
+    };
     trace.start = RealClock.now();
     run_sequential(&env, &rec, workload, cfg.seed, || false);
     trace.end = RealClock.now();
@@ -235,7 +251,12 @@ impl Driven {
     /// `polls_are_running`, every poll is a task running on the main thread
     /// (our event loop) and is recorded as scheduler events; otherwise the
     /// policies record their own.
-    pub(crate) fn new(workload: &Workload, cfg: &RunConfig, workers: u16, polls_are_running: bool) -> Result<Self, RunError> {
+    pub(crate) fn new(
+        workload: &Workload,
+        cfg: &RunConfig,
+        workers: u16,
+        polls_are_running: bool,
+    ) -> Result<Self, RunError> {
         let rec = Rc::new(Recorder::new());
         rec.set_detail_limit(DETAIL_TASKS);
         let mut hooks = LoopHooks::new(rec.clone(), Rc::new(RealClock), MAIN_LANE);
@@ -249,15 +270,29 @@ impl Driven {
             }
             None => hooks = hooks.without_events(),
         }
-        let driver = LoopDriver::new(Rc::new(DriverHooks::new(hooks))).map_err(RunError::Unavailable)?;
+        let driver =
+            LoopDriver::new(Rc::new(DriverHooks::new(hooks))).map_err(RunError::Unavailable)?;
         if let Some(est) = est {
             // A task sleeps on one timer at a time.
-            driver.executor().reserve_timers(est.timers.min(workload.task_count()) as usize);
+            driver
+                .executor()
+                .reserve_timers(est.timers.min(workload.task_count()) as usize);
         }
         let mut trace = new_trace(workload, cfg, 1 + workers);
         trace.start = RealClock.now();
-        set_live(Some(LiveRun { model: cfg.model, start: trace.start, lanes: trace.lanes, tasks: trace.tasks, rec: rec.clone() }));
-        Ok(Self { driver, rec, trace, tasks: workload.task_count() })
+        set_live(Some(LiveRun {
+            model: cfg.model,
+            start: trace.start,
+            lanes: trace.lanes,
+            tasks: trace.tasks,
+            rec: rec.clone(),
+        }));
+        Ok(Self {
+            driver,
+            rec,
+            trace,
+            tasks: workload.task_count(),
+        })
     }
 
     /// The loop's handle.
@@ -279,7 +314,12 @@ impl Driven {
     /// when it ended, whether it was cancelled, the loop's lag, slices and
     /// statistics, and everything recorded. Cancelling terminates `pool`'s
     /// busy workers (a worker cannot be interrupted; the pool replaces them).
-    pub(crate) async fn drive(self, cancel: &CancelToken, pool: Option<&Pool>, progress: impl Fn(f64) + 'static) -> Trace {
+    pub(crate) async fn drive(
+        self,
+        cancel: &CancelToken,
+        pool: Option<&Pool>,
+        progress: impl Fn(f64) + 'static,
+    ) -> Trace {
         let total = self.tasks.max(1) as f64;
         // The spawner itself is a live task until it has spawned everyone.
         // Progress redraws part of the page: at most every PROGRESS_EVERY_MS,
@@ -318,7 +358,10 @@ impl Driven {
         if let (Some(first), Some(last)) = (trace.main_blocks.first(), trace.main_blocks.last()) {
             if !cancelled {
                 trace.start = first.0;
-                trace.end = trace.end.min(last.1.max(first.0)).max(trace.spans.iter().map(|s| s.end).max().unwrap_or(0));
+                trace.end = trace
+                    .end
+                    .min(last.1.max(first.0))
+                    .max(trace.spans.iter().map(|s| s.end).max().unwrap_or(0));
             }
         }
         if trace.model == Some(Model::Loop) {
@@ -329,10 +372,17 @@ impl Driven {
     }
 }
 
-async fn run_loop(workload: &Workload, cfg: &RunConfig, cancel: &CancelToken, progress: impl Fn(f64) + 'static) -> Result<Trace, RunError> {
+async fn run_loop(
+    workload: &Workload,
+    cfg: &RunConfig,
+    cancel: &CancelToken,
+    progress: impl Fn(f64) + 'static,
+) -> Result<Trace, RunError> {
     let run = Driven::new(workload, cfg, 0, true)?;
     let ctx = Rc::new(LoopCtx {
-        env: RealEnv { handle: run.handle() },
+        env: RealEnv {
+            handle: run.handle(),
+        },
         rec: run.rec(),
         workload: workload.clone(),
         limit: cfg.limit.map(Semaphore::new),
@@ -346,7 +396,13 @@ async fn run_loop(workload: &Workload, cfg: &RunConfig, cancel: &CancelToken, pr
 
 /// The lane models on real workers: pool, loop + pool, and the thread models
 /// without shared memory (the GIL by messages, free threads).
-async fn run_lanes(workload: &Workload, cfg: &RunConfig, pool: &Pool, cancel: &CancelToken, progress: impl Fn(f64) + 'static) -> Result<Trace, RunError> {
+async fn run_lanes(
+    workload: &Workload,
+    cfg: &RunConfig,
+    pool: &Pool,
+    cancel: &CancelToken,
+    progress: impl Fn(f64) + 'static,
+) -> Result<Trace, RunError> {
     let workers = pool.size() as u16;
     let model = cfg.model;
     let mut run = Driven::new(workload, cfg, workers, false)?;
@@ -361,7 +417,9 @@ async fn run_lanes(workload: &Workload, cfg: &RunConfig, pool: &Pool, cancel: &C
     }
     let gil = (model == Model::Gil).then(|| Gil::new(GilMode::Quantum, cfg.switch_interval));
     let ctx = Rc::new(LaneCtx {
-        env: RealEnv { handle: run.handle() },
+        env: RealEnv {
+            handle: run.handle(),
+        },
         lanes: PoolLanes::new(pool.clone()),
         handle: run.handle(),
         rec: run.rec(),
@@ -374,7 +432,9 @@ async fn run_lanes(workload: &Workload, cfg: &RunConfig, pool: &Pool, cancel: &C
         waits_in_worker: false,
     });
     let c = ctx.clone();
-    spawn_batched(&run.handle(), workload, move |h, group, index, at| spawn_lane_task(h, model, c.clone(), group, index, at));
+    spawn_batched(&run.handle(), workload, move |h, group, index, at| {
+        spawn_lane_task(h, model, c.clone(), group, index, at)
+    });
     let mut trace = run.drive(cancel, Some(pool), progress).await;
     trace.observed.extend(ctx.lanes.observations());
     Ok(trace)

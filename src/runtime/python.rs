@@ -85,10 +85,12 @@ fn get(v: &JsValue, key: &str) -> JsValue {
 }
 
 fn fail_all(message: &str) {
-    let pending = WORKER.with(|w| w.borrow_mut().take().map(|w| {
-        w.worker.terminate();
-        w.pending
-    }));
+    let pending = WORKER.with(|w| {
+        w.borrow_mut().take().map(|w| {
+            w.worker.terminate();
+            w.pending
+        })
+    });
     for (_, tx) in pending.into_iter().flatten() {
         let _ = tx.send(Err(message.to_string()));
     }
@@ -98,9 +100,15 @@ fn on_message(ev: web_sys::MessageEvent) {
     let data = ev.data();
     let kind = get(&data, "type").as_string().unwrap_or_default();
     match kind.as_str() {
-        "progress" => tell(LoadState::Downloading { loaded: get(&data, "loaded").as_f64().unwrap_or(0.0), total: get(&data, "total").as_f64().unwrap_or(1.0) }),
+        "progress" => tell(LoadState::Downloading {
+            loaded: get(&data, "loaded").as_f64().unwrap_or(0.0),
+            total: get(&data, "total").as_f64().unwrap_or(1.0),
+        }),
         "ready" => {
-            let state = LoadState::Ready { version: get(&data, "version").as_string().unwrap_or_default(), load_ms: get(&data, "load_ms").as_f64().unwrap_or(0.0) };
+            let state = LoadState::Ready {
+                version: get(&data, "version").as_string().unwrap_or_default(),
+                load_ms: get(&data, "load_ms").as_f64().unwrap_or(0.0),
+            };
             WORKER.with(|w| {
                 if let Some(w) = w.borrow_mut().as_mut() {
                     w.state = state.clone();
@@ -112,7 +120,11 @@ fn on_message(ev: web_sys::MessageEvent) {
             let id = get(&data, "id").as_f64().unwrap_or(-1.0) as u32;
             let tx = WORKER.with(|w| w.borrow_mut().as_mut().and_then(|w| w.pending.remove(&id)));
             if let Some(tx) = tx {
-                let _ = tx.send(if kind == "done" { Ok(data) } else { Err(get(&data, "message").as_string().unwrap_or_default()) });
+                let _ = tx.send(if kind == "done" {
+                    Ok(data)
+                } else {
+                    Err(get(&data, "message").as_string().unwrap_or_default())
+                });
             }
         }
         _ => {}
@@ -125,11 +137,19 @@ fn spawn() -> Result<(), String> {
     }
     let opts = web_sys::WorkerOptions::new();
     opts.set_type(web_sys::WorkerType::Module);
-    let worker = web_sys::Worker::new_with_options(WORKER_SCRIPT, &opts).map_err(|e| format!("could not start CPython's worker: {e:?}"))?;
+    let worker = web_sys::Worker::new_with_options(WORKER_SCRIPT, &opts)
+        .map_err(|e| format!("could not start CPython's worker: {e:?}"))?;
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(on_message);
     let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(|ev: web_sys::ErrorEvent| {
         ev.prevent_default();
-        let why = format!("CPython (Pyodide) failed to load: {}", if ev.message().is_empty() { "is dist/pyodide/ there?".into() } else { ev.message() });
+        let why = format!(
+            "CPython (Pyodide) failed to load: {}",
+            if ev.message().is_empty() {
+                "is dist/pyodide/ there?".into()
+            } else {
+                ev.message()
+            }
+        );
         tell(LoadState::Failed(why.clone()));
         fail_all(&why);
     });
@@ -138,9 +158,19 @@ fn spawn() -> Result<(), String> {
     let msg = Object::new();
     let _ = Reflect::set(&msg, &"type".into(), &"load".into());
     let _ = worker.post_message(&msg);
-    tell(LoadState::Downloading { loaded: 0.0, total: 1.0 });
+    tell(LoadState::Downloading {
+        loaded: 0.0,
+        total: 1.0,
+    });
     WORKER.with(|w| {
-        *w.borrow_mut() = Some(PyWorker { worker, pending: HashMap::new(), next: 1, state: LoadState::NotLoaded, _on_message: on_message, _on_error: on_error })
+        *w.borrow_mut() = Some(PyWorker {
+            worker,
+            pending: HashMap::new(),
+            next: 1,
+            state: LoadState::NotLoaded,
+            _on_message: on_message,
+            _on_error: on_error,
+        })
     });
     Ok(())
 }
@@ -168,41 +198,65 @@ fn version() -> Option<String> {
 }
 
 /// Runs the Python tab's program for `cfg.model` (`py` or `pyasync`) on real CPython.
-pub async fn run(workload: &Workload, cfg: &RunConfig, cancel: &CancelToken, progress: impl Fn(f64) + 'static) -> Result<Trace, RunError> {
-    let flavour = if cfg.model == Model::PyAsync { Flavour::Asyncio } else { Flavour::Sequential };
+pub async fn run(
+    workload: &Workload,
+    cfg: &RunConfig,
+    cancel: &CancelToken,
+    progress: impl Fn(f64) + 'static,
+) -> Result<Trace, RunError> {
+    let flavour = if cfg.model == Model::PyAsync {
+        Flavour::Asyncio
+    } else {
+        Flavour::Sequential
+    };
     let source = workload::python::program(workload, flavour, cfg.workers, cfg.limit);
     spawn().map_err(RunError::Unavailable)?;
     let (tx, rx) = oneshot::channel();
-    WORKER.with(|w| -> Result<(), String> {
-        let mut w = w.borrow_mut();
-        let w = w.as_mut().ok_or("CPython's worker is gone")?;
-        let id = w.next;
-        w.next += 1;
-        w.pending.insert(id, tx);
-        let msg = Object::new();
-        let _ = Reflect::set(&msg, &"type".into(), &"run".into());
-        let _ = Reflect::set(&msg, &"id".into(), &JsValue::from(id));
-        let _ = Reflect::set(&msg, &"source".into(), &JsValue::from_str(&source));
-        w.worker.post_message(&msg).map_err(|e| format!("{e:?}"))
-    })
-    .map_err(RunError::Unavailable)?;
+    WORKER
+        .with(|w| -> Result<(), String> {
+            let mut w = w.borrow_mut();
+            let w = w.as_mut().ok_or("CPython's worker is gone")?;
+            let id = w.next;
+            w.next += 1;
+            w.pending.insert(id, tx);
+            let msg = Object::new();
+            let _ = Reflect::set(&msg, &"type".into(), &"run".into());
+            let _ = Reflect::set(&msg, &"id".into(), &JsValue::from(id));
+            let _ = Reflect::set(&msg, &"source".into(), &JsValue::from_str(&source));
+            w.worker.post_message(&msg).map_err(|e| format!("{e:?}"))
+        })
+        .map_err(RunError::Unavailable)?;
     // CPython cannot be interrupted mid-program: Cancel ends its worker (the
     // next Python run loads it again).
     cancel.on_cancel(|| fail_all("the run was cancelled"));
     progress(0.0);
-    let reply = rx.await.unwrap_or_else(|_| Err("CPython's worker went away".into()));
+    let reply = rx
+        .await
+        .unwrap_or_else(|_| Err("CPython's worker went away".into()));
     cancel.on_cancel(|| {});
     let data = match reply {
         Ok(d) => d,
         Err(e) if cancel.is_cancelled() => {
             let _ = e;
-            return Ok(Trace { model: Some(cfg.model), cancelled: true, tasks: workload.task_count(), lanes: 1, ..Trace::default() });
+            return Ok(Trace {
+                model: Some(cfg.model),
+                cancelled: true,
+                tasks: workload.task_count(),
+                lanes: 1,
+                ..Trace::default()
+            });
         }
-        Err(e) => return Err(RunError::Unavailable(format!("the Python program failed: {e}"))),
+        Err(e) => {
+            return Err(RunError::Unavailable(format!(
+                "the Python program failed: {e}"
+            )))
+        }
     };
     progress(1.0);
     let text = get(&data, "trace").as_string().unwrap_or_default();
-    let imported = engine::import::import_trace_events(&text).map_err(|e| RunError::Unavailable(format!("the Python program's trace could not be read: {e}")))?;
+    let imported = engine::import::import_trace_events(&text).map_err(|e| {
+        RunError::Unavailable(format!("the Python program's trace could not be read: {e}"))
+    })?;
     let mut trace = imported.trace;
     // The program's own clock starts at 0: put it on the page's clock, where it started.
     let offset = epoch_ms_to_page_ns(get(&data, "start_ms").as_f64().unwrap_or(0.0));

@@ -41,7 +41,9 @@ fn job_step(action: &Action) -> JobStep {
 /// Whether this page may use shared memory.
 pub fn available() -> Result<(), RunError> {
     let global = js_sys::global();
-    let isolated = js_sys::Reflect::get(&global, &"crossOriginIsolated".into()).map(|v| v.is_truthy()).unwrap_or(false);
+    let isolated = js_sys::Reflect::get(&global, &"crossOriginIsolated".into())
+        .map(|v| v.is_truthy())
+        .unwrap_or(false);
     if isolated {
         Ok(())
     } else {
@@ -72,7 +74,12 @@ pub async fn run(
     let workers = pool.size();
     let mut run = Driven::new(workload, cfg, workers as u16, false)?;
     run.trace_mut().implementation = Some(
-        if cfg.model == Model::Gil { GilImpl::SharedMemory.describe() } else { "threads sharing memory" }.to_string(),
+        if cfg.model == Model::Gil {
+            GilImpl::SharedMemory.describe()
+        } else {
+            "threads sharing memory"
+        }
+        .to_string(),
     );
     let mem = Int32Array::new(&SharedArrayBuffer::new(shared::WORDS * 4));
     // Every task's concrete steps (jitter applied once, as in every model).
@@ -93,9 +100,20 @@ pub async fn run(
     let start = run.trace_mut().start;
     let all_steps = Rc::new(all_steps);
     for lane in 0..workers {
-        let (pool, mem, rec, tasks, all_steps) = (pool.clone(), mem.clone(), rec.clone(), queue.clone(), all_steps.clone());
+        let (pool, mem, rec, tasks, all_steps) = (
+            pool.clone(),
+            mem.clone(),
+            rec.clone(),
+            queue.clone(),
+            all_steps.clone(),
+        );
         run.handle().spawn(async move {
-            let mode = ThreadMode { gil, lane: lane as u16, threads: workers as u16, switch_us };
+            let mode = ThreadMode {
+                gil,
+                lane: lane as u16,
+                threads: workers as u16,
+                switch_us,
+            };
             match pool.run_threads(lane, tasks, mode, &mem).await {
                 Ok(r) => {
                     rec.add_checksum(r.checksum);
@@ -115,7 +133,9 @@ pub async fn run(
     drop(queue);
     let probe_mem = mem.clone();
     let progress = move |_| {
-        let taken = Atomics::load(&probe_mem, shared::NEXT_TASK).unwrap_or(0).max(0) as f64;
+        let taken = Atomics::load(&probe_mem, shared::NEXT_TASK)
+            .unwrap_or(0)
+            .max(0) as f64;
         progress((taken / total.max(1) as f64).min(1.0));
     };
     let mut trace = run.drive(cancel, Some(pool), progress).await;
@@ -123,7 +143,13 @@ pub async fn run(
     let increments: u64 = workload
         .groups
         .iter()
-        .map(|g| u64::from(g.count) * g.phases.iter().filter(|p| matches!(p, workload::Phase::Incr { .. })).count() as u64)
+        .map(|g| {
+            u64::from(g.count)
+                * g.phases
+                    .iter()
+                    .filter(|p| matches!(p, workload::Phase::Incr { .. }))
+                    .count() as u64
+        })
         .sum();
     let counter = Atomics::load(&mem, shared::COUNTER).unwrap_or(0) as u32 as u64;
     trace.counter = counter;
@@ -134,7 +160,13 @@ pub async fn run(
 
 /// Records one thread's spans: each task queued from the run's start until a
 /// thread took it, then its running, waiting and GIL-blocked stretches.
-fn record_thread(rec: &Recorder, all_steps: &[Vec<engine::runner::Step>], r: &crate::pool::JobReply, start: Nanos, gil: bool) {
+fn record_thread(
+    rec: &Recorder,
+    all_steps: &[Vec<engine::runner::Step>],
+    r: &crate::pool::JobReply,
+    start: Nanos,
+    gil: bool,
+) {
     let lane = r.lane as u16 + 1;
     let clamp = |t: Nanos| t.clamp(r.sent, r.answered);
     rec.push(engine::trace::Span {
@@ -155,8 +187,12 @@ fn record_thread(rec: &Recorder, all_steps: &[Vec<engine::runner::Step>], r: &cr
     let mut after_running = false;
     let mut after_gil_wait = false;
     for &(task, step, state, s, e) in &r.spans {
-        let Some(steps) = all_steps.get(task as usize) else { continue };
-        let Some(st) = steps.get(usize::from(step)).or(steps.first()) else { continue };
+        let Some(steps) = all_steps.get(task as usize) else {
+            continue;
+        };
+        let Some(st) = steps.get(usize::from(step)).or(steps.first()) else {
+            continue;
+        };
         let (s, e) = (clamp(s).max(cursor), clamp(e).max(cursor));
         if current != Some(task) {
             if let Some(prev) = current {
@@ -201,7 +237,14 @@ fn record_thread(rec: &Recorder, all_steps: &[Vec<engine::runner::Step>], r: &cr
             }
             SpanState::GilBlocked => {
                 if holding {
-                    rec.event(s, task, lane, EventKind::Release, Resource::Gil, u64::from(after_running));
+                    rec.event(
+                        s,
+                        task,
+                        lane,
+                        EventKind::Release,
+                        Resource::Gil,
+                        u64::from(after_running),
+                    );
                 }
                 rec.event(s, task, lane, EventKind::Block, Resource::Gil, 0);
                 // With the GIL it runs again at once (if only to give it

@@ -39,7 +39,9 @@ impl PageEnv {
     /// The most workers a run may ask for: twice the cores (to show what
     /// oversubscribing them costs), at least 4.
     pub fn max_workers(&self) -> u16 {
-        (2 * self.cores).max(4).min(usize::from(urlstate::MAX_WORKERS)) as u16
+        (2 * self.cores)
+            .max(4)
+            .min(usize::from(urlstate::MAX_WORKERS)) as u16
     }
 }
 
@@ -67,12 +69,17 @@ pub fn use_app() -> AppState {
 
 /// Whether the page is cross-origin isolated (SharedArrayBuffer available).
 pub fn cross_origin_isolated() -> bool {
-    js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into()).map(|v| v.is_truthy()).unwrap_or(false)
+    js_sys::Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
+        .map(|v| v.is_truthy())
+        .unwrap_or(false)
 }
 
 /// Sets `<body data-run-state>`, the public signal scripts wait on.
 pub fn set_run_state(state: &str) {
-    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
         let _ = body.set_attribute("data-run-state", state);
     }
 }

@@ -34,7 +34,10 @@ pub struct PoolState {
 impl PoolState {
     /// Starts a pool of `n` workers.
     pub fn start(n: usize) -> Self {
-        let s = Self { status: RwSignal::new(PoolStatus::Starting(n)), handle: StoredValue::new_local(None) };
+        let s = Self {
+            status: RwSignal::new(PoolStatus::Starting(n)),
+            handle: StoredValue::new_local(None),
+        };
         s.restart(n);
         s
     }
@@ -81,7 +84,10 @@ impl PoolState {
                         Ok(s) => {
                             let spawned = s.iter().map(|s| s.spawned).min().unwrap_or(0);
                             let ready = s.iter().map(|s| s.ready).max().unwrap_or(0);
-                            status.set(PoolStatus::Ready { workers: s.len(), startup_ms: ready.saturating_sub(spawned) as f64 / 1e6 });
+                            status.set(PoolStatus::Ready {
+                                workers: s.len(),
+                                startup_ms: ready.saturating_sub(spawned) as f64 / 1e6,
+                            });
                         }
                         Err(e) => status.set(PoolStatus::Failed(e)),
                     }
@@ -99,8 +105,13 @@ impl PoolState {
         if self.handle.get_value().map(|p| p.size()) != Some(n) {
             self.restart(n);
         }
-        let p = self.handle.get_value().ok_or_else(|| self.failure().unwrap_or_else(|| "the worker pool is not running".into()))?;
-        p.ready().await.map_err(|e| format!("the worker pool could not start: {e}"))?;
+        let p = self.handle.get_value().ok_or_else(|| {
+            self.failure()
+                .unwrap_or_else(|| "the worker pool is not running".into())
+        })?;
+        p.ready()
+            .await
+            .map_err(|e| format!("the worker pool could not start: {e}"))?;
         Ok(p)
     }
 }

@@ -113,7 +113,10 @@ impl PredictState {
                         break;
                     }
                 }
-                out.push(Prediction { trace: Rc::new(sim.finish()), cut_short });
+                out.push(Prediction {
+                    trace: Rc::new(sim.finish()),
+                    cut_short,
+                });
                 this.predictions.set(out.clone());
                 this.status.set(PredictStatus::Working { done: i + 1, of });
                 yield_to_browser().await;

@@ -97,13 +97,21 @@ impl RunState {
 
     /// Whether a run or a sweep is in progress.
     pub fn running(&self) -> bool {
-        matches!(self.phase.get(), Phase::Running { .. } | Phase::Sweeping { .. })
+        matches!(
+            self.phase.get(),
+            Phase::Running { .. } | Phase::Sweeping { .. }
+        )
     }
 
     /// The run's overall progress, 0 to 1.
     pub fn progress(&self) -> f64 {
         match self.phase.get() {
-            Phase::Running { index, of, fraction, .. } => (index as f64 + fraction) / of.max(1) as f64,
+            Phase::Running {
+                index,
+                of,
+                fraction,
+                ..
+            } => (index as f64 + fraction) / of.max(1) as f64,
             Phase::Sweeping { step, of } => step as f64 / of.max(1) as f64,
             Phase::Done => 1.0,
             _ => 0.0,
@@ -114,15 +122,33 @@ impl RunState {
 /// Whether Run may be pressed now.
 /// (The pool need not be ready: a run that needs it waits for it.)
 pub fn can_run(app: &AppState) -> bool {
-    !app.run.running() && app.scenario.parsed.with(|p| p.is_ok()) && app.scenario.knobs.with(|k| k.is_ok())
+    !app.run.running()
+        && app.scenario.parsed.with(|p| p.is_ok())
+        && app.scenario.knobs.with(|k| k.is_ok())
         && !app.scenario.models.with(|m| m.is_empty())
 }
 
 /// One session of `models` with `workers` (the pool is resized first if a
 /// model needs it).
-async fn session(app: AppState, w: Workload, models: Vec<Model>, workers: u16, allow_long: bool, token: CancelToken, sweep: Option<(usize, usize)>) -> SessionEnd {
-    let Some(base) = app.scenario.run_config(Model::Loop).map(|c| engine::model::RunConfig { workers, ..c }) else {
-        return SessionEnd::Failed(Vec::new(), models.first().copied().unwrap_or(Model::Loop), RunError::Unavailable("the knobs have an error".into()));
+async fn session(
+    app: AppState,
+    w: Workload,
+    models: Vec<Model>,
+    workers: u16,
+    allow_long: bool,
+    token: CancelToken,
+    sweep: Option<(usize, usize)>,
+) -> SessionEnd {
+    let Some(base) = app
+        .scenario
+        .run_config(Model::Loop)
+        .map(|c| engine::model::RunConfig { workers, ..c })
+    else {
+        return SessionEnd::Failed(
+            Vec::new(),
+            models.first().copied().unwrap_or(Model::Loop),
+            RunError::Unavailable("the knobs have an error".into()),
+        );
     };
     let pool = if models.iter().any(|m| m.uses_pool()) {
         match app.pool.ensure(usize::from(workers)).await {
@@ -132,7 +158,12 @@ async fn session(app: AppState, w: Workload, models: Vec<Model>, workers: u16, a
     } else {
         app.pool.get()
     };
-    let cfg = SessionConfig { models: models.clone(), base, allow_long, pool_startup_ms: app.pool.startup_ms() };
+    let cfg = SessionConfig {
+        models: models.clone(),
+        base,
+        allow_long,
+        pool_startup_ms: app.pool.startup_ms(),
+    };
     let phase = app.run.phase;
     let partial = app.run.partial;
     partial.set(Vec::new());
@@ -146,11 +177,19 @@ async fn session(app: AppState, w: Workload, models: Vec<Model>, workers: u16, a
             return;
         }
         match sweep {
-            None => phase.set(Phase::Running { model: models[index], index, of, fraction }),
+            None => phase.set(Phase::Running {
+                model: models[index],
+                index,
+                of,
+                fraction,
+            }),
             Some((step, of)) => phase.set(Phase::Sweeping { step, of }),
         }
     };
-    run_models(&w, &cfg, pool.as_ref(), &token, progress, move |done| partial.set(done.to_vec())).await
+    run_models(&w, &cfg, pool.as_ref(), &token, progress, move |done| {
+        partial.set(done.to_vec())
+    })
+    .await
 }
 
 /// Models that cannot run here right now, with why; the others run.
@@ -169,7 +208,12 @@ fn runnable(app: &AppState, models: Vec<Model>) -> (Vec<Model>, Vec<String>) {
 
 /// Presses Run: every chosen model, in turn.
 pub fn start(app: AppState, allow_long: bool) {
-    let (Ok(w), Ok(knobs)) = (app.scenario.parsed.get_untracked(), app.scenario.knobs.get_untracked()) else { return };
+    let (Ok(w), Ok(knobs)) = (
+        app.scenario.parsed.get_untracked(),
+        app.scenario.knobs.get_untracked(),
+    ) else {
+        return;
+    };
     let (models, skipped) = runnable(&app, app.scenario.models.get_untracked());
     if models.is_empty() {
         app.run.phase.set(Phase::Failed(skipped.join(" ")));
@@ -178,21 +222,38 @@ pub fn start(app: AppState, allow_long: bool) {
     }
     let token = CancelToken::new();
     app.run.cancel.set_value(Some(token.clone()));
-    app.run.notice.set((!skipped.is_empty()).then(|| skipped.join(" ")));
+    app.run
+        .notice
+        .set((!skipped.is_empty()).then(|| skipped.join(" ")));
     app.predict.stop();
     app.run.stale.set(false);
     app.view.window.set(None);
-    app.run.phase.set(Phase::Running { model: models[0], index: 0, of: models.len(), fraction: 0.0 });
+    app.run.phase.set(Phase::Running {
+        model: models[0],
+        index: 0,
+        of: models.len(),
+        fraction: 0.0,
+    });
     set_run_state("running");
     let label = w.to_string();
     spawn_local(async move {
-        let end = session(app, w, models, knobs.workers, allow_long, token.clone(), None).await;
+        let end = session(
+            app,
+            w,
+            models,
+            knobs.workers,
+            allow_long,
+            token.clone(),
+            None,
+        )
+        .await;
         if token.is_cancelled() {
             // Cancel already set the state; keep what ran, and say
             // "cancelled" again in case a late report overwrote it.
             // (Unless another run has started since: that one is shown.)
             if app.run.cancel.get_value().is_some_and(|t| t.same(&token)) {
-                let (SessionEnd::Cancelled(r) | SessionEnd::Done(r) | SessionEnd::Failed(r, _, _)) = end;
+                let (SessionEnd::Cancelled(r) | SessionEnd::Done(r) | SessionEnd::Failed(r, _, _)) =
+                    end;
                 app.run.results.set(r);
                 app.run.phase.set(Phase::Cancelled);
                 set_run_state("cancelled");
@@ -218,14 +279,20 @@ pub fn start(app: AppState, allow_long: bool) {
                 if !r.is_empty() {
                     app.run.results.set(r);
                 }
-                app.run.phase.set(Phase::NeedsConsent(format!("{}: {}", model.label(), RunError::NeedsConsent { estimate })));
+                app.run.phase.set(Phase::NeedsConsent(format!(
+                    "{}: {}",
+                    model.label(),
+                    RunError::NeedsConsent { estimate }
+                )));
                 set_run_state("idle");
             }
             SessionEnd::Failed(r, model, e) => {
                 if !r.is_empty() {
                     app.run.results.set(r);
                 }
-                app.run.phase.set(Phase::Failed(format!("{}: {e}", model.label())));
+                app.run
+                    .phase
+                    .set(Phase::Failed(format!("{}: {e}", model.label())));
                 set_run_state("failed");
             }
         }
@@ -236,7 +303,9 @@ pub fn start(app: AppState, allow_long: bool) {
 /// (dropping its tasks, replacing busy workers) follows in the next task, so
 /// it never delays the answer.
 pub fn cancel(app: AppState) {
-    let Some(token) = app.run.cancel.get_value() else { return };
+    let Some(token) = app.run.cancel.get_value() else {
+        return;
+    };
     if !app.run.running() {
         return;
     }
@@ -251,26 +320,57 @@ pub fn cancel(app: AppState) {
 /// Runs a sweep: `param` over `values`, every chosen model but sequential
 /// (which would freeze the page at every step), each point a real run.
 pub fn sweep(app: AppState, param: SweepParam, values: Vec<u64>) {
-    let (Ok(w), Ok(knobs)) = (app.scenario.parsed.get_untracked(), app.scenario.knobs.get_untracked()) else { return };
-    let chosen: Vec<Model> = app.scenario.models.get_untracked().into_iter().filter(|m| *m != Model::Sequential && !m.needs_python()).collect();
+    let (Ok(w), Ok(knobs)) = (
+        app.scenario.parsed.get_untracked(),
+        app.scenario.knobs.get_untracked(),
+    ) else {
+        return;
+    };
+    let chosen: Vec<Model> = app
+        .scenario
+        .models
+        .get_untracked()
+        .into_iter()
+        .filter(|m| *m != Model::Sequential && !m.needs_python())
+        .collect();
     let (chosen, skipped) = runnable(&app, chosen);
     if chosen.is_empty() {
-        app.run.notice.set(Some("Choose at least one model besides Sequential and CPython to sweep.".into()));
+        app.run.notice.set(Some(
+            "Choose at least one model besides Sequential and CPython to sweep.".into(),
+        ));
         return;
     }
-    app.run.notice.set((!skipped.is_empty()).then(|| skipped.join(" ")));
+    app.run
+        .notice
+        .set((!skipped.is_empty()).then(|| skipped.join(" ")));
     let token = CancelToken::new();
     app.run.cancel.set_value(Some(token.clone()));
     app.run.sweep_points.set(Vec::new());
-    app.run.phase.set(Phase::Sweeping { step: 0, of: values.len() });
+    app.run.phase.set(Phase::Sweeping {
+        step: 0,
+        of: values.len(),
+    });
     set_run_state("running");
     let max_workers = app.env.max_workers();
     spawn_local(async move {
         let of = values.len();
         for (step, value) in values.into_iter().enumerate() {
             let wl = param.apply(&w, value);
-            let lanes = if param == SweepParam::Workers { value.clamp(1, u64::from(max_workers)) as u16 } else { knobs.workers };
-            let end = session(app, wl, chosen.clone(), lanes, false, token.clone(), Some((step, of))).await;
+            let lanes = if param == SweepParam::Workers {
+                value.clamp(1, u64::from(max_workers)) as u16
+            } else {
+                knobs.workers
+            };
+            let end = session(
+                app,
+                wl,
+                chosen.clone(),
+                lanes,
+                false,
+                token.clone(),
+                Some((step, of)),
+            )
+            .await;
             if token.is_cancelled() {
                 if app.run.cancel.get_value().is_some_and(|t| t.same(&token)) {
                     app.run.phase.set(Phase::Cancelled);
@@ -280,7 +380,13 @@ pub fn sweep(app: AppState, param: SweepParam, values: Vec<u64>) {
             }
             match end {
                 SessionEnd::Done(r) => app.run.sweep_points.update(|pts| {
-                    pts.push(SweepPoint { value, walls: r.iter().map(|m| (m.model, m.metrics.wall_ms, m.predicted_wall_ms)).collect() })
+                    pts.push(SweepPoint {
+                        value,
+                        walls: r
+                            .iter()
+                            .map(|m| (m.model, m.metrics.wall_ms, m.predicted_wall_ms))
+                            .collect(),
+                    })
                 }),
                 SessionEnd::Cancelled(_) => {
                     app.run.phase.set(Phase::Cancelled);
@@ -288,7 +394,9 @@ pub fn sweep(app: AppState, param: SweepParam, values: Vec<u64>) {
                     return;
                 }
                 SessionEnd::Failed(_, model, e) => {
-                    app.run.phase.set(Phase::Failed(format!("{} at {value}: {e}", model.label())));
+                    app.run
+                        .phase
+                        .set(Phase::Failed(format!("{} at {value}: {e}", model.label())));
                     set_run_state("failed");
                     return;
                 }

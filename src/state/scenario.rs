@@ -58,14 +58,23 @@ pub struct ScenarioState {
 }
 
 /// Parses a whole-number knob: empty → `empty`, else a number in `lo..=hi`.
-fn knob(text: &str, name: &str, lo: u64, hi: u64, empty: Option<u64>) -> Result<Option<u64>, String> {
+fn knob(
+    text: &str,
+    name: &str,
+    lo: u64,
+    hi: u64,
+    empty: Option<u64>,
+) -> Result<Option<u64>, String> {
     let t = text.trim().replace('_', "");
     if t.is_empty() {
         return Ok(empty);
     }
     match t.parse::<u64>() {
         Ok(v) if (lo..=hi).contains(&v) => Ok(Some(v)),
-        _ => Err(format!("{name} must be a whole number from {lo} to {hi}, not \"{}\"", text.trim())),
+        _ => Err(format!(
+            "{name} must be a whole number from {lo} to {hi}, not \"{}\"",
+            text.trim()
+        )),
     }
 }
 
@@ -81,19 +90,35 @@ impl ScenarioState {
         let max_workers = u64::from(env.max_workers());
         let cores = env.cores as u64;
         let knobs = Memo::new(move |_| -> Result<Knobs, String> {
-            let w = knob(&workers.get(), "Workers", 1, max_workers, Some(cores))?.unwrap_or(cores) as u16;
-            let limit = knob(&limit.get(), "Concurrency limit", 1, 1_000_000, None)?.map(|v| v as u32);
+            let w = knob(&workers.get(), "Workers", 1, max_workers, Some(cores))?.unwrap_or(cores)
+                as u16;
+            let limit =
+                knob(&limit.get(), "Concurrency limit", 1, 1_000_000, None)?.map(|v| v as u32);
             let seed = knob(&seed.get(), "Seed", 0, u64::MAX, Some(1))?.unwrap_or(1);
             let switch_ns = match switch_ms.get().trim().parse::<f64>() {
                 Ok(ms) if (0.001..=1000.0).contains(&ms) => (ms * 1e6).round() as u64,
-                _ => return Err("GIL switch interval must be a number of ms from 0.001 to 1000".into()),
+                _ => {
+                    return Err(
+                        "GIL switch interval must be a number of ms from 0.001 to 1000".into(),
+                    )
+                }
             };
-            Ok(Knobs { workers: w, limit, seed, switch_ns })
+            Ok(Knobs {
+                workers: w,
+                limit,
+                seed,
+                switch_ns,
+            })
         });
         Self {
             text,
             parsed,
-            models: RwSignal::new(vec![Model::Sequential, Model::Loop, Model::Pool, Model::Hybrid]),
+            models: RwSignal::new(vec![
+                Model::Sequential,
+                Model::Loop,
+                Model::Pool,
+                Model::Hybrid,
+            ]),
             workers,
             limit,
             seed,
@@ -130,7 +155,8 @@ impl ScenarioState {
             self.switch_ms.set(format!("{}", us as f64 / 1000.0));
         }
         self.theme.set(sc.theme);
-        self.preset.set(sc.preset.as_deref().and_then(engine::presets::find));
+        self.preset
+            .set(sc.preset.as_deref().and_then(engine::presets::find));
         self.at_ns.set(sc.at_ns);
         self.inspect.set(sc.inspect);
     }
@@ -144,7 +170,9 @@ impl ScenarioState {
             models: self.models.get(),
             workers: k.map(|k| k.workers),
             limit: k.and_then(|k| k.limit),
-            switch_us: k.map(|k| k.switch_ns / 1000).filter(|us| *us != DEFAULT_SWITCH_US),
+            switch_us: k
+                .map(|k| k.switch_ns / 1000)
+                .filter(|us| *us != DEFAULT_SWITCH_US),
             seed: k.map(|k| k.seed).filter(|s| *s != 1),
             embed: self.env.embed,
             view: self.env.view,
@@ -165,9 +193,14 @@ impl ScenarioState {
     pub fn load_preset(&self, p: &'static Preset) {
         self.text.set(p.workload.to_string());
         self.models.set(p.models.to_vec());
-        self.workers.set(p.workers.map_or(self.env.cores.to_string(), |w| w.min(self.env.max_workers()).to_string()));
-        self.limit.set(p.limit.map(|l| l.to_string()).unwrap_or_default());
-        self.switch_ms.set(p.switch_ms.map_or("5".to_string(), |ms| ms.to_string()));
+        self.workers
+            .set(p.workers.map_or(self.env.cores.to_string(), |w| {
+                w.min(self.env.max_workers()).to_string()
+            }));
+        self.limit
+            .set(p.limit.map(|l| l.to_string()).unwrap_or_default());
+        self.switch_ms
+            .set(p.switch_ms.map_or("5".to_string(), |ms| ms.to_string()));
         self.preset.set(Some(p));
     }
 
@@ -196,7 +229,13 @@ pub fn unavailable(model: Model, pool_failed: Option<&str>) -> Option<String> {
 
 /// A note for models that run here, but differently than on an isolated page.
 pub fn context_note(model: Model, isolated: bool, w: Option<&Workload>) -> Option<&'static str> {
-    let races = w.is_some_and(|w| w.groups.iter().any(|g| g.phases.iter().any(|p| matches!(p, workload::Phase::Incr { .. }))));
+    let races = w.is_some_and(|w| {
+        w.groups.iter().any(|g| {
+            g.phases
+                .iter()
+                .any(|p| matches!(p, workload::Phase::Incr { .. }))
+        })
+    });
     match (model, isolated) {
         (Model::Gil, false) => Some("The GIL goes by messages through the page here (no shared memory): hand-offs are slower than with Atomics."),
         (Model::Free, false) if races => Some(

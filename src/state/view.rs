@@ -22,7 +22,14 @@ pub enum Tab {
 
 impl Tab {
     /// Every tab, in order.
-    pub const ALL: [Tab; 6] = [Tab::Timeline, Tab::Compare, Tab::Results, Tab::Sweep, Tab::Code, Tab::Gallery];
+    pub const ALL: [Tab; 6] = [
+        Tab::Timeline,
+        Tab::Compare,
+        Tab::Results,
+        Tab::Sweep,
+        Tab::Code,
+        Tab::Gallery,
+    ];
 
     /// A label for people.
     pub fn label(self) -> &'static str {

@@ -11,7 +11,13 @@ use crate::state::use_app;
 
 /// Copies `text` to the clipboard; says whether it could.
 pub fn copy_text(text: &str) -> bool {
-    web_sys::window().map(|w| w.navigator().clipboard()).map(|c| { let _ = c.write_text(text); true }).unwrap_or(false)
+    web_sys::window()
+        .map(|w| w.navigator().clipboard())
+        .map(|c| {
+            let _ = c.write_text(text);
+            true
+        })
+        .unwrap_or(false)
 }
 
 /// Which program a tab shows.
@@ -51,7 +57,11 @@ pub fn CodeTabs() -> impl IntoView {
             Prog::Js(f) => workload::js::program(&w, f, k.workers, k.limit, k.seed),
         })
     });
-    let progs: Vec<Prog> = Flavour::ALL.into_iter().map(Prog::Py).chain(JsFlavour::ALL.into_iter().map(Prog::Js)).collect();
+    let progs: Vec<Prog> = Flavour::ALL
+        .into_iter()
+        .map(Prog::Py)
+        .chain(JsFlavour::ALL.into_iter().map(Prog::Js))
+        .collect();
     view! {
         <div class="code-tabs">
             <div class="row">

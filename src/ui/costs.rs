@@ -10,7 +10,9 @@ use crate::state::use_app;
 
 fn value(c: Cost, v: f64) -> String {
     match c {
-        Cost::CpuMain | Cost::CpuWorker | Cost::CpuJs | Cost::CpuJsWorker | Cost::CpuPy => format!("{v:.3} ns"),
+        Cost::CpuMain | Cost::CpuWorker | Cost::CpuJs | Cost::CpuJsWorker | Cost::CpuPy => {
+            format!("{v:.3} ns")
+        }
         Cost::CpuParallel => format!("×{v:.2}"),
         _ if v >= 1e6 => format!("{:.2} ms", v / 1e6),
         _ if v >= 1e3 => format!("{:.1} µs", v / 1e3),

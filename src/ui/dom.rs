@@ -74,7 +74,11 @@ pub struct Interval {
 impl Interval {
     /// `f` every `every_ms` once started.
     pub fn new(every_ms: i32, f: impl FnMut() + 'static) -> Self {
-        Self { id: Cell::new(None), every_ms, cb: Closure::new(f) }
+        Self {
+            id: Cell::new(None),
+            every_ms,
+            cb: Closure::new(f),
+        }
     }
 
     /// Starts the ticks (a no-op while they run).
@@ -82,7 +86,12 @@ impl Interval {
         if self.id.get().is_some() {
             return;
         }
-        let id = web_sys::window().map(|w| w.set_interval_with_callback_and_timeout_and_arguments_0(self.cb.as_ref().unchecked_ref(), self.every_ms));
+        let id = web_sys::window().map(|w| {
+            w.set_interval_with_callback_and_timeout_and_arguments_0(
+                self.cb.as_ref().unchecked_ref(),
+                self.every_ms,
+            )
+        });
         if let Some(Ok(id)) = id {
             self.id.set(Some(id));
         }

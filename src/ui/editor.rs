@@ -54,17 +54,28 @@ enum Knob {
 /// `w` with `knob` multiplied (`up`) or divided by two, within the language's limits.
 fn stepped(w: &Workload, knob: Knob, up: bool) -> Option<Workload> {
     let mut w = w.clone();
-    let scale = |v: u64, max: u64| -> u64 { if up { v.saturating_mul(2).min(max) } else { (v / 2).max(1) } };
+    let scale = |v: u64, max: u64| -> u64 {
+        if up {
+            v.saturating_mul(2).min(max)
+        } else {
+            (v / 2).max(1)
+        }
+    };
     match knob {
         Knob::Count(g) => {
             let others = w.task_count() - u64::from(w.groups.get(g)?.count);
             let grp = w.groups.get_mut(g)?;
-            let room = workload::MAX_TASKS.saturating_sub(others).min(u64::from(u32::MAX)).max(1);
+            let room = workload::MAX_TASKS
+                .saturating_sub(others)
+                .min(u64::from(u32::MAX))
+                .max(1);
             grp.count = scale(u64::from(grp.count), room) as u32;
         }
         Knob::Size(g, p) => match w.groups.get_mut(g)?.phases.get_mut(p)? {
             Phase::Cpu { n, .. } => *n = scale(*n, workload::MAX_CPU_N),
-            Phase::Io { dur, .. } | Phase::Block { dur, .. } => *dur = scale(*dur, workload::MAX_DURATION),
+            Phase::Io { dur, .. } | Phase::Block { dur, .. } => {
+                *dur = scale(*dur, workload::MAX_DURATION)
+            }
             Phase::Incr { .. } => return None,
         },
     }
@@ -79,7 +90,12 @@ pub fn WorkloadSteppers() -> impl IntoView {
     let sc = app.scenario;
     let readonly = app.env.readonly;
     let step = move |knob: Knob, up: bool| {
-        if let Some(w) = sc.parsed.get_untracked().ok().and_then(|w| stepped(&w, knob, up)) {
+        if let Some(w) = sc
+            .parsed
+            .get_untracked()
+            .ok()
+            .and_then(|w| stepped(&w, knob, up))
+        {
             sc.text.set(w.to_string());
         }
     };
@@ -107,12 +123,18 @@ pub fn WorkloadSteppers() -> impl IntoView {
 fn stepper_items(w: &Workload) -> Vec<(String, Knob, String)> {
     let mut items = Vec::new();
     for (g, grp) in w.groups.iter().enumerate().take(6) {
-        items.push((format!("{} tasks", grp.count), Knob::Count(g), format!("step-count-{g}")));
+        items.push((
+            format!("{} tasks", grp.count),
+            Knob::Count(g),
+            format!("step-count-{g}"),
+        ));
         for (p, ph) in grp.phases.iter().enumerate().take(4) {
             let label = match *ph {
                 Phase::Cpu { n, .. } => format!("cpu({})", workload::units::format_count(n)),
                 Phase::Io { dur, .. } => format!("io({})", workload::units::format_duration(dur)),
-                Phase::Block { dur, .. } => format!("block({})", workload::units::format_duration(dur)),
+                Phase::Block { dur, .. } => {
+                    format!("block({})", workload::units::format_duration(dur))
+                }
                 Phase::Incr { .. } => continue,
             };
             items.push((label, Knob::Size(g, p), format!("step-size-{g}-{p}")));
@@ -217,11 +239,23 @@ mod tests {
     #[test]
     fn steppers_double_and_halve_within_limits() {
         let w: Workload = "20*cpu(10M)+1*io(1s)".parse().unwrap();
-        assert_eq!(stepped(&w, Knob::Count(0), true).unwrap().to_string(), "40*cpu(10M)+1*io(1s)");
-        assert_eq!(stepped(&w, Knob::Size(0, 0), false).unwrap().to_string(), "20*cpu(5M)+1*io(1s)");
-        assert_eq!(stepped(&w, Knob::Size(1, 0), true).unwrap().to_string(), "20*cpu(10M)+1*io(2s)");
+        assert_eq!(
+            stepped(&w, Knob::Count(0), true).unwrap().to_string(),
+            "40*cpu(10M)+1*io(1s)"
+        );
+        assert_eq!(
+            stepped(&w, Knob::Size(0, 0), false).unwrap().to_string(),
+            "20*cpu(5M)+1*io(1s)"
+        );
+        assert_eq!(
+            stepped(&w, Knob::Size(1, 0), true).unwrap().to_string(),
+            "20*cpu(10M)+1*io(2s)"
+        );
         let one: Workload = "1*io(1ms)".parse().unwrap();
-        assert_eq!(stepped(&one, Knob::Count(0), false).unwrap().groups[0].count, 1);
+        assert_eq!(
+            stepped(&one, Knob::Count(0), false).unwrap().groups[0].count,
+            1
+        );
         assert!(stepped(&w, Knob::Count(9), true).is_none());
     }
 }

@@ -30,7 +30,8 @@ pub fn Heartbeat() -> impl IntoView {
         }
         if let Some(el) = dot.get_untracked() {
             let x = (t / 8.0) % 110.0;
-            let _ = web_sys::HtmlElement::style(&el).set_property("transform", &format!("translateX({x:.1}px)"));
+            let _ = web_sys::HtmlElement::style(&el)
+                .set_property("transform", &format!("translateX({x:.1}px)"));
         }
     });
     view! {

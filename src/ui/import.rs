@@ -16,9 +16,14 @@ use crate::state::use_app;
 
 async fn read(file: web_sys::File) -> Result<Vec<engine::import::Imported>, String> {
     if file.size() > engine::import::MAX_BYTES as f64 {
-        return Err(engine::import::ImportError::TooLarge { bytes: file.size() as usize }.to_string());
+        return Err(engine::import::ImportError::TooLarge {
+            bytes: file.size() as usize,
+        }
+        .to_string());
     }
-    let text = JsFuture::from(file.text()).await.map_err(|e| format!("the file could not be read: {e:?}"))?;
+    let text = JsFuture::from(file.text())
+        .await
+        .map_err(|e| format!("the file could not be read: {e:?}"))?;
     let text = text.as_string().ok_or("the file is not text")?;
     // Let the page draw the "reading" status before the parse.
     crate::runtime::yield_to_browser().await;
@@ -38,14 +43,24 @@ pub fn TraceImport() -> impl IntoView {
             match read(file).await {
                 Ok(runs) => {
                     let labels: Vec<String> = runs.iter().map(|r| r.label.clone()).collect();
-                    let notes: Vec<String> = runs.iter().flat_map(|r| r.notes.iter().cloned()).take(3).collect();
-                    app.run.imported.update(|v| v.extend(runs.into_iter().map(|r| {
-                        let mut t = r.trace;
-                        t.label = Some(r.label);
-                        Rc::new(t)
-                    })));
+                    let notes: Vec<String> = runs
+                        .iter()
+                        .flat_map(|r| r.notes.iter().cloned())
+                        .take(3)
+                        .collect();
+                    app.run.imported.update(|v| {
+                        v.extend(runs.into_iter().map(|r| {
+                            let mut t = r.trace;
+                            t.label = Some(r.label);
+                            Rc::new(t)
+                        }))
+                    });
                     app.run.stale.set(false);
-                    let more = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
+                    let more = if notes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", notes.join("; "))
+                    };
                     status.set(Some(Ok(format!("Imported {}{more}.", labels.join(", ")))));
                 }
                 Err(e) => status.set(Some(Err(format!("{name}: {e}")))),
@@ -53,7 +68,10 @@ pub fn TraceImport() -> impl IntoView {
         });
     };
     let on_pick = move |ev: web_sys::Event| {
-        let input: web_sys::HtmlInputElement = ev.target().and_then(|t| t.dyn_into().ok()).expect("the picker is an input");
+        let input: web_sys::HtmlInputElement = ev
+            .target()
+            .and_then(|t| t.dyn_into().ok())
+            .expect("the picker is an input");
         if let Some(f) = input.files().and_then(|fs| fs.get(0)) {
             take(f);
         }

@@ -23,8 +23,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::runtime::yield_to_browser;
-use crate::ui::dom::AnimationFrame;
 use crate::state::use_app;
+use crate::ui::dom::AnimationFrame;
 
 /// Events replayed per slice while a replay is being built.
 const BUILD_SLICE: usize = 40_000;
@@ -33,7 +33,6 @@ const LIST_MAX: usize = 40;
 
 /// Play speeds, in run time per wall time.
 const SPEEDS: [f64; 6] = [0.1, 0.25, 0.5, 1.0, 2.0, 10.0];
-
 
 /// The replay of the trace the inspector shows, kept while it stays the same.
 #[derive(Default)]
@@ -57,7 +56,12 @@ fn task_item(task: u32, state: TaskState, detail: String) -> impl IntoView {
     }
 }
 
-fn task_list(title: &'static str, count: u64, items: Vec<(u32, TaskState, String)>, testid: &'static str) -> impl IntoView {
+fn task_list(
+    title: &'static str,
+    count: u64,
+    items: Vec<(u32, TaskState, String)>,
+    testid: &'static str,
+) -> impl IntoView {
     view! {
         <div class="insp-list" data-testid=testid>
             <h3>{format!("{title} ({count})")}</h3>
@@ -90,22 +94,46 @@ pub fn Inspector() -> impl IntoView {
 
     // The runs it can show: the last run's models (or the predictions'), then imported traces.
     let choices = Memo::new(move |_| {
-        let results = app.run.results.with(|r| r.iter().map(|r| r.model).collect::<Vec<_>>());
-        let models = if results.is_empty() || (app.run.stale.get() && app.predict.predictions.with(|p| !p.is_empty())) {
-            app.predict.predictions.with(|p| p.iter().filter_map(|p| p.trace.model).collect::<Vec<_>>())
+        let results = app
+            .run
+            .results
+            .with(|r| r.iter().map(|r| r.model).collect::<Vec<_>>());
+        let models = if results.is_empty()
+            || (app.run.stale.get() && app.predict.predictions.with(|p| !p.is_empty()))
+        {
+            app.predict
+                .predictions
+                .with(|p| p.iter().filter_map(|p| p.trace.model).collect::<Vec<_>>())
         } else {
             results
         };
-        let mut out: Vec<(String, String)> = models.into_iter().map(|m| (format!("m:{}", m.name()), m.label().to_string())).collect();
-        app.run.imported.with(|v| out.extend(v.iter().enumerate().map(|(i, t)| (format!("i:{i}"), t.display_name()))));
+        let mut out: Vec<(String, String)> = models
+            .into_iter()
+            .map(|m| (format!("m:{}", m.name()), m.label().to_string()))
+            .collect();
+        app.run.imported.with(|v| {
+            out.extend(
+                v.iter()
+                    .enumerate()
+                    .map(|(i, t)| (format!("i:{i}"), t.display_name())),
+            )
+        });
         out
     });
     let key = Memo::new(move |_| {
-        let want = view_state.inspect.get().or(app.scenario.inspect.get().map(|m| format!("m:{}", m.name())));
+        let want = view_state.inspect.get().or(app
+            .scenario
+            .inspect
+            .get()
+            .map(|m| format!("m:{}", m.name())));
         let cs = choices.get();
-        want.filter(|k| cs.iter().any(|c| &c.0 == k)).or(cs.first().map(|c| c.0.clone()))
+        want.filter(|k| cs.iter().any(|c| &c.0 == k))
+            .or(cs.first().map(|c| c.0.clone()))
     });
-    let model = Memo::new(move |_| key.get().and_then(|k| k.strip_prefix("m:").and_then(|m| m.parse::<Model>().ok())));
+    let model = Memo::new(move |_| {
+        key.get()
+            .and_then(|k| k.strip_prefix("m:").and_then(|m| m.parse::<Model>().ok()))
+    });
     // The trace shown: the chosen model's measured run (or its prediction), or an imported one.
     let current = move || -> Option<Rc<Trace>> {
         let k = key.get()?;
@@ -115,10 +143,26 @@ pub fn Inspector() -> impl IntoView {
         let m = model.get()?;
         let predicted = view_state.inspect_predicted.get();
         let stale = app.run.stale.get() && app.predict.predictions.with(|p| !p.is_empty());
-        let from_results = if stale { None } else { app.run.results.with(|rs| {
-            rs.iter().find(|r| r.model == m).map(|r| if predicted { r.predicted.clone().unwrap_or(r.trace.clone()) } else { r.trace.clone() })
-        }) };
-        from_results.or_else(|| app.predict.predictions.with(|p| p.iter().find(|p| p.trace.model == Some(m)).map(|p| p.trace.clone())))
+        let from_results = if stale {
+            None
+        } else {
+            app.run.results.with(|rs| {
+                rs.iter().find(|r| r.model == m).map(|r| {
+                    if predicted {
+                        r.predicted.clone().unwrap_or(r.trace.clone())
+                    } else {
+                        r.trace.clone()
+                    }
+                })
+            })
+        };
+        from_results.or_else(|| {
+            app.predict.predictions.with(|p| {
+                p.iter()
+                    .find(|p| p.trace.model == Some(m))
+                    .map(|p| p.trace.clone())
+            })
+        })
     };
 
     // Build the replay of the current trace, in slices.
@@ -128,7 +172,11 @@ pub fn Inspector() -> impl IntoView {
             if cache.with_value(|c| same(&c.trace, &trace)) {
                 return;
             }
-            cache.set_value(Cache { trace: Some(trace.clone()), replay: None, state: None });
+            cache.set_value(Cache {
+                trace: Some(trace.clone()),
+                replay: None,
+                state: None,
+            });
             building.set(Some(0.0));
             spawn_local(async move {
                 let mut b = ReplayBuilder::new(trace.clone());
@@ -173,7 +221,8 @@ pub fn Inspector() -> impl IntoView {
             .flatten()
     };
 
-    let set_at = move |abs: Nanos, r: &Replay| view_state.playhead.set(Some(abs.saturating_sub(r.start())));
+    let set_at =
+        move |abs: Nanos, r: &Replay| view_state.playhead.set(Some(abs.saturating_sub(r.start())));
     let step = {
         move |dir: i64| {
             let Some(r) = replay() else { return };
@@ -208,7 +257,11 @@ pub fn Inspector() -> impl IntoView {
             let Some(r) = replay() else { return false };
             if let Some(prev) = last.replace(Some(t)) {
                 let dt = ((t - prev) * 1e6 * speed.try_get_untracked().unwrap_or(1.0)) as u64;
-                let at = view_state.playhead.get_untracked().unwrap_or(0).saturating_add(dt.max(1));
+                let at = view_state
+                    .playhead
+                    .get_untracked()
+                    .unwrap_or(0)
+                    .saturating_add(dt.max(1));
                 let end = r.end().saturating_sub(r.start());
                 view_state.playhead.set(Some(at.min(end)));
                 if at >= end {
@@ -297,15 +350,31 @@ fn render_state(st: &State, r: &Replay) -> impl IntoView {
     let at = st.time().saturating_sub(origin);
     let rel = |t: Nanos| format_duration(t.saturating_sub(origin));
     let lanes: Vec<_> = st.lanes().collect();
-    let ready: Vec<_> = st.ready(LIST_MAX).into_iter().map(|t| (t, TaskState::Ready, String::new())).collect();
-    let timers: Vec<_> = st.timers(LIST_MAX).into_iter().map(|(t, due)| (t, TaskState::Waiting, format!("due at {}", rel(due)))).collect();
+    let ready: Vec<_> = st
+        .ready(LIST_MAX)
+        .into_iter()
+        .map(|t| (t, TaskState::Ready, String::new()))
+        .collect();
+    let timers: Vec<_> = st
+        .timers(LIST_MAX)
+        .into_iter()
+        .map(|(t, due)| (t, TaskState::Waiting, format!("due at {}", rel(due))))
+        .collect();
     let holder = st.gil_holder();
     let blocked: Vec<_> = [Resource::Gil, Resource::Semaphore, Resource::Lane]
         .into_iter()
-        .flat_map(|res| st.blocked(res, LIST_MAX).into_iter().map(move |t| (t, TaskState::Blocked, format!("on the {}", res.name()))))
+        .flat_map(|res| {
+            st.blocked(res, LIST_MAX)
+                .into_iter()
+                .map(move |t| (t, TaskState::Blocked, format!("on the {}", res.name())))
+        })
         .take(LIST_MAX)
         .collect();
-    let done: Vec<_> = st.done(LIST_MAX).into_iter().map(|t| (t, TaskState::Done, String::new())).collect();
+    let done: Vec<_> = st
+        .done(LIST_MAX)
+        .into_iter()
+        .map(|t| (t, TaskState::Done, String::new()))
+        .collect();
     let blocked_count = st.count(TaskState::Blocked);
     let notes = r.coverage().notes();
     view! {

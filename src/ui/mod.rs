@@ -73,7 +73,10 @@ pub fn metric_label(name: &str) -> &'static str {
 /// or secondary to the chart then add their own build, style and layout work
 /// to a later task, instead of making the first one long.
 #[leptos::component]
-pub fn Deferred(#[prop(optional)] paint: bool, children: leptos::children::ChildrenFn) -> impl leptos::IntoView {
+pub fn Deferred(
+    #[prop(optional)] paint: bool,
+    children: leptos::children::ChildrenFn,
+) -> impl leptos::IntoView {
     use leptos::prelude::*;
     let ready = RwSignal::new(false);
     leptos::task::spawn_local(async move {

@@ -14,9 +14,18 @@ struct Row {
 }
 
 fn rows(results: &[ModelResult]) -> Vec<Row> {
-    let Some(first) = results.first() else { return Vec::new() };
+    let Some(first) = results.first() else {
+        return Vec::new();
+    };
     let mut names: Vec<&'static str> = vec!["wall_ms", "predicted_wall_ms", "prediction_error_pct"];
-    names.extend(first.metrics.cells().iter().map(|(n, _)| *n).filter(|n| *n != "wall_ms"));
+    names.extend(
+        first
+            .metrics
+            .cells()
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| *n != "wall_ms"),
+    );
     names.push("checksum");
     names
         .into_iter()
@@ -26,13 +35,30 @@ fn rows(results: &[ModelResult]) -> Vec<Row> {
                 .map(|r| {
                     let model = r.model.name().to_string();
                     let value: Option<(String, String)> = match name {
-                        "predicted_wall_ms" => r.predicted_wall_ms.map(|v| (format!("{v:.3}"), format!("{} (predicted)", format_metric("wall_ms", v)))),
+                        "predicted_wall_ms" => r.predicted_wall_ms.map(|v| {
+                            (
+                                format!("{v:.3}"),
+                                format!("{} (predicted)", format_metric("wall_ms", v)),
+                            )
+                        }),
                         "prediction_error_pct" => r.prediction_error_pct().map(|v| {
-                            let warn = if v.abs() > crate::session::PREDICTION_WARN_PCT { " ⚠" } else { "" };
+                            let warn = if v.abs() > crate::session::PREDICTION_WARN_PCT {
+                                " ⚠"
+                            } else {
+                                ""
+                            };
                             (format!("{v:.3}"), format!("{v:+.0} %{warn}"))
                         }),
-                        "checksum" => Some((r.trace.checksum.to_string(), r.trace.checksum.to_string())),
-                        _ => r.metrics.cells().into_iter().find(|(n, _)| *n == name).and_then(|(_, v)| v).map(|v| (format!("{v:.3}"), format_metric(name, v))),
+                        "checksum" => {
+                            Some((r.trace.checksum.to_string(), r.trace.checksum.to_string()))
+                        }
+                        _ => r
+                            .metrics
+                            .cells()
+                            .into_iter()
+                            .find(|(n, _)| *n == name)
+                            .and_then(|(_, v)| v)
+                            .map(|v| (format!("{v:.3}"), format_metric(name, v))),
                     };
                     match value {
                         Some((data, shown)) => (model, Some(data), shown),
@@ -41,7 +67,10 @@ fn rows(results: &[ModelResult]) -> Vec<Row> {
                 })
                 .collect();
             // A row where no model has a value says nothing: leave it out.
-            cells.iter().any(|c| c.1.is_some()).then_some(Row { name, cells })
+            cells
+                .iter()
+                .any(|c| c.1.is_some())
+                .then_some(Row { name, cells })
         })
         .collect()
 }
@@ -50,7 +79,11 @@ fn rows(results: &[ModelResult]) -> Vec<Row> {
 fn fidelity_warning(results: &[ModelResult]) -> Option<String> {
     let off: Vec<String> = results
         .iter()
-        .filter_map(|r| r.prediction_error_pct().filter(|e| e.abs() > crate::session::PREDICTION_WARN_PCT).map(|e| format!("{} {e:+.0} %", r.model.label())))
+        .filter_map(|r| {
+            r.prediction_error_pct()
+                .filter(|e| e.abs() > crate::session::PREDICTION_WARN_PCT)
+                .map(|e| format!("{} {e:+.0} %", r.model.label()))
+        })
         .collect();
     (!off.is_empty()).then(|| {
         format!(

@@ -20,7 +20,10 @@ pub struct SweepPoint {
 
 /// Lines of wall time per model.
 #[component]
-pub fn SweepChart(points: Signal<Vec<SweepPoint>>, param_label: Signal<&'static str>) -> impl IntoView {
+pub fn SweepChart(
+    points: Signal<Vec<SweepPoint>>,
+    param_label: Signal<&'static str>,
+) -> impl IntoView {
     let (w, h, left, bottom) = (640.0, 260.0, 64.0, 36.0);
     view! {
         {move || {

@@ -45,16 +45,25 @@ pub fn Failures() -> impl IntoView {
     let app = use_app();
     let failures = move || {
         app.run.results.with(|r| {
-            r.iter().flat_map(|m| m.trace.failures.iter().map(move |f| format!("{} task {}: {}", m.model.label(), f.task, f.message))).collect::<Vec<_>>()
+            r.iter()
+                .flat_map(|m| {
+                    m.trace
+                        .failures
+                        .iter()
+                        .map(move |f| format!("{} task {}: {}", m.model.label(), f.task, f.message))
+                })
+                .collect::<Vec<_>>()
         })
     };
     move || {
         let f = failures();
-        (!f.is_empty()).then(|| view! {
-            <div class="error" role="alert" data-testid="failures">
-                <p>{format!("{} task(s) failed:", f.len())}</p>
-                <ul>{f.into_iter().take(20).map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
-            </div>
+        (!f.is_empty()).then(|| {
+            view! {
+                <div class="error" role="alert" data-testid="failures">
+                    <p>{format!("{} task(s) failed:", f.len())}</p>
+                    <ul>{f.into_iter().take(20).map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+                </div>
+            }
         })
     }
 }
@@ -64,7 +73,8 @@ pub fn Failures() -> impl IntoView {
 pub fn History() -> impl IntoView {
     let app = use_app();
     let history = app.run.history;
-    move || (history.with(|h| h.len()) > 1).then(|| view! {
+    move || {
+        (history.with(|h| h.len()) > 1).then(|| view! {
         <section aria-labelledby="history-h">
             <h2 id="history-h" class="sub-h">"Recent runs"</h2>
             <ul class="history" data-testid="history">
@@ -81,6 +91,7 @@ pub fn History() -> impl IntoView {
             </ul>
         </section>
     })
+    }
 }
 
 /// The results tab (and an embed's compact table).
@@ -104,10 +115,12 @@ pub fn ResultsPanel() -> impl IntoView {
 pub fn ComparePanel() -> impl IntoView {
     let app = use_app();
     let results = app.run.results;
-    move || match (results.with(|r| r.is_empty()), app.run.imported.with(|v| v.is_empty())) {
+    move || {
+        match (results.with(|r| r.is_empty()), app.run.imported.with(|v| v.is_empty())) {
         (true, true) => view! { <p class="help">"After a run, each model's wall time appears here, measured beside predicted."</p> }.into_any(),
         (true, false) => view! { <CompareChart results=results.into() /> }.into_any(),
         _ => view! { <CompareChart results=results.into() /> <div class="compact-table"><ResultsTable results=results.into() /></div> }.into_any(),
+    }
     }
 }
 

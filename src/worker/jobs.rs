@@ -76,7 +76,10 @@ pub async fn run_steps(steps: &[JobStep]) -> (u128, Vec<StepTiming>) {
             // The pool runs the counter in the parent (processes share nothing).
             JobStep::Incr { .. } => {}
         }
-        timings.push(StepTiming { start_ms, end_ms: epoch_ms() });
+        timings.push(StepTiming {
+            start_ms,
+            end_ms: epoch_ms(),
+        });
     }
     (checksum, timings)
 }
@@ -117,7 +120,8 @@ async fn wait(ns: u64) {
         }
     }
     let promise = Promise::new(&mut |resolve, _| {
-        let _ = scope().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.ceil() as i32);
+        let _ = scope()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms.ceil() as i32);
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }

@@ -31,14 +31,19 @@ fn scope() -> DedicatedWorkerGlobalScope {
 /// Whether this worker may block with `Atomics.wait` (needs cross-origin isolation).
 pub(crate) fn can_block() -> bool {
     let global = js_sys::global();
-    Reflect::get(&global, &"crossOriginIsolated".into()).map(|v| v.is_truthy()).unwrap_or(false)
+    Reflect::get(&global, &"crossOriginIsolated".into())
+        .map(|v| v.is_truthy())
+        .unwrap_or(false)
         && Reflect::has(&global, &"SharedArrayBuffer".into()).unwrap_or(false)
 }
 
 /// Posts `msg`, transferring `payload` if there is one.
 pub(crate) fn post(msg: &FromWorker, payload: Option<ArrayBuffer>) {
     let bytes = Uint8Array::from(protocol::encode(msg).as_slice());
-    let data = Array::of2(&bytes, &payload.clone().map_or(JsValue::UNDEFINED, JsValue::from));
+    let data = Array::of2(
+        &bytes,
+        &payload.clone().map_or(JsValue::UNDEFINED, JsValue::from),
+    );
     let result = match payload {
         Some(buf) => scope().post_message_with_transfer(&data, &Array::of1(&buf)),
         None => scope().post_message(&data),
@@ -59,7 +64,13 @@ pub fn start() {
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler lives as long as the worker does.
     handler.forget();
-    post(&FromWorker::Ready { at_ms: epoch_ms(), can_block: can_block() }, None);
+    post(
+        &FromWorker::Ready {
+            at_ms: epoch_ms(),
+            can_block: can_block(),
+        },
+        None,
+    );
     let (iterations, ns) = jobs::warm_up_and_probe();
     post(&FromWorker::Probe { iterations, ns }, None);
 }
@@ -68,27 +79,81 @@ async fn handle(ev: MessageEvent) {
     let received_ms = epoch_ms();
     let data: Array = ev.data().unchecked_into();
     let bytes = Uint8Array::new(&data.get(0)).to_vec();
-    let payload_in = data.get(1).dyn_into::<ArrayBuffer>().map_or(0, |b| b.byte_length());
+    let payload_in = data
+        .get(1)
+        .dyn_into::<ArrayBuffer>()
+        .map_or(0, |b| b.byte_length());
     match protocol::decode::<ToWorker>(&bytes) {
         Ok(ToWorker::Threads { job, tasks, mode }) => {
             // Thread models: the shared memory rides as the message's third item.
             let Ok(mem) = data.get(2).dyn_into::<js_sys::Int32Array>() else {
-                post(&FromWorker::Failed { job, message: "a thread job came without its shared memory".into() }, None);
+                post(
+                    &FromWorker::Failed {
+                        job,
+                        message: "a thread job came without its shared memory".into(),
+                    },
+                    None,
+                );
                 return;
             };
             let (checksum, spans) = threads::run_queue(&tasks, mode, &mem);
-            post(&FromWorker::Done { job, checksum, received_ms, steps: Vec::new(), payload_in, spans }, None);
+            post(
+                &FromWorker::Done {
+                    job,
+                    checksum,
+                    received_ms,
+                    steps: Vec::new(),
+                    payload_in,
+                    spans,
+                },
+                None,
+            );
         }
-        Ok(ToWorker::Job { job, steps, reply_payload_bytes }) => {
+        Ok(ToWorker::Job {
+            job,
+            steps,
+            reply_payload_bytes,
+        }) => {
             let (checksum, timings) = jobs::run_steps(&steps).await;
             let reply = (reply_payload_bytes > 0).then(|| ArrayBuffer::new(reply_payload_bytes));
-            post(&FromWorker::Done { job, checksum, received_ms, steps: timings, payload_in, spans: Vec::new() }, reply);
+            post(
+                &FromWorker::Done {
+                    job,
+                    checksum,
+                    received_ms,
+                    steps: timings,
+                    payload_in,
+                    spans: Vec::new(),
+                },
+                reply,
+            );
         }
-        Ok(ToWorker::Quantum { job, from, to, budget_ns }) => {
+        Ok(ToWorker::Quantum {
+            job,
+            from,
+            to,
+            budget_ns,
+        }) => {
             let (start_ms, end_ms, reached, sum) = jobs::quantum(from, to, budget_ns);
-            post(&FromWorker::Quantum { job, received_ms, start_ms, end_ms, reached, sum }, None);
+            post(
+                &FromWorker::Quantum {
+                    job,
+                    received_ms,
+                    start_ms,
+                    end_ms,
+                    reached,
+                    sum,
+                },
+                None,
+            );
         }
         Ok(ToWorker::Crash) => panic!("crash requested by the page (fault drill)"),
-        Err(e) => post(&FromWorker::Failed { job: 0, message: e.0 }, None),
+        Err(e) => post(
+            &FromWorker::Failed {
+                job: 0,
+                message: e.0,
+            },
+            None,
+        ),
     }
 }

@@ -33,7 +33,13 @@ struct Thread<'a> {
 impl Thread<'_> {
     fn span(&mut self, state: ThreadState, start_ms: f64, end_ms: f64) {
         if end_ms > start_ms {
-            self.spans.push(WorkerSpan { task: self.task, step: self.step, state, start_ms, end_ms });
+            self.spans.push(WorkerSpan {
+                task: self.task,
+                step: self.step,
+                state,
+                start_ms,
+                end_ms,
+            });
         }
     }
 
@@ -53,7 +59,8 @@ impl Thread<'_> {
                 Ok(holder) => {
                     // Wait for a change, at most a switch interval; if none
                     // came, ask the holder to drop it.
-                    let r = Atomics::wait_with_timeout(self.mem, shared::GIL, holder, self.switch_ms);
+                    let r =
+                        Atomics::wait_with_timeout(self.mem, shared::GIL, holder, self.switch_ms);
                     if r.ok().and_then(|v| v.as_string()).as_deref() == Some("timed-out") {
                         let _ = Atomics::store(self.mem, shared::DROP_REQUEST, 1);
                     }
@@ -123,7 +130,11 @@ fn start_barrier(mem: &Int32Array, threads: u16) {
 
 /// Runs the shared queue: takes task indices with `Atomics.add` until none
 /// are left. Returns the checksum of the tasks this thread ran and their spans.
-pub fn run_queue(tasks: &[Vec<JobStep>], mode: ThreadMode, mem: &Int32Array) -> (u128, Vec<WorkerSpan>) {
+pub fn run_queue(
+    tasks: &[Vec<JobStep>],
+    mode: ThreadMode,
+    mem: &Int32Array,
+) -> (u128, Vec<WorkerSpan>) {
     let mut t = Thread {
         mem,
         me: i32::from(mode.lane) + 1,
@@ -138,7 +149,9 @@ pub fn run_queue(tasks: &[Vec<JobStep>], mode: ThreadMode, mem: &Int32Array) -> 
     let mut checksum = 0u128;
     loop {
         let index = Atomics::add(mem, shared::NEXT_TASK, 1).unwrap_or(i32::MAX);
-        let Some(steps) = usize::try_from(index).ok().and_then(|i| tasks.get(i)) else { break };
+        let Some(steps) = usize::try_from(index).ok().and_then(|i| tasks.get(i)) else {
+            break;
+        };
         t.task = index as u32;
         t.step = 0;
         checksum += run_task(&mut t, steps);
@@ -162,7 +175,8 @@ fn run_task(t: &mut Thread<'_>, steps: &[JobStep]) -> u128 {
                     let end = n.min(k + CHUNK);
                     checksum += workload::sum_squares_range(k, end);
                     k = end;
-                    if k < n && t.gil && Atomics::load(mem, shared::DROP_REQUEST).unwrap_or(0) != 0 {
+                    if k < n && t.gil && Atomics::load(mem, shared::DROP_REQUEST).unwrap_or(0) != 0
+                    {
                         t.span(ThreadState::Running, run_start, epoch_ms());
                         t.check_drop();
                         run_start = epoch_ms();

@@ -73,7 +73,9 @@ pub fn parse(output: &str) -> Vec<Row> {
 pub fn table(rows: &[Row]) -> String {
     let mut by: BTreeMap<(String, String, String), [Option<&Row>; 2]> = BTreeMap::new();
     for r in rows {
-        let e = by.entry((r.context.clone(), r.scenario.clone(), r.model.clone())).or_default();
+        let e = by
+            .entry((r.context.clone(), r.scenario.clone(), r.model.clone()))
+            .or_default();
         if let Some(slot) = e.get_mut(r.round as usize - 1) {
             *slot = Some(r);
         }
@@ -85,18 +87,26 @@ pub fn table(rows: &[Row]) -> String {
         Some(r) => {
             let e = r.error_pct();
             let mark = if e.abs() <= limit { "" } else { " **miss**" };
-            (format!("{:.1} / {:.1} ms", r.predicted, r.measured), format!("{e:+.1} %{mark}"))
+            (
+                format!("{:.1} / {:.1} ms", r.predicted, r.measured),
+                format!("{e:+.1} %{mark}"),
+            )
         }
         None => ("not measured".into(), "–".into()),
     };
     for ((c, s, m), [a, b]) in &by {
         let (a1, a2) = cell(*a, FIRST_RUN_PCT);
         let (b1, b2) = cell(*b, LATER_RUN_PCT);
-        out.push_str(&format!("| {c} | {s} | {m} | {a1} | {a2} | {b1} | {b2} |\n"));
+        out.push_str(&format!(
+            "| {c} | {s} | {m} | {a1} | {a2} | {b1} | {b2} |\n"
+        ));
     }
     let within = |round: u32, limit: f64| {
         let all: Vec<_> = rows.iter().filter(|r| r.round == round).collect();
-        (all.iter().filter(|r| r.error_pct().abs() <= limit).count(), all.len())
+        (
+            all.iter().filter(|r| r.error_pct().abs() <= limit).count(),
+            all.len(),
+        )
     };
     let (f_ok, f_n) = within(1, FIRST_RUN_PCT);
     let (l_ok, l_n) = within(2, LATER_RUN_PCT);
@@ -110,35 +120,60 @@ pub fn table(rows: &[Row]) -> String {
 /// there are none).
 pub fn splice(doc: &str, section: &str) -> String {
     match (doc.find(START), doc.find(END)) {
-        (Some(a), Some(b)) if b > a => format!("{}{START}\n{section}{END}{}", &doc[..a], &doc[b + END.len()..]),
+        (Some(a), Some(b)) if b > a => format!(
+            "{}{START}\n{section}{END}{}",
+            &doc[..a],
+            &doc[b + END.len()..]
+        ),
         _ => format!("{doc}\n## Prediction fidelity\n\n{START}\n{section}{END}\n"),
     }
 }
 
 fn machine() -> String {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let date = Command::new("date").arg("-u").arg("+%Y-%m-%d").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
-    format!("{cores} cores, headless Debian Chromium, run of {}", date.unwrap_or_default())
+    let date = Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    format!(
+        "{cores} cores, headless Debian Chromium, run of {}",
+        date.unwrap_or_default()
+    )
 }
 
 /// Builds dist/, runs the probe, prints and records the table.
 pub fn run(root: &Path, env: &Env) -> Result<(), String> {
     crate::dist(root, env)?;
     println!("\n==> fidelity: every preset and mixed workloads, isolated, plain and embedded (several minutes)");
-    let out = env.cmd("node").arg("bench/fidelity.mjs").current_dir(root).output().map_err(|e| format!("node bench/fidelity.mjs: {e}"))?;
+    let out = env
+        .cmd("node")
+        .arg("bench/fidelity.mjs")
+        .current_dir(root)
+        .output()
+        .map_err(|e| format!("node bench/fidelity.mjs: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout);
     for l in text.lines().filter(|l| l.starts_with("FIDELITY-FAILED")) {
         println!("{l}");
     }
     let rows = parse(&text);
     if rows.is_empty() {
-        return Err(format!("the fidelity probe measured nothing:\n{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "the fidelity probe measured nothing:\n{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
-    let section = format!("Machine: {}. Reproduce with `cargo xtask fidelity`.\n\n{}", machine(), table(&rows));
+    let section = format!(
+        "Machine: {}. Reproduce with `cargo xtask fidelity`.\n\n{}",
+        machine(),
+        table(&rows)
+    );
     println!("\n{section}");
     let path = root.join("BENCHMARKS.md");
     let doc = std::fs::read_to_string(&path).unwrap_or_default();
-    std::fs::write(&path, splice(&doc, &section)).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, splice(&doc, &section))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     println!("written to {}", path.display());
     Ok(())
 }

@@ -44,13 +44,18 @@ fn main() -> ExitCode {
 }
 
 fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the project root").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the project root")
+        .to_path_buf()
 }
 
 /// Runs `cmd`, failing with its description if it fails.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
-    let status = cmd.status().map_err(|e| format!("could not run {shown}: {e}"))?;
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not run {shown}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
@@ -64,31 +69,60 @@ fn step(title: &str) {
 
 pub(crate) fn dist(root: &Path, env: &setup::Env) -> Result<(), String> {
     step("trunk build --release (app + worker in one run)");
-    run(env.cmd("trunk").args(["build", "--release", "--offline"]).current_dir(root))
+    run(env
+        .cmd("trunk")
+        .args(["build", "--release", "--offline"])
+        .current_dir(root))
 }
 
 fn serve(root: &Path, env: &setup::Env) -> Result<(), String> {
     step("serving on http://127.0.0.1:8080 (Ctrl-C to stop)");
-    run(env.cmd("trunk").args(["serve", "--release", "--offline"]).current_dir(root))
+    run(env
+        .cmd("trunk")
+        .args(["serve", "--release", "--offline"])
+        .current_dir(root))
 }
 
 fn test(root: &Path, env: &setup::Env, args: &[String]) -> Result<(), String> {
     let skip = |what: &str| args.iter().any(|a| a == what);
     if !skip("--skip-native") {
         step("native tests: the pure crates, on a virtual clock");
-        run(env.cmd("cargo").args(["test", "-p", "workload", "-p", "engine", "-p", "protocol", "-p", "urlstate", "-p", "xtask"]).current_dir(root))?;
+        run(env
+            .cmd("cargo")
+            .args([
+                "test", "-p", "workload", "-p", "engine", "-p", "protocol", "-p", "urlstate", "-p",
+                "xtask",
+            ])
+            .current_dir(root))?;
     }
     if !skip("--skip-wasm") {
         step("browser-binding tests: wasm-bindgen-test in headless Chromium");
         run(env
             .cmd("cargo")
-            .args(["test", "--release", "--target", "wasm32-unknown-unknown", "-p", "nogil-playground", "--test", "web"])
+            .args([
+                "test",
+                "--release",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "nogil-playground",
+                "--test",
+                "web",
+            ])
             .current_dir(root))?;
     }
     if !skip("--skip-e2e") {
         dist(root, env)?;
         step("end-to-end tests: Playwright against dist/, with and without COOP/COEP");
-        run(env.cmd("npx").args(["playwright", "test", "--config", "e2e/playwright.config.mjs"]).current_dir(root))?;
+        run(env
+            .cmd("npx")
+            .args([
+                "playwright",
+                "test",
+                "--config",
+                "e2e/playwright.config.mjs",
+            ])
+            .current_dir(root))?;
     }
     Ok(())
 }
@@ -104,10 +138,16 @@ mod invariants {
     fn pure_crates_know_nothing_of_the_browser() {
         let banned = ["web-sys", "js-sys", "wasm-bindgen", "leptos", "gloo"];
         for krate in ["engine", "workload", "protocol", "urlstate"] {
-            let manifest = std::fs::read_to_string(project_root().join("crates").join(krate).join("Cargo.toml")).unwrap();
+            let manifest = std::fs::read_to_string(
+                project_root().join("crates").join(krate).join("Cargo.toml"),
+            )
+            .unwrap();
             for line in manifest.lines() {
                 let name = line.split(['=', ' ', '.']).next().unwrap_or("");
-                assert!(!banned.contains(&name), "crates/{krate} depends on {name}: the pure crates must not");
+                assert!(
+                    !banned.contains(&name),
+                    "crates/{krate} depends on {name}: the pure crates must not"
+                );
             }
         }
     }
@@ -117,10 +157,17 @@ mod invariants {
     fn ci_runs_the_readme_test_command() {
         let readme = std::fs::read_to_string(project_root().join("README.md")).unwrap();
         let ci = std::fs::read_to_string(project_root().join(".ci/run")).unwrap();
-        let command = ci.lines().rfind(|l| !l.trim().is_empty() && !l.starts_with('#')).unwrap().trim();
+        let command = ci
+            .lines()
+            .rfind(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .unwrap()
+            .trim();
         assert_eq!(command, "cargo xtask test");
         let first_block = readme.split("```").nth(1).unwrap();
-        assert!(first_block.contains(command), "the README's first code block names {command}");
+        assert!(
+            first_block.contains(command),
+            "the README's first code block names {command}"
+        );
         assert!(first_block.contains("cargo xtask serve"));
     }
 }

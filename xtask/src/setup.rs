@@ -38,16 +38,21 @@ impl Env {
 
 fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn which(program: &str, path: &str) -> Option<PathBuf> {
-    std::env::split_paths(path).map(|d| d.join(program)).find(|p| p.is_file())
+    std::env::split_paths(path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
 }
 
 /// The `wasm-bindgen` version Cargo.lock pins (the CLI must equal it exactly).
 fn locked_wasm_bindgen(root: &Path) -> Result<String, String> {
-    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
+    let lock =
+        std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line == "name = \"wasm-bindgen\"" {
@@ -68,11 +73,19 @@ pub fn all(root: &Path, need: Need) -> Result<Env, String> {
         home,
         std::env::var("PATH").unwrap_or_default()
     );
-    let env = Env { path: path.clone(), chromedriver: None, chromium: None };
+    let env = Env {
+        path: path.clone(),
+        chromedriver: None,
+        chromium: None,
+    };
 
     // 1. The wasm target.
-    let targets = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !targets.lines().any(|t| t.trim() == "wasm32-unknown-unknown") {
+    let targets =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !targets
+        .lines()
+        .any(|t| t.trim() == "wasm32-unknown-unknown")
+    {
         println!("setup: adding the wasm32-unknown-unknown target");
         run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
@@ -81,23 +94,36 @@ pub fn all(root: &Path, need: Need) -> Result<Env, String> {
     let trunk = output(env.cmd("trunk").arg("--version")).unwrap_or_default();
     if !trunk.contains(TRUNK) {
         println!("setup: installing trunk {TRUNK} (about 10 minutes on 2 cores, once)");
-        run(env.cmd("cargo").args(["install", "trunk", "--version", TRUNK, "--locked"]))?;
+        run(env
+            .cmd("cargo")
+            .args(["install", "trunk", "--version", TRUNK, "--locked"]))?;
     }
 
     // 3. wasm-bindgen CLI, equal to the library in Cargo.lock.
     if !root.join("Cargo.lock").exists() {
-        run(env.cmd("cargo").args(["generate-lockfile"]).current_dir(root))?;
+        run(env
+            .cmd("cargo")
+            .args(["generate-lockfile"])
+            .current_dir(root))?;
     }
     let wbg = locked_wasm_bindgen(root)?;
     let have = output(env.cmd("wasm-bindgen").arg("--version")).unwrap_or_default();
     if !have.split_whitespace().any(|w| w == wbg) {
         println!("setup: installing wasm-bindgen-cli {wbg}");
-        let locked = run(env.cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &wbg, "--locked"]));
+        let locked = run(env.cmd("cargo").args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &wbg,
+            "--locked",
+        ]));
         if locked.is_err() {
             // Its lock file names a dependency version the registry no longer
             // serves (seen here); resolve afresh within the same pinned CLI.
             println!("setup: retrying wasm-bindgen-cli {wbg} without its lock file");
-            run(env.cmd("cargo").args(["install", "wasm-bindgen-cli", "--version", &wbg]))?;
+            run(env
+                .cmd("cargo")
+                .args(["install", "wasm-bindgen-cli", "--version", &wbg]))?;
         }
     }
 
@@ -111,7 +137,12 @@ pub fn all(root: &Path, need: Need) -> Result<Env, String> {
     // 5. Debian's Chromium and ChromeDriver.
     if which("chromium", &path).is_none() || which("chromedriver", &path).is_none() {
         println!("setup: installing Debian's chromium and chromium-driver");
-        let sudo: &[&str] = if output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0") { &[] } else { &["sudo"] };
+        let sudo: &[&str] = if output(Command::new("id").arg("-u")).is_some_and(|u| u.trim() == "0")
+        {
+            &[]
+        } else {
+            &["sudo"]
+        };
         let apt = |args: &[&str]| {
             let mut all: Vec<&str> = sudo.to_vec();
             all.push("apt-get");
@@ -123,25 +154,36 @@ pub fn all(root: &Path, need: Need) -> Result<Env, String> {
         apt(&["update", "-qq"])?;
         apt(&["install", "-y", "-qq", "chromium", "chromium-driver"])?;
     }
-    Ok(Env { path: path.clone(), chromedriver: which("chromedriver", &path), chromium: which("chromium", &path) })
+    Ok(Env {
+        path: path.clone(),
+        chromedriver: which("chromedriver", &path),
+        chromium: which("chromium", &path),
+    })
 }
 
 /// `npm ci` when node_modules does not match package-lock.json.
 fn npm_ci(root: &Path, env: &Env) -> Result<(), String> {
-    let lock = std::fs::read(root.join("package-lock.json")).map_err(|e| format!("package-lock.json: {e}"))?;
+    let lock = std::fs::read(root.join("package-lock.json"))
+        .map_err(|e| format!("package-lock.json: {e}"))?;
     let stamp_path = root.join("node_modules/.xtask-lock-stamp");
     let want = format!("{:016x}", fnv1a(&lock));
     if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(want.as_str()) {
         return Ok(());
     }
     println!("setup: npm ci (binaryen for wasm-opt, Playwright; no browser download)");
-    run(env.cmd("npm").args(["ci", "--no-audit", "--no-fund"]).env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1").current_dir(root))?;
+    run(env
+        .cmd("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .current_dir(root))?;
     std::fs::write(&stamp_path, want).map_err(|e| format!("{}: {e}", stamp_path.display()))
 }
 
 /// FNV-1a: a stable fingerprint of the lock file (no dependency needed).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+    bytes.iter().fold(0xcbf29ce484222325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    })
 }
 
 #[cfg(test)]

@@ -30,7 +30,9 @@ struct RealClock {
 
 impl RealClock {
     fn new() -> Rc<Self> {
-        Rc::new(Self { origin: Instant::now() })
+        Rc::new(Self {
+            origin: Instant::now(),
+        })
     }
 }
 
@@ -158,7 +160,10 @@ fn ours_scale_virtual(n: u64, d: Nanos, spread: Nanos) -> f64 {
     assert_eq!(ex.run_virtual(&clock), Outcome::Done);
     let us = t.elapsed().as_nanos() as f64 / 1e3 / n as f64;
     assert_eq!(done.get(), n);
-    assert!(clock.now() >= d && clock.now() <= d + spread, "the last timer fires at its deadline");
+    assert!(
+        clock.now() >= d && clock.now() <= d + spread,
+        "the last timer fires at its deadline"
+    );
     us
 }
 
@@ -186,7 +191,9 @@ fn ours_scale_real(n: u64, d: Nanos, spread: Nanos) -> f64 {
         busy += t.elapsed();
         match outcome {
             Outcome::Ready => {}
-            Outcome::Sleeping { until } => std::thread::sleep(Duration::from_nanos(until.saturating_sub(clock.now()))),
+            Outcome::Sleeping { until } => {
+                std::thread::sleep(Duration::from_nanos(until.saturating_sub(clock.now())))
+            }
             Outcome::Done => break,
             Outcome::Stalled => unreachable!("no task waits on anything but a timer"),
         }
@@ -240,9 +247,15 @@ fn main() {
     let yields = 4_000_000 / scale;
     let spawns = 1_000_000 / scale;
     println!("executor_bench: median of {runs} run(s), release profile, native");
-    println!("{:<58} {:>10} {:>10} {:>7}", "figure", "ours", "LocalPool", "ratio");
+    println!(
+        "{:<58} {:>10} {:>10} {:>7}",
+        "figure", "ours", "LocalPool", "ratio"
+    );
     let row = |name: &str, ours: f64, peer: f64, unit: &str| {
-        println!("{name:<58} {ours:>7.1} {unit} {peer:>7.1} {unit} {:>6.2}×", ours / peer);
+        println!(
+            "{name:<58} {ours:>7.1} {unit} {peer:>7.1} {unit} {:>6.2}×",
+            ours / peer
+        );
     };
 
     let o = median(runs, || ours_yield(yields));
@@ -250,7 +263,12 @@ fn main() {
     row("P1 yield round trip, 1 task (ns)", o, p, "ns");
     let o = median(runs, || ours_yield_many(100, yields));
     let p = median(runs, || pool_yield_many(100, yields));
-    row("P1 yield round trip, 100 tasks taking turns (ns)", o, p, "ns");
+    row(
+        "P1 yield round trip, 100 tasks taking turns (ns)",
+        o,
+        p,
+        "ns",
+    );
     let o = median(runs, || ours_spawn(spawns));
     let p = median(runs, || pool_spawn(spawns));
     row("P2 spawn + complete a trivial task (ns)", o, p, "ns");
@@ -258,12 +276,23 @@ fn main() {
     let cases: [(&str, u64, Nanos, Nanos); 3] = [
         ("sleep(1 s)", 1_000_000 / scale, SECOND, 0),
         ("sleep(100 ms)", 100_000 / scale, 100 * MS, 0),
-        ("sleep(1 s + up to 100 ms of jitter)", 1_000_000 / scale, SECOND, 100 * MS),
+        (
+            "sleep(1 s + up to 100 ms of jitter)",
+            1_000_000 / scale,
+            SECOND,
+            100 * MS,
+        ),
     ];
-    println!("{:<58} {:>10} {:>10}", "P10 executor time per task (µs)", "virtual", "real");
+    println!(
+        "{:<58} {:>10} {:>10}",
+        "P10 executor time per task (µs)", "virtual", "real"
+    );
     for (name, n, d, spread) in cases {
         let v = median(runs, || ours_scale_virtual(n, d, spread));
         let r = median(runs, || ours_scale_real(n, d, spread));
-        println!("  {:<56} {v:>7.3} µs {r:>7.3} µs", format!("{} × {name}", thousands(n)));
+        println!(
+            "  {:<56} {v:>7.3} µs {r:>7.3} µs",
+            format!("{} × {name}", thousands(n))
+        );
     }
 }

@@ -35,7 +35,9 @@ use engine::driver::POLLS_PER_CLOCK_CHECK;
 use engine::executor::{yield_now, Executor, Handle, Outcome};
 use engine::metrics::Metrics;
 use engine::model::Model;
-use engine::runner::{loop_record_estimate, run_loop_task, spawn_batched, Env, LoopCtx, LoopHooks, Recorder};
+use engine::runner::{
+    loop_record_estimate, run_loop_task, spawn_batched, Env, LoopCtx, LoopHooks, Recorder,
+};
 use engine::time::{Clock, Nanos, VirtualClock};
 use engine::trace::{Trace, MAIN_LANE};
 

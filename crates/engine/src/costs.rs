@@ -116,7 +116,9 @@ impl Cost {
             Cost::Dispatch => "one job's round trip to a worker",
             Cost::TransferKib => "one KiB of payload, one way",
             Cost::GilHandoff => "GIL hand-off in shared memory",
-            Cost::GilMessage => "GIL message between a thread and the page, with the page's turn-around",
+            Cost::GilMessage => {
+                "GIL message between a thread and the page, with the page's turn-around"
+            }
         }
     }
 
@@ -169,13 +171,17 @@ impl Default for Costs {
 impl Costs {
     /// Every figure zero: work is free, only waits take time (exact tests).
     pub fn zero() -> Self {
-        Self { values: [0.0; Cost::ALL.len()] }
+        Self {
+            values: [0.0; Cost::ALL.len()],
+        }
     }
 
     /// Only the main-thread and worker CPU costs set (to `ns_per_iter`), every
     /// overhead zero: the exact figures of the scenario tests.
     pub fn cpu_only(ns_per_iter: f64) -> Self {
-        Self::zero().with(Cost::CpuMain, ns_per_iter).with(Cost::CpuWorker, ns_per_iter)
+        Self::zero()
+            .with(Cost::CpuMain, ns_per_iter)
+            .with(Cost::CpuWorker, ns_per_iter)
     }
 
     /// The figure `c`.
@@ -222,7 +228,9 @@ impl Origin {
     }
 
     fn from_name(s: &str) -> Option<Origin> {
-        [Origin::Default, Origin::Probe, Origin::Run].into_iter().find(|o| o.name() == s)
+        [Origin::Default, Origin::Probe, Origin::Run]
+            .into_iter()
+            .find(|o| o.name() == s)
     }
 }
 
@@ -249,7 +257,11 @@ impl Default for Calibration {
     fn default() -> Self {
         Self {
             costs: Costs::default(),
-            provenance: [Provenance { origin: Origin::Default, samples: 0, at_ms: 0.0 }; Cost::ALL.len()],
+            provenance: [Provenance {
+                origin: Origin::Default,
+                samples: 0,
+                at_ms: 0.0,
+            }; Cost::ALL.len()],
         }
     }
 }
@@ -284,12 +296,17 @@ impl Calibration {
             (Origin::Default, _) => value,
             (Origin::Run, Origin::Probe) => return,
             _ => {
-                let w_new = (samples as f64 / (samples + p.samples) as f64).max(NEW_WEIGHT_AT_LEAST);
+                let w_new =
+                    (samples as f64 / (samples + p.samples) as f64).max(NEW_WEIGHT_AT_LEAST);
                 self.costs.get(c) * (1.0 - w_new) + value * w_new
             }
         };
         self.costs.set(c, blended);
-        *p = Provenance { origin, samples: p.samples.saturating_add(samples).min(1_000_000_000), at_ms };
+        *p = Provenance {
+            origin,
+            samples: p.samples.saturating_add(samples).min(1_000_000_000),
+            at_ms,
+        };
         if origin == Origin::Run {
             p.origin = Origin::Run;
         }
@@ -300,11 +317,19 @@ impl Calibration {
     /// has settled, rather than while it loads). A figure a real run taught is
     /// kept, as with [`Calibration::observe`].
     pub fn supersede_probe(&mut self, c: Cost, value: f64, samples: u64, at_ms: f64) {
-        if !value.is_finite() || value < 0.0 || samples == 0 || self.provenance(c).origin == Origin::Run {
+        if !value.is_finite()
+            || value < 0.0
+            || samples == 0
+            || self.provenance(c).origin == Origin::Run
+        {
             return;
         }
         self.costs.set(c, value);
-        self.provenance[c.index()] = Provenance { origin: Origin::Probe, samples, at_ms };
+        self.provenance[c.index()] = Provenance {
+            origin: Origin::Probe,
+            samples,
+            at_ms,
+        };
     }
 
     /// The calibration as JSON: `{"version": 3, "costs": {name: {value, origin, samples, at_ms}}}`.
@@ -330,13 +355,29 @@ impl Calibration {
         }
         let mut cal = Calibration::default();
         for (name, entry) in v.get("costs")?.as_object()? {
-            let Some(c) = Cost::from_name(name) else { continue };
-            let Some(value) = entry.get("value").and_then(Value::as_f64).filter(|x| x.is_finite() && *x >= 0.0) else { continue };
-            let origin = entry.get("origin").and_then(Value::as_str).and_then(Origin::from_name).unwrap_or(Origin::Default);
+            let Some(c) = Cost::from_name(name) else {
+                continue;
+            };
+            let Some(value) = entry
+                .get("value")
+                .and_then(Value::as_f64)
+                .filter(|x| x.is_finite() && *x >= 0.0)
+            else {
+                continue;
+            };
+            let origin = entry
+                .get("origin")
+                .and_then(Value::as_str)
+                .and_then(Origin::from_name)
+                .unwrap_or(Origin::Default);
             let samples = entry.get("samples").and_then(Value::as_u64).unwrap_or(0);
             let at_ms = entry.get("at_ms").and_then(Value::as_f64).unwrap_or(0.0);
             cal.costs.set(c, value);
-            cal.provenance[c.index()] = Provenance { origin, samples, at_ms };
+            cal.provenance[c.index()] = Provenance {
+                origin,
+                samples,
+                at_ms,
+            };
         }
         Some(cal)
     }
@@ -366,15 +407,30 @@ mod tests {
         assert_eq!(cal.costs.get(Cost::CpuMain), 1.5);
         assert_eq!(cal.provenance(Cost::CpuMain).origin, Origin::Run);
         cal.observe(Cost::CpuMain, 9.0, 1000, Origin::Probe, 7.0);
-        assert_eq!(cal.costs.get(Cost::CpuMain), 1.5, "a probe never overrides a run");
+        assert_eq!(
+            cal.costs.get(Cost::CpuMain),
+            1.5,
+            "a probe never overrides a run"
+        );
         cal.observe(Cost::CpuMain, f64::NAN, 3, Origin::Run, 8.0);
         assert_eq!(cal.costs.get(Cost::CpuMain), 1.5);
         cal.supersede_probe(Cost::CpuMain, 0.5, 8, 9.0);
-        assert_eq!(cal.costs.get(Cost::CpuMain), 1.5, "nor does a superseding probe");
+        assert_eq!(
+            cal.costs.get(Cost::CpuMain),
+            1.5,
+            "nor does a superseding probe"
+        );
         cal.observe(Cost::CpuWorker, 1.0, 2, Origin::Probe, 5.0);
         cal.supersede_probe(Cost::CpuWorker, 0.5, 8, 9.0);
         assert_eq!(cal.costs.get(Cost::CpuWorker), 0.5);
-        assert_eq!(cal.provenance(Cost::CpuWorker), Provenance { origin: Origin::Probe, samples: 8, at_ms: 9.0 });
+        assert_eq!(
+            cal.provenance(Cost::CpuWorker),
+            Provenance {
+                origin: Origin::Probe,
+                samples: 8,
+                at_ms: 9.0
+            }
+        );
     }
 
     #[test]
@@ -383,7 +439,10 @@ mod tests {
         cal.observe(Cost::Dispatch, 55_000.0, 40, Origin::Run, 1.7e12);
         let back = Calibration::from_json(&cal.to_json()).unwrap();
         assert_eq!(back, cal);
-        assert!(Calibration::from_json(&cal.to_json().replace("\"version\":3", "\"version\":2")).is_none());
+        assert!(
+            Calibration::from_json(&cal.to_json().replace("\"version\":3", "\"version\":2"))
+                .is_none()
+        );
         assert!(Calibration::from_json("{not json").is_none());
         let partial = Calibration::from_json(r#"{"version":3,"costs":{"hop_ns":{"value":5},"bogus":{"value":1},"poll_ns":{"value":-3}}}"#).unwrap();
         assert_eq!(partial.costs.get(Cost::Hop), 5.0);

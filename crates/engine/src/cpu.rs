@@ -40,8 +40,16 @@ pub fn rate(cores: u16, parallel: f64, n: u32) -> f64 {
     let share = (cores / n).min(1.0);
     let busy = n.min(cores);
     // NaN (a corrupt stored figure) reads as no slow-down; `clamp` would keep it.
-    let parallel = if parallel.is_nan() { 1.0 } else { parallel.clamp(1.0, MAX_PARALLEL) };
-    let slow = if cores > 1.0 { 1.0 + (parallel - 1.0) * (busy - 1.0) / (cores - 1.0) } else { 1.0 };
+    let parallel = if parallel.is_nan() {
+        1.0
+    } else {
+        parallel.clamp(1.0, MAX_PARALLEL)
+    };
+    let slow = if cores > 1.0 {
+        1.0 + (parallel - 1.0) * (busy - 1.0) / (cores - 1.0)
+    } else {
+        1.0
+    };
     share / slow
 }
 
@@ -62,7 +70,14 @@ impl SharedCpu {
     /// `cores` cores (at least one), each computation slowed by `parallel`
     /// (≥ 1) when all of them compute at once (see [`rate`]).
     pub fn new(cores: u16, parallel: f64) -> Self {
-        Self { cores: cores.max(1), parallel, work: Cell::new(0.0), last: Cell::new(0), active: Cell::new(0), changed: Signal::new() }
+        Self {
+            cores: cores.max(1),
+            parallel,
+            work: Cell::new(0.0),
+            last: Cell::new(0),
+            active: Cell::new(0),
+            changed: Signal::new(),
+        }
     }
 
     fn rate(&self) -> f64 {
@@ -73,7 +88,8 @@ impl SharedCpu {
     fn advance(&self, now: Nanos) {
         let last = self.last.get();
         if now > last {
-            self.work.set(self.work.get() + (now - last) as f64 * self.rate());
+            self.work
+                .set(self.work.get() + (now - last) as f64 * self.rate());
             self.last.set(now);
         }
     }
@@ -163,7 +179,10 @@ mod tests {
 
     #[test]
     fn enough_cores_means_no_sharing() {
-        assert_eq!(finish_times(4, &[(0, 10 * MS), (0, 10 * MS)]), vec![10 * MS, 10 * MS]);
+        assert_eq!(
+            finish_times(4, &[(0, 10 * MS), (0, 10 * MS)]),
+            vec![10 * MS, 10 * MS]
+        );
     }
 
     #[test]
@@ -175,21 +194,34 @@ mod tests {
     fn a_finish_time_moves_when_another_job_starts_or_ends() {
         // One core. A (10 ms) alone for 4 ms, then B (2 ms) arrives: both at half
         // speed until B has had 2 ms (at 8 ms), then A alone: 4 + 4 left = 12 ms.
-        assert_eq!(finish_times(1, &[(0, 10 * MS), (4 * MS, 2 * MS)]), vec![12 * MS, 8 * MS]);
+        assert_eq!(
+            finish_times(1, &[(0, 10 * MS), (4 * MS, 2 * MS)]),
+            vec![12 * MS, 8 * MS]
+        );
     }
 
     #[test]
     fn cores_computing_together_slow_each_other_by_the_parallel_factor() {
         // Two cores, 1.5× when both compute: two 10 ms jobs take 15 ms each;
         // alone, one takes 10 ms. Four on two cores: half a core each, slowed.
-        assert_eq!(finish_times_slowed(2, 1.5, &[(0, 10 * MS), (0, 10 * MS)]), vec![15 * MS, 15 * MS]);
+        assert_eq!(
+            finish_times_slowed(2, 1.5, &[(0, 10 * MS), (0, 10 * MS)]),
+            vec![15 * MS, 15 * MS]
+        );
         assert_eq!(finish_times_slowed(2, 1.5, &[(0, 10 * MS)]), vec![10 * MS]);
-        assert_eq!(finish_times_slowed(2, 1.5, &[(0, 10 * MS); 4]), vec![30 * MS; 4]);
+        assert_eq!(
+            finish_times_slowed(2, 1.5, &[(0, 10 * MS); 4]),
+            vec![30 * MS; 4]
+        );
         // Four cores at 1.6× when all four compute: two of them, a third of the way.
         assert!((rate(4, 1.6, 2) - 1.0 / 1.2).abs() < 1e-12);
         assert_eq!(rate(1, 3.0, 1), 1.0);
         assert_eq!(rate(2, 0.5, 2), 1.0, "a factor below 1 is read as none");
-        assert_eq!(rate(2, 1e300, 2), 1.0 / MAX_PARALLEL, "an absurd stored factor is bounded");
+        assert_eq!(
+            rate(2, 1e300, 2),
+            1.0 / MAX_PARALLEL,
+            "an absurd stored factor is bounded"
+        );
         assert_eq!(rate(2, f64::NAN, 2), 1.0);
     }
 

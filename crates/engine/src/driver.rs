@@ -86,7 +86,16 @@ impl VirtualDriver {
     /// A driver for `ex`, whose clock is `clock`; `hop` and `timer_late` are
     /// the calibrated costs of a hop to the browser and of a timer's lateness.
     pub fn new(ex: Rc<Executor>, clock: Rc<VirtualClock>, hop: Nanos, timer_late: Nanos) -> Self {
-        Self { ex, clock, hop, timer_late, slicing: true, whole_ms: true, phase: Phase::Between, stats: DriverStats::default() }
+        Self {
+            ex,
+            clock,
+            hop,
+            timer_late,
+            slicing: true,
+            whole_ms: true,
+            phase: Phase::Between,
+            stats: DriverStats::default(),
+        }
     }
 
     /// A driver for a loop that runs each task until it awaits (no slices),
@@ -111,11 +120,17 @@ impl VirtualDriver {
                 Phase::Slice { started, deadline } => (started, deadline),
                 Phase::Between => {
                     let now = self.clock.now();
-                    let deadline = if self.slicing { now + SLICE } else { Nanos::MAX };
+                    let deadline = if self.slicing {
+                        now + SLICE
+                    } else {
+                        Nanos::MAX
+                    };
                     (now, deadline)
                 }
             };
-            let left = max_polls.saturating_sub(self.ex.polls() - start_polls).max(1);
+            let left = max_polls
+                .saturating_sub(self.ex.polls() - start_polls)
+                .max(1);
             let outcome = self.ex.run_budget(deadline, left);
             let now = self.clock.now();
             let budget_spent = self.ex.polls() - start_polls >= max_polls;

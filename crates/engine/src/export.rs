@@ -34,14 +34,35 @@ pub fn run_json(t: &Trace) -> Value {
     let spans: Vec<Value> = t
         .spans
         .iter()
-        .map(|s| json!([s.task, s.lane, s.phase, s.kind as u8, s.state as u8, s.start.saturating_sub(start), s.end.saturating_sub(start)]))
+        .map(|s| {
+            json!([
+                s.task,
+                s.lane,
+                s.phase,
+                s.kind as u8,
+                s.state as u8,
+                s.start.saturating_sub(start),
+                s.end.saturating_sub(start)
+            ])
+        })
         .collect();
     let events: Vec<Value> = t
         .events
         .iter()
         .map(|e| {
-            let arg = if e.kind == crate::trace::EventKind::Wait { e.arg.saturating_sub(start) } else { e.arg };
-            json!([e.at.saturating_sub(start), e.task, e.lane, e.kind as u8, e.res as u8, arg])
+            let arg = if e.kind == crate::trace::EventKind::Wait {
+                e.arg.saturating_sub(start)
+            } else {
+                e.arg
+            };
+            json!([
+                e.at.saturating_sub(start),
+                e.task,
+                e.lane,
+                e.kind as u8,
+                e.res as u8,
+                arg
+            ])
         })
         .collect();
     json!({
@@ -73,19 +94,39 @@ pub fn results_json(link: &str, machine: Value, runs: &[Exported<'_>]) -> String
         .iter()
         .map(|r| {
             let mut m = Map::new();
-            m.insert("model".into(), json!(r.trace.model.map_or("-", |m| m.name())));
+            m.insert(
+                "model".into(),
+                json!(r.trace.model.map_or("-", |m| m.name())),
+            );
             m.insert("cancelled".into(), json!(r.trace.cancelled));
             for (name, v) in r.metrics.cells() {
                 m.insert(name.into(), v.map_or(Value::Null, |v| json!(v)));
             }
-            m.insert("predicted_wall_ms".into(), r.predicted_wall_ms.map_or(Value::Null, |v| json!(v)));
-            let error = r.predicted_wall_ms.filter(|_| r.metrics.wall_ms > 0.0 && !r.trace.cancelled).map(|p| (p - r.metrics.wall_ms) / r.metrics.wall_ms * 100.0);
-            m.insert("prediction_error_pct".into(), error.map_or(Value::Null, |v| json!(v)));
+            m.insert(
+                "predicted_wall_ms".into(),
+                r.predicted_wall_ms.map_or(Value::Null, |v| json!(v)),
+            );
+            let error = r
+                .predicted_wall_ms
+                .filter(|_| r.metrics.wall_ms > 0.0 && !r.trace.cancelled)
+                .map(|p| (p - r.metrics.wall_ms) / r.metrics.wall_ms * 100.0);
+            m.insert(
+                "prediction_error_pct".into(),
+                error.map_or(Value::Null, |v| json!(v)),
+            );
             if let Some(i) = &r.trace.implementation {
                 m.insert("implementation".into(), json!(i));
             }
             m.insert("checksum".into(), json!(r.trace.checksum.to_string()));
-            m.insert("failures".into(), json!(r.trace.failures.iter().map(|f| json!({"task": f.task, "message": f.message})).collect::<Vec<_>>()));
+            m.insert(
+                "failures".into(),
+                json!(r
+                    .trace
+                    .failures
+                    .iter()
+                    .map(|f| json!({"task": f.task, "message": f.message}))
+                    .collect::<Vec<_>>()),
+            );
             Value::Object(m)
         })
         .collect();
@@ -109,7 +150,11 @@ pub fn spans_csv(runs: &[Exported<'_>]) -> String {
         let t = r.trace;
         let model = t.model.map_or("-", |m| m.name());
         for s in &t.spans {
-            let task = if s.task == NO_TASK { String::new() } else { s.task.to_string() };
+            let task = if s.task == NO_TASK {
+                String::new()
+            } else {
+                s.task.to_string()
+            };
             out.push_str(&format!(
                 "{model},{task},{},{},{},{},{:.3},{:.3},{:.3}\n",
                 lane_name(s.lane),
@@ -139,8 +184,16 @@ pub fn trace_events(runs: &[Exported<'_>]) -> String {
         }
         for s in &t.spans {
             // Off-lane spans (a loop task waiting) go on a row per task.
-            let tid = if s.lane == NO_LANE { 1000 + u64::from(s.task) } else { u64::from(s.lane) };
-            let task = if s.task == NO_TASK { "-".to_string() } else { s.task.to_string() };
+            let tid = if s.lane == NO_LANE {
+                1000 + u64::from(s.task)
+            } else {
+                u64::from(s.lane)
+            };
+            let task = if s.task == NO_TASK {
+                "-".to_string()
+            } else {
+                s.task.to_string()
+            };
             events.push(json!({
                 "name": format!("{} {}", s.kind.name(), s.state.name()),
                 "cat": s.state.name(),
@@ -153,7 +206,8 @@ pub fn trace_events(runs: &[Exported<'_>]) -> String {
             }));
         }
     }
-    serde_json::to_string(&json!({"traceEvents": events, "displayTimeUnit": "ms"})).unwrap_or_default()
+    serde_json::to_string(&json!({"traceEvents": events, "displayTimeUnit": "ms"}))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -168,13 +222,23 @@ mod tests {
         let w: workload::Workload = "3*[io(10ms),cpu(1M)]".parse().unwrap();
         let t = simulate(&w, &RunConfig::new(Model::Loop), &Costs::default());
         let m = Metrics::from_trace(&t, None);
-        let runs = [Exported { trace: &t, metrics: &m, predicted_wall_ms: Some(1.0) }];
+        let runs = [Exported {
+            trace: &t,
+            metrics: &m,
+            predicted_wall_ms: Some(1.0),
+        }];
         let csv = spans_csv(&runs);
         assert_eq!(csv.lines().count(), 1 + t.spans.len());
         let te: Value = serde_json::from_str(&trace_events(&runs)).unwrap();
-        let xs = te["traceEvents"].as_array().unwrap().iter().filter(|e| e["ph"] == "X").count();
+        let xs = te["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["ph"] == "X")
+            .count();
         assert_eq!(xs, t.spans.len());
-        let res: Value = serde_json::from_str(&results_json("v=1&w=x", json!({"cores": 2}), &runs)).unwrap();
+        let res: Value =
+            serde_json::from_str(&results_json("v=1&w=x", json!({"cores": 2}), &runs)).unwrap();
         assert_eq!(res["models"][0]["model"], "loop");
         assert!(res["models"][0]["wall_ms"].as_f64().unwrap() > 0.0);
         assert_eq!(res["machine"]["cores"], 2);

@@ -229,8 +229,14 @@ impl Reader<'_> {
     /// 1-based line and 0-based byte column of `pos` (only computed for errors).
     fn position(&self, pos: usize) -> (usize, usize) {
         let before = &self.text.as_bytes()[..pos];
-        let line_start = before.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1);
-        (1 + before.iter().filter(|&&c| c == b'\n').count(), pos - line_start)
+        let line_start = before
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map_or(0, |i| i + 1);
+        (
+            1 + before.iter().filter(|&&c| c == b'\n').count(),
+            pos - line_start,
+        )
     }
 
     /// A syntax error at the next byte.
@@ -240,13 +246,19 @@ impl Reader<'_> {
             None => format!("{message}, found the end of the file"),
             Some(_) => message.to_string(),
         };
-        ImportError::NotJson { line, column: col + 1, message }
+        ImportError::NotJson {
+            line,
+            column: col + 1,
+            message,
+        }
     }
 
     /// The next JSON value.
     fn value(&mut self) -> Result<Value, ImportError> {
         // `pos` only ever moves past ASCII bytes or whole values, so it is on a character boundary.
-        let Some(rest) = self.text.get(self.pos..) else { return Err(self.syntax("expected a value")) };
+        let Some(rest) = self.text.get(self.pos..) else {
+            return Err(self.syntax("expected a value"));
+        };
         let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
         match values.next() {
             Some(Ok(v)) => {
@@ -256,10 +268,21 @@ impl Reader<'_> {
             Some(Err(e)) => {
                 // serde_json counts from where this value began: make it the file's position.
                 let (line, col) = self.position(self.pos);
-                let (line, column) = if e.line() <= 1 { (line, col + e.column()) } else { (line + e.line() - 1, e.column()) };
+                let (line, column) = if e.line() <= 1 {
+                    (line, col + e.column())
+                } else {
+                    (line + e.line() - 1, e.column())
+                };
                 let text = e.to_string();
-                let message = text.strip_suffix(&format!(" at line {} column {}", e.line(), e.column())).unwrap_or(&text).to_string();
-                Err(ImportError::NotJson { line, column, message })
+                let message = text
+                    .strip_suffix(&format!(" at line {} column {}", e.line(), e.column()))
+                    .unwrap_or(&text)
+                    .to_string();
+                Err(ImportError::NotJson {
+                    line,
+                    column,
+                    message,
+                })
             }
             None => Err(self.syntax("expected a value")),
         }
@@ -323,7 +346,10 @@ impl Reader<'_> {
                     }
                     "traceEvents" => {
                         let v = self.value()?;
-                        return Err(ImportError::Shape(format!("\"traceEvents\" should be an array of events, but it is {}.", kind_of(&v))));
+                        return Err(ImportError::Shape(format!(
+                            "\"traceEvents\" should be an array of events, but it is {}.",
+                            kind_of(&v)
+                        )));
                     }
                     "otherData" => other = Some(self.value()?),
                     // displayTimeUnit, systemTraceEvents, stackFrames, samples, metadata…: read and dropped.
@@ -430,7 +456,15 @@ impl Builder {
                 let key = self.key(&e)?;
                 let open = self.describe(&e, nanos(ts));
                 let end = open.start.saturating_add(nanos(dur));
-                self.raws.push(Raw { key, task: open.task, phase: open.phase, kind: open.kind, state: open.state, start: open.start, end });
+                self.raws.push(Raw {
+                    key,
+                    task: open.task,
+                    phase: open.phase,
+                    kind: open.kind,
+                    state: open.state,
+                    start: open.start,
+                    end,
+                });
             }
             "B" => {
                 let Some(ts) = micros(e.get("ts")) else {
@@ -444,14 +478,21 @@ impl Builder {
             "E" => {
                 // An "E" closes the innermost "B" of its thread; a thread never seen has none.
                 let key = self.keys.get(&lane_key(&e)).copied();
-                let Some((key, o)) = key.and_then(|k| Some((k, self.open.get_mut(&k)?.pop()?))) else {
+                let Some((key, o)) = key.and_then(|k| Some((k, self.open.get_mut(&k)?.pop()?)))
+                else {
                     self.unmatched_ends += 1;
                     return Ok(());
                 };
                 match micros(e.get("ts")).map(nanos) {
-                    Some(end) if end >= o.start => {
-                        self.raws.push(Raw { key, task: o.task, phase: o.phase, kind: o.kind, state: o.state, start: o.start, end })
-                    }
+                    Some(end) if end >= o.start => self.raws.push(Raw {
+                        key,
+                        task: o.task,
+                        phase: o.phase,
+                        kind: o.kind,
+                        state: o.state,
+                        start: o.start,
+                        end,
+                    }),
                     _ => self.bad_time += 1,
                 }
             }
@@ -462,7 +503,11 @@ impl Builder {
 
     /// Counts an ignored event under its (shortened) `ph`.
     fn ignore(&mut self, ph: &str) {
-        let ph: String = if ph.is_empty() { "(none)".into() } else { ph.chars().take(12).collect() };
+        let ph: String = if ph.is_empty() {
+            "(none)".into()
+        } else {
+            ph.chars().take(12).collect()
+        };
         if let Some((_, n)) = self.ignored.iter_mut().find(|(k, _)| *k == ph) {
             *n += 1;
         } else if self.ignored.len() < MAX_IGNORED_KINDS {
@@ -502,7 +547,10 @@ impl Builder {
                 }
             },
         };
-        let phase = args.and_then(|a| a.get("phase")?.as_u64()).and_then(|p| u8::try_from(p).ok()).unwrap_or(0);
+        let phase = args
+            .and_then(|a| a.get("phase")?.as_u64())
+            .and_then(|p| u8::try_from(p).ok())
+            .unwrap_or(0);
         let name = e.get("name").and_then(Value::as_str).unwrap_or("");
         let kind = match name.split_whitespace().next().unwrap_or("") {
             "io" => PhaseKind::Io,
@@ -517,7 +565,13 @@ impl Builder {
             .and_then(named)
             .or_else(|| e.get("cat")?.as_str()?.split(',').find_map(named))
             .unwrap_or(SpanState::Running);
-        Open { start, task, phase, kind, state }
+        Open {
+            start,
+            task,
+            phase,
+            kind,
+            state,
+        }
     }
 
     fn finish(mut self, other: Option<&Value>) -> Result<Imported, ImportError> {
@@ -526,9 +580,16 @@ impl Builder {
         let mut notes = std::mem::take(&mut self.notes);
         let ignored: usize = self.ignored.iter().map(|(_, n)| n).sum::<usize>() + self.ignored_rest;
         if ignored > 0 {
-            let mut kinds: Vec<String> = self.ignored.iter().map(|(k, n)| format!("\"{k}\" × {}", thousands(*n as u64))).collect();
+            let mut kinds: Vec<String> = self
+                .ignored
+                .iter()
+                .map(|(k, n)| format!("\"{k}\" × {}", thousands(*n as u64)))
+                .collect();
             if self.ignored_rest > 0 {
-                kinds.push(format!("other kinds × {}", thousands(self.ignored_rest as u64)));
+                kinds.push(format!(
+                    "other kinds × {}",
+                    thousands(self.ignored_rest as u64)
+                ));
             }
             notes.push(format!(
                 "Ignored {} of kinds other than spans ({}): only complete (\"X\") events and \"B\"/\"E\" pairs are drawn.",
@@ -543,7 +604,10 @@ impl Builder {
             ));
         }
         if self.not_objects > 0 {
-            notes.push(format!("Skipped {} of the events array that are not objects.", count(self.not_objects, "entry")));
+            notes.push(format!(
+                "Skipped {} of the events array that are not objects.",
+                count(self.not_objects, "entry")
+            ));
         }
         if self.unmatched_ends > 0 || unclosed > 0 {
             notes.push(format!(
@@ -560,14 +624,25 @@ impl Builder {
             ));
         }
         if self.raws.is_empty() {
-            return Err(ImportError::NoSpans { events: self.events, notes });
+            return Err(ImportError::NoSpans {
+                events: self.events,
+                notes,
+            });
         }
 
-        let ours = other.is_some_and(|o| o.get("format").and_then(Value::as_str) == Some(TRACE_FORMAT));
+        let ours =
+            other.is_some_and(|o| o.get("format").and_then(Value::as_str) == Some(TRACE_FORMAT));
         let text = |key: &str| other.and_then(|o| o.get(key)?.as_str()).map(clean);
-        let flavour = if ours { text("flavour").as_deref().and_then(Flavour::from_name) } else { None };
+        let flavour = if ours {
+            text("flavour").as_deref().and_then(Flavour::from_name)
+        } else {
+            None
+        };
         if ours {
-            if let Some(v) = other.and_then(|o| o.get("version")?.as_u64()).filter(|&v| v > u64::from(TRACE_VERSION)) {
+            if let Some(v) = other
+                .and_then(|o| o.get("version")?.as_u64())
+                .filter(|&v| v > u64::from(TRACE_VERSION))
+            {
                 notes.push(format!("The file is version {v} of the playground's Python trace; this page reads version {TRACE_VERSION}."));
             }
             if flavour.is_none() {
@@ -578,7 +653,17 @@ impl Builder {
         let asyncio = flavour == Some(Flavour::Asyncio);
 
         let origin = self.raws.iter().map(|r| r.start).min().unwrap_or(0);
-        let explicit = self.raws.iter().filter_map(|r| if let Task::Number(n) = r.task { Some(n) } else { None }).max();
+        let explicit = self
+            .raws
+            .iter()
+            .filter_map(|r| {
+                if let Task::Number(n) = r.task {
+                    Some(n)
+                } else {
+                    None
+                }
+            })
+            .max();
         let first_lane_task = explicit.map_or(0, |n| n + 1);
         let mut spans: Vec<Span> = self
             .raws
@@ -629,8 +714,17 @@ impl Builder {
             model: None,
             label: Some(label.clone()),
             source: Source::Imported,
-            lanes: if one_thread { 1 } else { 1 + self.keys.len() as u16 },
-            tasks: spans.iter().filter(|s| s.task != NO_TASK).map(|s| u64::from(s.task) + 1).max().unwrap_or(0),
+            lanes: if one_thread {
+                1
+            } else {
+                1 + self.keys.len() as u16
+            },
+            tasks: spans
+                .iter()
+                .filter(|s| s.task != NO_TASK)
+                .map(|s| u64::from(s.task) + 1)
+                .max()
+                .unwrap_or(0),
             start: 0,
             end: spans.iter().map(|s| s.end).max().unwrap_or(0),
             spans,
@@ -639,7 +733,11 @@ impl Builder {
             increments: number("increments").unwrap_or(0),
             ..Trace::default()
         };
-        Ok(Imported { trace, label, notes })
+        Ok(Imported {
+            trace,
+            label,
+            notes,
+        })
     }
 }
 
@@ -730,14 +828,21 @@ fn results_error(message: impl Into<String>) -> ImportError {
 /// events included, so the inspector works on them as on a fresh run.
 pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
     use crate::trace::{Event, EventKind, Resource};
-    let v: Value = serde_json::from_str(text).map_err(|e| ImportError::NotJson { line: e.line(), column: e.column(), message: e.to_string() })?;
+    let v: Value = serde_json::from_str(text).map_err(|e| ImportError::NotJson {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
     let runs = v.get("runs").and_then(Value::as_array).ok_or_else(|| {
         results_error("this results file has no runs in it (files from before version 2 hold only the metrics): export it again from the playground")
     })?;
     let mut out = Vec::new();
     for (i, r) in runs.iter().enumerate() {
         let num = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
-        let model = r.get("model").and_then(Value::as_str).and_then(|m| m.parse::<crate::model::Model>().ok());
+        let model = r
+            .get("model")
+            .and_then(Value::as_str)
+            .and_then(|m| m.parse::<crate::model::Model>().ok());
         let lanes = (num("lanes").clamp(1, MAX_LANES as u64)) as u16;
         let tasks = num("tasks").min(MAX_TASK);
         let mut trace = Trace {
@@ -750,48 +855,130 @@ pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
             start: 0,
             end: num("wall_ns"),
             cancelled: r.get("cancelled").and_then(Value::as_bool).unwrap_or(false),
-            checksum: r.get("checksum").and_then(Value::as_str).and_then(|c| c.parse().ok()).unwrap_or(0),
+            checksum: r
+                .get("checksum")
+                .and_then(Value::as_str)
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0),
             counter: num("counter"),
             increments: num("increments"),
             gil_handovers: num("gil_handovers"),
-            detail_tasks: r.get("detail_tasks").and_then(Value::as_u64).map(|d| d.min(u64::from(u32::MAX)) as u32),
+            detail_tasks: r
+                .get("detail_tasks")
+                .and_then(Value::as_u64)
+                .map(|d| d.min(u64::from(u32::MAX)) as u32),
             events_dropped: num("events_dropped"),
             ..Trace::default()
         };
-        let rows = |k: &str| r.get(k).and_then(Value::as_array).map(|a| a.as_slice()).unwrap_or(&[]);
+        let rows = |k: &str| {
+            r.get(k)
+                .and_then(Value::as_array)
+                .map(|a| a.as_slice())
+                .unwrap_or(&[])
+        };
         if rows("spans").len() + rows("events").len() > MAX_EVENTS * 4 {
             return Err(ImportError::TooManyEvents);
         }
         let field = |a: &[Value], i: usize| a.get(i).and_then(Value::as_u64);
         for s in rows("spans") {
             let Some(a) = s.as_array() else { continue };
-            let (Some(task), Some(lane), Some(phase), Some(kind), Some(state), Some(start), Some(end)) =
-                (field(a, 0), field(a, 1), field(a, 2), field(a, 3), field(a, 4), field(a, 5), field(a, 6))
+            let (
+                Some(task),
+                Some(lane),
+                Some(phase),
+                Some(kind),
+                Some(state),
+                Some(start),
+                Some(end),
+            ) = (
+                field(a, 0),
+                field(a, 1),
+                field(a, 2),
+                field(a, 3),
+                field(a, 4),
+                field(a, 5),
+                field(a, 6),
+            )
             else {
                 continue;
             };
-            let kind = [PhaseKind::Io, PhaseKind::Cpu, PhaseKind::Block, PhaseKind::Incr, PhaseKind::None].get(kind as usize).copied().unwrap_or(PhaseKind::None);
-            let Some(state) = SpanState::ALL.get(state as usize).copied() else { continue };
-            let lane = if lane >= u64::from(lanes) { NO_LANE } else { lane as u16 };
+            let kind = [
+                PhaseKind::Io,
+                PhaseKind::Cpu,
+                PhaseKind::Block,
+                PhaseKind::Incr,
+                PhaseKind::None,
+            ]
+            .get(kind as usize)
+            .copied()
+            .unwrap_or(PhaseKind::None);
+            let Some(state) = SpanState::ALL.get(state as usize).copied() else {
+                continue;
+            };
+            let lane = if lane >= u64::from(lanes) {
+                NO_LANE
+            } else {
+                lane as u16
+            };
             if end >= start && task <= u64::from(u32::MAX) {
-                trace.spans.push(Span { task: task as u32, lane, phase: phase.min(255) as u8, kind, state, start, end });
+                trace.spans.push(Span {
+                    task: task as u32,
+                    lane,
+                    phase: phase.min(255) as u8,
+                    kind,
+                    state,
+                    start,
+                    end,
+                });
             }
         }
         for e in rows("events") {
             let Some(a) = e.as_array() else { continue };
-            let (Some(at), Some(task), Some(lane), Some(kind), Some(res), Some(arg)) = (field(a, 0), field(a, 1), field(a, 2), field(a, 3), field(a, 4), field(a, 5)) else {
+            let (Some(at), Some(task), Some(lane), Some(kind), Some(res), Some(arg)) = (
+                field(a, 0),
+                field(a, 1),
+                field(a, 2),
+                field(a, 3),
+                field(a, 4),
+                field(a, 5),
+            ) else {
                 continue;
             };
-            let Some(kind) = EventKind::ALL.get(kind as usize).copied() else { continue };
-            let res = [Resource::None, Resource::Gil, Resource::Semaphore, Resource::Lane].get(res as usize).copied().unwrap_or(Resource::None);
-            let lane = if lane >= u64::from(lanes) { NO_LANE } else { lane as u16 };
+            let Some(kind) = EventKind::ALL.get(kind as usize).copied() else {
+                continue;
+            };
+            let res = [
+                Resource::None,
+                Resource::Gil,
+                Resource::Semaphore,
+                Resource::Lane,
+            ]
+            .get(res as usize)
+            .copied()
+            .unwrap_or(Resource::None);
+            let lane = if lane >= u64::from(lanes) {
+                NO_LANE
+            } else {
+                lane as u16
+            };
             if task <= u64::from(u32::MAX) {
-                trace.events.push(Event { at, arg, task: task as u32, lane, kind, res });
+                trace.events.push(Event {
+                    at,
+                    arg,
+                    task: task as u32,
+                    lane,
+                    kind,
+                    res,
+                });
             }
         }
         trace.events.sort_by_key(|e| e.at);
         let label = trace.display_name();
-        out.push(Imported { label: format!("{label} (imported)"), trace, notes: vec![format!("run {} of {}", i + 1, runs.len())] });
+        out.push(Imported {
+            label: format!("{label} (imported)"),
+            trace,
+            notes: vec![format!("run {} of {}", i + 1, runs.len())],
+        });
     }
     if out.is_empty() {
         return Err(results_error("this results file has no runs in it"));

@@ -74,8 +74,14 @@ pub enum TaskState {
 
 impl TaskState {
     /// Every state, in the order the inspector lists them.
-    pub const ALL: [TaskState; 6] =
-        [TaskState::Running, TaskState::Ready, TaskState::Waiting, TaskState::Blocked, TaskState::Done, TaskState::Pending];
+    pub const ALL: [TaskState; 6] = [
+        TaskState::Running,
+        TaskState::Ready,
+        TaskState::Waiting,
+        TaskState::Blocked,
+        TaskState::Done,
+        TaskState::Pending,
+    ];
 
     /// The name used as the `data-task-state` attribute value and in [`State::to_text`].
     pub fn name(self) -> &'static str {
@@ -114,7 +120,12 @@ struct Slot {
     res: Resource,
 }
 
-const PENDING: Slot = Slot { key: 0, lane: NO_LANE, state: TaskState::Pending, res: Resource::None };
+const PENDING: Slot = Slot {
+    key: 0,
+    lane: NO_LANE,
+    state: TaskState::Pending,
+    res: Resource::None,
+};
 
 /// What every state of one replay shares: which tasks have a slot, and the
 /// run's shape. Also tells a [`Replay`] whether a [`State`] is one of its own.
@@ -157,7 +168,9 @@ impl Ctx {
     /// Bytes one state holds (what a checkpoint costs).
     fn state_bytes(&self) -> usize {
         let tasks = self.slots.saturating_mul(STATE_BYTES_PER_TASK);
-        tasks.saturating_add(self.lanes.saturating_mul(4)).saturating_add(std::mem::size_of::<State>())
+        tasks
+            .saturating_add(self.lanes.saturating_mul(4))
+            .saturating_add(std::mem::size_of::<State>())
     }
 }
 
@@ -213,7 +226,10 @@ pub struct State {
 impl fmt::Debug for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A million slots would drown any assertion message: the text form says it all.
-        f.debug_struct("State").field("index", &self.index).field("text", &self.to_text()).finish()
+        f.debug_struct("State")
+            .field("index", &self.index)
+            .field("text", &self.to_text())
+            .finish()
     }
 }
 
@@ -279,9 +295,16 @@ impl State {
     }
 
     fn set(&mut self, s: usize, state: TaskState, key: u64, res: Resource) {
-        let Some(slot) = self.slots.get_mut(s) else { return };
+        let Some(slot) = self.slots.get_mut(s) else {
+            return;
+        };
         let (old, old_res) = (slot.state, slot.res);
-        *slot = Slot { key, lane: slot.lane, state, res };
+        *slot = Slot {
+            key,
+            lane: slot.lane,
+            state,
+            res,
+        };
         self.counts[old as usize] = self.counts[old as usize].saturating_sub(1);
         self.counts[state as usize] += 1;
         if old == TaskState::Blocked {
@@ -297,7 +320,9 @@ impl State {
     }
 
     fn leave_lane(&mut self, s: usize) {
-        let Some(slot) = self.slots.get_mut(s) else { return };
+        let Some(slot) = self.slots.get_mut(s) else {
+            return;
+        };
         let lane = std::mem::replace(&mut slot.lane, NO_LANE);
         if let Some(on) = self.lanes.get_mut(lane as usize) {
             if *on == s as u32 {
@@ -357,7 +382,9 @@ impl State {
     fn apply(&mut self, e: &Event) {
         self.index += 1;
         self.at = e.at;
-        let Some(s) = self.ctx.slot_of(e.task) else { return };
+        let Some(s) = self.ctx.slot_of(e.task) else {
+            return;
+        };
         match e.kind {
             EventKind::Spawn | EventKind::Yield | EventKind::Wake => self.make_ready(s),
             EventKind::Start | EventKind::Dispatch => {
@@ -370,8 +397,15 @@ impl State {
                 self.take_lane(s, e.lane);
             }
             EventKind::Block => {
-                let same = self.slots.get(s).is_some_and(|x| x.state == TaskState::Blocked && x.res == e.res);
-                let key = if same { self.slots.get(s).map_or(0, |x| x.key) } else { self.next_seq() };
+                let same = self
+                    .slots
+                    .get(s)
+                    .is_some_and(|x| x.state == TaskState::Blocked && x.res == e.res);
+                let key = if same {
+                    self.slots.get(s).map_or(0, |x| x.key)
+                } else {
+                    self.next_seq()
+                };
                 self.set(s, TaskState::Blocked, key, e.res);
                 // A thread waiting for the GIL keeps its thread.
                 self.take_lane(s, e.lane);
@@ -380,7 +414,10 @@ impl State {
                 if e.res == Resource::Gil {
                     // The state does not change: a blocked thread's Start follows.
                     self.gil = Some((s as u32, self.shown_lane(e.lane)));
-                } else if matches!(self.state_of(s), TaskState::Blocked | TaskState::Pending | TaskState::Waiting) {
+                } else if matches!(
+                    self.state_of(s),
+                    TaskState::Blocked | TaskState::Pending | TaskState::Waiting
+                ) {
                     // The loop also records a Wake for the same step: making it
                     // ready twice keeps its place, so the order does not matter.
                     self.make_ready(s);
@@ -433,10 +470,18 @@ impl State {
     pub fn lane(&self, lane: u16) -> LaneView {
         let slot = self.lanes.get(lane as usize).copied().unwrap_or(NO_TASK);
         if slot == NO_TASK {
-            return LaneView { lane, task: None, state: None };
+            return LaneView {
+                lane,
+                task: None,
+                state: None,
+            };
         }
         let s = slot as usize;
-        LaneView { lane, task: Some(self.ctx.task_of(s)), state: Some(self.state_of(s)) }
+        LaneView {
+            lane,
+            task: Some(self.ctx.task_of(s)),
+            state: Some(self.state_of(s)),
+        }
     }
 
     /// Every lane, main thread first.
@@ -446,7 +491,12 @@ impl State {
 
     /// Task `task` (out of range or never mentioned: pending, on no lane).
     pub fn task(&self, task: u32) -> TaskView {
-        let slot = self.ctx.slot_of(task).and_then(|s| self.slots.get(s)).copied().unwrap_or(PENDING);
+        let slot = self
+            .ctx
+            .slot_of(task)
+            .and_then(|s| self.slots.get(s))
+            .copied()
+            .unwrap_or(PENDING);
         TaskView {
             task,
             state: slot.state,
@@ -465,7 +515,11 @@ impl State {
     /// started, including those the recording never mentions.
     pub fn count(&self, state: TaskState) -> u64 {
         if state == TaskState::Pending {
-            let started: u64 = TaskState::ALL.iter().filter(|s| **s != TaskState::Pending).map(|s| self.counts[*s as usize]).sum();
+            let started: u64 = TaskState::ALL
+                .iter()
+                .filter(|s| **s != TaskState::Pending)
+                .map(|s| self.counts[*s as usize])
+                .sum();
             self.ctx.tasks.saturating_sub(started)
         } else {
             self.counts[state as usize]
@@ -490,7 +544,13 @@ impl State {
     /// The `limit` slots in `state` with the smallest (key, slot), in that
     /// order: one pass with a bounded heap, so the first 200 of a million
     /// waiting tasks cost a scan, not a sort.
-    fn first(&self, state: TaskState, res: Option<Resource>, by_key: bool, limit: usize) -> Vec<(u64, usize)> {
+    fn first(
+        &self,
+        state: TaskState,
+        res: Option<Resource>,
+        by_key: bool,
+        limit: usize,
+    ) -> Vec<(u64, usize)> {
         if limit == 0 || self.counts[state as usize] == 0 {
             return Vec::new();
         }
@@ -514,7 +574,10 @@ impl State {
     }
 
     fn tasks(&self, items: Vec<(u64, usize)>) -> Vec<u32> {
-        items.into_iter().map(|(_, s)| self.ctx.task_of(s)).collect()
+        items
+            .into_iter()
+            .map(|(_, s)| self.ctx.task_of(s))
+            .collect()
     }
 
     /// The first `limit` tasks of the ready queue, in queue order.
@@ -525,7 +588,10 @@ impl State {
     /// The first `limit` pending timers, by due time (then task): (task, due).
     pub fn timers(&self, limit: usize) -> Vec<(u32, Nanos)> {
         // Slots follow task order, so (due, slot) order is (due, task) order.
-        self.first(TaskState::Waiting, None, true, limit).into_iter().map(|(due, s)| (self.ctx.task_of(s), due)).collect()
+        self.first(TaskState::Waiting, None, true, limit)
+            .into_iter()
+            .map(|(due, s)| (self.ctx.task_of(s), due))
+            .collect()
     }
 
     /// The first `limit` tasks waiting on I/O or a timer, by task index.
@@ -549,7 +615,10 @@ impl State {
 
     /// The first `limit` tasks running on no lane we show (messy data only).
     pub fn running_off_lane(&self, limit: usize) -> Vec<u32> {
-        let on_lanes = self.lanes().filter(|l| l.state == Some(TaskState::Running)).count() as u64;
+        let on_lanes = self
+            .lanes()
+            .filter(|l| l.state == Some(TaskState::Running))
+            .count() as u64;
         if self.count(TaskState::Running) <= on_lanes {
             return Vec::new();
         }
@@ -567,7 +636,8 @@ impl State {
 
     /// Who holds the GIL: (task, lane; lane is `NO_LANE` if not shown).
     pub fn gil_holder(&self) -> Option<(u32, u16)> {
-        self.gil.map(|(s, lane)| (self.ctx.task_of(s as usize), lane))
+        self.gil
+            .map(|(s, lane)| (self.ctx.task_of(s as usize), lane))
     }
 
     /// GIL hand-offs so far (the lock went to a thread that waited for it).
@@ -615,7 +685,11 @@ impl State {
         let names = |v: Vec<u32>| v.into_iter().map(|t| format!("t{t}")).collect::<Vec<_>>();
         let mut out = format!("at {}\n", self.at);
         for l in self.lanes() {
-            let name = if l.lane == 0 { "main".to_string() } else { l.lane.to_string() };
+            let name = if l.lane == 0 {
+                "main".to_string()
+            } else {
+                l.lane.to_string()
+            };
             match (l.task, l.state) {
                 (Some(t), Some(s)) => {
                     let _ = writeln!(out, "lane {name}: t{t} {}", s.name());
@@ -627,21 +701,66 @@ impl State {
         }
         let off = self.running_off_lane(TEXT_LIST_MAX + 1);
         if !off.is_empty() {
-            let on_lanes = self.lanes().filter(|l| l.state == Some(TaskState::Running)).count() as u64;
-            out.push_str(&format!("running (no lane): {}\n", list(names(off), self.count(TaskState::Running) - on_lanes)));
+            let on_lanes = self
+                .lanes()
+                .filter(|l| l.state == Some(TaskState::Running))
+                .count() as u64;
+            out.push_str(&format!(
+                "running (no lane): {}\n",
+                list(names(off), self.count(TaskState::Running) - on_lanes)
+            ));
         }
-        let _ = writeln!(out, "ready: {}", list(names(self.ready(TEXT_LIST_MAX)), self.count(TaskState::Ready)));
-        let timers = self.timers(TEXT_LIST_MAX).into_iter().map(|(t, due)| format!("t{t}@{due}")).collect();
-        let _ = writeln!(out, "timers: {}", list(timers, self.count(TaskState::Waiting)));
-        let _ = writeln!(out, "waiting: {}", list(names(self.waiting(TEXT_LIST_MAX)), self.count(TaskState::Waiting)));
+        let _ = writeln!(
+            out,
+            "ready: {}",
+            list(
+                names(self.ready(TEXT_LIST_MAX)),
+                self.count(TaskState::Ready)
+            )
+        );
+        let timers = self
+            .timers(TEXT_LIST_MAX)
+            .into_iter()
+            .map(|(t, due)| format!("t{t}@{due}"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "timers: {}",
+            list(timers, self.count(TaskState::Waiting))
+        );
+        let _ = writeln!(
+            out,
+            "waiting: {}",
+            list(
+                names(self.waiting(TEXT_LIST_MAX)),
+                self.count(TaskState::Waiting)
+            )
+        );
         let mut groups = Vec::new();
-        for res in [Resource::Gil, Resource::Semaphore, Resource::Lane, Resource::None] {
+        for res in [
+            Resource::Gil,
+            Resource::Semaphore,
+            Resource::Lane,
+            Resource::None,
+        ] {
             let n = self.blocked_count(res);
             if n > 0 {
-                groups.push(format!("{}: {}", res.name(), list(names(self.blocked(res, TEXT_LIST_MAX)), n)));
+                groups.push(format!(
+                    "{}: {}",
+                    res.name(),
+                    list(names(self.blocked(res, TEXT_LIST_MAX)), n)
+                ));
             }
         }
-        let _ = writeln!(out, "blocked: {}", if groups.is_empty() { "-".to_string() } else { groups.join("; ") });
+        let _ = writeln!(
+            out,
+            "blocked: {}",
+            if groups.is_empty() {
+                "-".to_string()
+            } else {
+                groups.join("; ")
+            }
+        );
         match self.gil_holder() {
             Some((t, lane)) if lane != NO_LANE => {
                 let _ = writeln!(out, "gil: t{t} on lane {lane} (handoffs {})", self.handoffs);
@@ -657,10 +776,20 @@ impl State {
         if done == 0 {
             out.push_str("done: 0\n");
         } else {
-            let _ = writeln!(out, "done: {done} {}", list(names(self.done(TEXT_LIST_MAX)), done));
+            let _ = writeln!(
+                out,
+                "done: {done} {}",
+                list(names(self.done(TEXT_LIST_MAX)), done)
+            );
         }
         let _ = writeln!(out, "pending: {}", self.pending_count());
-        let _ = writeln!(out, "counter: {}/{} lost {}", self.counter, self.increments, self.lost_updates());
+        let _ = writeln!(
+            out,
+            "counter: {}/{} lost {}",
+            self.counter,
+            self.increments,
+            self.lost_updates()
+        );
         out
     }
 }
@@ -723,7 +852,9 @@ impl Coverage {
             v.push("Rebuilt from spans: the run recorded no scheduler events.".to_string());
         }
         if let Some(n) = self.detail_tasks {
-            v.push(format!("Events for tasks < {n} only: later tasks show as pending."));
+            v.push(format!(
+                "Events for tasks < {n} only: later tasks show as pending."
+            ));
         }
         if let Some(t) = self.recorded_until {
             let (at, dropped) = (format_duration(t), self.events_dropped);
@@ -733,7 +864,10 @@ impl Coverage {
             v.push("The events were out of order and were sorted by time.".to_string());
         }
         if self.ignored_events > 0 {
-            v.push(format!("{} events ignored: their task is not one of the run's.", self.ignored_events));
+            v.push(format!(
+                "{} events ignored: their task is not one of the run's.",
+                self.ignored_events
+            ));
         }
         v
     }
@@ -752,14 +886,32 @@ impl Coverage {
 /// are never empty). Not sliced: O(spans · log spans) in one go.
 pub fn events_from_spans(trace: &Trace) -> Vec<Event> {
     let spans = &trace.spans;
-    let mut order: Vec<usize> = (0..spans.len()).filter(|&i| spans[i].task != NO_TASK && spans[i].state != SpanState::Startup).collect();
+    let mut order: Vec<usize> = (0..spans.len())
+        .filter(|&i| spans[i].task != NO_TASK && spans[i].state != SpanState::Startup)
+        .collect();
     order.sort_by_key(|&i| (spans[i].task, spans[i].start));
     let mut out = Vec::with_capacity(order.len() * 2);
-    let ev = |at, task, lane, kind, res, arg| Event { at, arg, task, lane, kind, res };
+    let ev = |at, task, lane, kind, res, arg| Event {
+        at,
+        arg,
+        task,
+        lane,
+        kind,
+        res,
+    };
     for group in order.chunk_by(|&a, &b| spans[a].task == spans[b].task) {
-        let Some(first) = group.first().map(|&i| spans[i]) else { continue };
+        let Some(first) = group.first().map(|&i| spans[i]) else {
+            continue;
+        };
         let task = first.task;
-        out.push(ev(first.start, task, NO_LANE, EventKind::Spawn, Resource::None, 0));
+        out.push(ev(
+            first.start,
+            task,
+            NO_LANE,
+            EventKind::Spawn,
+            Resource::None,
+            0,
+        ));
         let mut last = first.end;
         for &i in group {
             let s = spans[i];
@@ -849,7 +1001,11 @@ impl ReplayBuilder {
                 Stage::Derive => {
                     self.stage = Stage::Scan;
                     let t = &self.trace;
-                    if t.events.is_empty() && t.spans.iter().any(|s| s.task != NO_TASK && s.state != SpanState::Startup) {
+                    if t.events.is_empty()
+                        && t.spans
+                            .iter()
+                            .any(|s| s.task != NO_TASK && s.state != SpanState::Startup)
+                    {
                         self.owned = Some(events_from_spans(t));
                         self.derived = true;
                         return false;
@@ -897,7 +1053,9 @@ impl ReplayBuilder {
                     let from = state.index;
                     while state.index < end {
                         let next_cp = (state.index / k + 1).saturating_mul(k);
-                        let Some(slice) = events.get(state.index..end.min(next_cp)) else { break };
+                        let Some(slice) = events.get(state.index..end.min(next_cp)) else {
+                            break;
+                        };
                         for e in slice {
                             state.apply(e);
                         }
@@ -924,7 +1082,10 @@ impl ReplayBuilder {
     fn prepare(&mut self) -> bool {
         let mut heavy = false;
         if !self.sorted {
-            let mut v = self.owned.take().unwrap_or_else(|| self.trace.events.clone());
+            let mut v = self
+                .owned
+                .take()
+                .unwrap_or_else(|| self.trace.events.clone());
             v.sort_by_key(|e| e.at);
             self.owned = Some(v);
             heavy = true;
@@ -939,14 +1100,24 @@ impl ReplayBuilder {
         let ids = if span <= len.saturating_mul(2).saturating_add(MIN_INTERVAL) {
             None
         } else {
-            let mut ids: Vec<u32> = self.events().iter().map(|e| e.task).filter(|&t| Ctx::valid(tasks, t)).collect();
+            let mut ids: Vec<u32> = self
+                .events()
+                .iter()
+                .map(|e| e.task)
+                .filter(|&t| Ctx::valid(tasks, t))
+                .collect();
             ids.sort_unstable();
             ids.dedup();
             heavy = true;
             Some(ids)
         };
         let slots = ids.as_ref().map_or(span, Vec::len);
-        let ctx = Rc::new(Ctx { ids, slots, tasks, lanes: usize::from(self.trace.lanes.max(1)) });
+        let ctx = Rc::new(Ctx {
+            ids,
+            slots,
+            tasks,
+            lanes: usize::from(self.trace.lanes.max(1)),
+        });
         self.interval = interval_for(len, ctx.state_bytes());
         self.state = Some(State::new(ctx.clone()));
         self.ctx = Some(ctx);
@@ -973,19 +1144,42 @@ impl ReplayBuilder {
     /// The replay (finishing the build in one go if it is not done).
     pub fn finish(mut self) -> Replay {
         while !self.step(usize::MAX) {}
-        let ctx = self.ctx.unwrap_or_else(|| Rc::new(Ctx { ids: None, slots: 0, tasks: self.trace.tasks, lanes: 1 }));
+        let ctx = self.ctx.unwrap_or_else(|| {
+            Rc::new(Ctx {
+                ids: None,
+                slots: 0,
+                tasks: self.trace.tasks,
+                lanes: 1,
+            })
+        });
         let t = &self.trace;
         let detail_tasks = t.detail_tasks.filter(|&n| u64::from(n) < t.tasks);
-        let last = self.owned.as_deref().unwrap_or(&t.events).last().map(|e| e.at);
+        let last = self
+            .owned
+            .as_deref()
+            .unwrap_or(&t.events)
+            .last()
+            .map(|e| e.at);
         let coverage = Coverage {
             derived: self.derived,
             detail_tasks,
             events_dropped: t.events_dropped,
-            recorded_until: if t.events_dropped > 0 { Some(last.unwrap_or(t.start)) } else { None },
+            recorded_until: if t.events_dropped > 0 {
+                Some(last.unwrap_or(t.start))
+            } else {
+                None
+            },
             reordered: !self.sorted,
             ignored_events: self.ignored,
         };
-        Replay { trace: self.trace, owned: self.owned, ctx, interval: self.interval, checkpoints: self.checkpoints, coverage }
+        Replay {
+            trace: self.trace,
+            owned: self.owned,
+            ctx,
+            interval: self.interval,
+            checkpoints: self.checkpoints,
+            coverage,
+        }
     }
 }
 
@@ -994,7 +1188,9 @@ impl ReplayBuilder {
 /// `⌊len / K⌋` checkpoints hold at most [`CHECKPOINT_BUDGET`] bytes.
 pub fn interval_for(len: usize, state_bytes: usize) -> usize {
     let need = (len as u128 * state_bytes as u128).div_ceil(CHECKPOINT_BUDGET as u128);
-    usize::try_from(need).unwrap_or(usize::MAX).max(MIN_INTERVAL)
+    usize::try_from(need)
+        .unwrap_or(usize::MAX)
+        .max(MIN_INTERVAL)
 }
 
 /// A recorded run, ready to show its scheduler's state at any instant.
@@ -1064,7 +1260,9 @@ impl Replay {
 
     /// Bytes the checkpoints hold (at most [`CHECKPOINT_BUDGET`]).
     pub fn checkpoint_bytes(&self) -> usize {
-        self.checkpoints.len().saturating_mul(self.ctx.state_bytes())
+        self.checkpoints
+            .len()
+            .saturating_mul(self.ctx.state_bytes())
     }
 
     /// The run's start (`trace.start`).
@@ -1085,7 +1283,11 @@ impl Replay {
     /// The time of the state after `index` events: the last applied event's
     /// time, or the run's start for none.
     pub fn time_of(&self, index: usize) -> Nanos {
-        match index.min(self.len()).checked_sub(1).and_then(|i| self.events().get(i)) {
+        match index
+            .min(self.len())
+            .checked_sub(1)
+            .and_then(|i| self.events().get(i))
+        {
             Some(e) => e.at,
             None => self.start(),
         }
@@ -1101,7 +1303,9 @@ impl Replay {
     /// before the first event.
     pub fn prev_instant(&self, t: Nanos) -> Option<Nanos> {
         let i = self.events().partition_point(|e| e.at < t);
-        i.checked_sub(1).and_then(|i| self.events().get(i)).map(|e| e.at)
+        i.checked_sub(1)
+            .and_then(|i| self.events().get(i))
+            .map(|e| e.at)
     }
 
     /// Shift+arrows: the instant of the `n`-th event after `t` (`n` > 0) or
@@ -1116,7 +1320,11 @@ impl Replay {
             if by == 0 {
                 return t;
             }
-            match self.index_at(t).checked_add(by - 1).and_then(|i| events.get(i)) {
+            match self
+                .index_at(t)
+                .checked_add(by - 1)
+                .and_then(|i| events.get(i))
+            {
                 Some(e) => e.at,
                 None => self.end().max(t),
             }
@@ -1132,7 +1340,11 @@ impl Replay {
     /// `index` moved by `delta` events, clamped to `0..=len`.
     pub fn step_index(&self, index: usize, delta: i64) -> usize {
         let by = usize::try_from(delta.unsigned_abs()).unwrap_or(usize::MAX);
-        let i = if delta >= 0 { index.saturating_add(by) } else { index.saturating_sub(by) };
+        let i = if delta >= 0 {
+            index.saturating_add(by)
+        } else {
+            index.saturating_sub(by)
+        };
         i.min(self.len())
     }
 

@@ -60,12 +60,23 @@ pub trait Lanes {
     /// Runs `steps` (no `incr`: the counter lives in the parent) on worker
     /// `slot`, carrying `payload_kib` there and back. The caller holds the
     /// slot: one job per worker at a time.
-    fn job(&self, slot: usize, steps: &[Step], payload_kib: u32) -> impl Future<Output = Result<JobDone, String>>;
+    fn job(
+        &self,
+        slot: usize,
+        steps: &[Step],
+        payload_kib: u32,
+    ) -> impl Future<Output = Result<JobDone, String>>;
 
     /// Computes Σ i² for `from <= i < to` on worker `slot`, checking its own
     /// clock every few thousand iterations and stopping once `budget` has
     /// passed: one turn holding the GIL.
-    fn quantum(&self, slot: usize, from: u64, to: u64, budget: Nanos) -> impl Future<Output = Result<QuantumDone, String>>;
+    fn quantum(
+        &self,
+        slot: usize,
+        from: u64,
+        to: u64,
+        budget: Nanos,
+    ) -> impl Future<Output = Result<QuantumDone, String>>;
 
     /// The page's turn-around before a quantum: from the moment the GIL
     /// could next be granted (the last quantum's answer arrived, or the
@@ -108,7 +119,15 @@ pub struct Gil {
 impl Gil {
     /// A GIL with switch interval `switch`.
     pub fn new(mode: GilMode, switch: Nanos) -> Self {
-        Self { lock: Semaphore::new(1), mode, switch: switch.max(1), drop_at: Cell::new(None), handoffs: Cell::new(0), handoff_cost: 0, last_answered: Cell::new(None) }
+        Self {
+            lock: Semaphore::new(1),
+            mode,
+            switch: switch.max(1),
+            drop_at: Cell::new(None),
+            handoffs: Cell::new(0),
+            handoff_cost: 0,
+            last_answered: Cell::new(None),
+        }
     }
 
     /// Also charges `cost` to every contended acquisition (simulations).
@@ -158,23 +177,51 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
     async fn acquire_limit(&self, task: u32) -> Option<Permit> {
         let sem = self.limit.as_ref()?;
         if sem.available() == 0 || sem.waiters() > 0 {
-            self.rec.event(self.now(), task, NO_LANE, EventKind::Block, Resource::Semaphore, 0);
+            self.rec.event(
+                self.now(),
+                task,
+                NO_LANE,
+                EventKind::Block,
+                Resource::Semaphore,
+                0,
+            );
         }
         let p = sem.acquire().await;
-        self.rec.event(self.now(), task, NO_LANE, EventKind::Acquire, Resource::Semaphore, 0);
+        self.rec.event(
+            self.now(),
+            task,
+            NO_LANE,
+            EventKind::Acquire,
+            Resource::Semaphore,
+            0,
+        );
         Some(p)
     }
 
     /// Waits for a free worker (the pool's queue) and for the pool to be up.
     async fn acquire_slot(&self, task: u32) -> Permit {
         if self.slots.available() == 0 || self.slots.waiters() > 0 {
-            self.rec.event(self.now(), task, NO_LANE, EventKind::Block, Resource::Lane, 0);
+            self.rec.event(
+                self.now(),
+                task,
+                NO_LANE,
+                EventKind::Block,
+                Resource::Lane,
+                0,
+            );
         }
         let p = self.slots.acquire().await;
         if self.now() < self.ready_at {
             self.handle.sleep_until(self.ready_at).precise().await;
         }
-        self.rec.event(self.now(), task, p.slot() as u16 + 1, EventKind::Acquire, Resource::Lane, 0);
+        self.rec.event(
+            self.now(),
+            task,
+            p.slot() as u16 + 1,
+            EventKind::Acquire,
+            Resource::Lane,
+            0,
+        );
         p
     }
 
@@ -186,13 +233,31 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
             IncrMode::Await => yield_now().await,
             IncrMode::AwaitFor(d) => {
                 let due = self.now().saturating_add(d);
-                self.rec.event(self.now(), task, NO_LANE, EventKind::Wait, Resource::None, due);
+                self.rec.event(
+                    self.now(),
+                    task,
+                    NO_LANE,
+                    EventKind::Wait,
+                    Resource::None,
+                    due,
+                );
                 self.env.sleep_until(due).await;
             }
         }
-        let value = if mode == IncrMode::Atomic { self.rec.read_counter() } else { value };
+        let value = if mode == IncrMode::Atomic {
+            self.rec.read_counter()
+        } else {
+            value
+        };
         self.rec.write_counter(value + 1);
-        self.rec.event(self.now(), task, MAIN_LANE, EventKind::Incr, Resource::None, value + 1);
+        self.rec.event(
+            self.now(),
+            task,
+            MAIN_LANE,
+            EventKind::Incr,
+            Resource::None,
+            value + 1,
+        );
     }
 
     /// Records a job's spans and events on its worker's lane, clamped into
@@ -206,7 +271,11 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
         rec.event(cursor, task, lane, EventKind::Start, Resource::None, 0);
         for (i, (step, &(s, e))) in steps.iter().zip(&r.steps).enumerate() {
             let (s, e) = (clamp(s).max(cursor), clamp(e).max(cursor));
-            let state = if matches!(step.action, Action::Io(_)) { SpanState::Waiting } else { SpanState::Running };
+            let state = if matches!(step.action, Action::Io(_)) {
+                SpanState::Waiting
+            } else {
+                SpanState::Running
+            };
             rec.span(task, lane, step, state, s, e);
             if state == SpanState::Waiting {
                 rec.event(s, task, lane, EventKind::Wait, Resource::None, e);
@@ -217,7 +286,14 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
             cursor = e;
         }
         let last = steps.last().unwrap_or(first);
-        rec.span(task, lane, last, SpanState::Transfer, cursor, clamp(r.answered));
+        rec.span(
+            task,
+            lane,
+            last,
+            SpanState::Transfer,
+            cursor,
+            clamp(r.answered),
+        );
     }
 }
 
@@ -226,7 +302,12 @@ fn payload_of(steps: &[&Step]) -> u32 {
 }
 
 /// `pool`: the whole task is one job on one worker (a process runs the task).
-pub async fn pool_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize, index: u64, ready_at: Nanos) {
+pub async fn pool_task<E: Env, L: Lanes>(
+    ctx: Rc<LaneCtx<E, L>>,
+    group: usize,
+    index: u64,
+    ready_at: Nanos,
+) {
     let task = index as u32;
     let g = &ctx.workload.groups[group];
     let all = steps(&g.phases, &g.opts, ctx.seed, index);
@@ -240,12 +321,27 @@ pub async fn pool_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize, i
             ctx.incr(task, mode).await;
         }
     }
-    let remote: Vec<&Step> = all.iter().filter(|s| !matches!(s.action, Action::Incr(_))).collect();
-    ctx.rec.span(task, NO_LANE, first, SpanState::Queued, ready_at, ctx.now());
+    let remote: Vec<&Step> = all
+        .iter()
+        .filter(|s| !matches!(s.action, Action::Incr(_)))
+        .collect();
+    ctx.rec
+        .span(task, NO_LANE, first, SpanState::Queued, ready_at, ctx.now());
     if !remote.is_empty() {
-        ctx.rec.event(ctx.now(), task, lane, EventKind::Dispatch, Resource::None, 0);
+        ctx.rec.event(
+            ctx.now(),
+            task,
+            lane,
+            EventKind::Dispatch,
+            Resource::None,
+            0,
+        );
         let job: Vec<Step> = remote.iter().map(|s| **s).collect();
-        match ctx.lanes.job(permit.slot() as usize, &job, payload_of(&remote)).await {
+        match ctx
+            .lanes
+            .job(permit.slot() as usize, &job, payload_of(&remote))
+            .await
+        {
             Ok(r) => {
                 ctx.rec.add_checksum(r.checksum);
                 ctx.record_job(task, lane, &remote, &r);
@@ -253,41 +349,68 @@ pub async fn pool_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize, i
             Err(e) => ctx.rec.fail(task, e),
         }
     }
-    ctx.rec.event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
+    ctx.rec
+        .event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
     drop(permit);
 }
 
 /// `hybrid`: the loop waits, each CPU phase is a job for a free worker
 /// (`await loop.run_in_executor(pool, f)`), a blocking call stalls the loop.
-pub async fn hybrid_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize, index: u64, ready_at: Nanos) {
+pub async fn hybrid_task<E: Env, L: Lanes>(
+    ctx: Rc<LaneCtx<E, L>>,
+    group: usize,
+    index: u64,
+    ready_at: Nanos,
+) {
     let task = index as u32;
     let g = &ctx.workload.groups[group];
     let all = steps(&g.phases, &g.opts, ctx.seed, index);
     let Some(first) = all.first() else { return };
     let _limit = ctx.acquire_limit(task).await;
-    ctx.rec.span(task, NO_LANE, first, SpanState::Queued, ready_at, ctx.now());
+    ctx.rec
+        .span(task, NO_LANE, first, SpanState::Queued, ready_at, ctx.now());
     for step in &all {
         match step.action {
             Action::Io(d) => {
                 let t0 = ctx.now();
                 let due = t0 + d;
-                ctx.rec.event(t0, task, NO_LANE, EventKind::Wait, Resource::None, due);
+                ctx.rec
+                    .event(t0, task, NO_LANE, EventKind::Wait, Resource::None, due);
                 ctx.env.sleep_until(due).await;
                 let t1 = ctx.now();
-                ctx.rec.span(task, NO_LANE, step, SpanState::Waiting, t0, due.min(t1));
-                ctx.rec.span(task, NO_LANE, step, SpanState::Queued, due.min(t1), t1);
+                ctx.rec
+                    .span(task, NO_LANE, step, SpanState::Waiting, t0, due.min(t1));
+                ctx.rec
+                    .span(task, NO_LANE, step, SpanState::Queued, due.min(t1), t1);
             }
             Action::Cpu { .. } => {
                 let t0 = ctx.now();
                 let permit = ctx.acquire_slot(task).await;
                 let lane = permit.slot() as u16 + 1;
-                ctx.rec.span(task, NO_LANE, step, SpanState::Queued, t0, ctx.now());
-                ctx.rec.event(ctx.now(), task, lane, EventKind::Dispatch, Resource::None, 0);
-                match ctx.lanes.job(permit.slot() as usize, std::slice::from_ref(step), step.payload_kib).await {
+                ctx.rec
+                    .span(task, NO_LANE, step, SpanState::Queued, t0, ctx.now());
+                ctx.rec.event(
+                    ctx.now(),
+                    task,
+                    lane,
+                    EventKind::Dispatch,
+                    Resource::None,
+                    0,
+                );
+                match ctx
+                    .lanes
+                    .job(
+                        permit.slot() as usize,
+                        std::slice::from_ref(step),
+                        step.payload_kib,
+                    )
+                    .await
+                {
                     Ok(r) => {
                         ctx.rec.add_checksum(r.checksum);
                         ctx.record_job(task, lane, &[step], &r);
-                        ctx.rec.event(ctx.now(), task, NO_LANE, EventKind::Wake, Resource::None, 0);
+                        ctx.rec
+                            .event(ctx.now(), task, NO_LANE, EventKind::Wake, Resource::None, 0);
                     }
                     Err(e) => {
                         ctx.rec.fail(task, e);
@@ -299,12 +422,14 @@ pub async fn hybrid_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize,
                 // A blocking call on the loop's thread stalls the loop itself.
                 let t0 = ctx.now();
                 ctx.env.block(d);
-                ctx.rec.span(task, MAIN_LANE, step, SpanState::Running, t0, ctx.now());
+                ctx.rec
+                    .span(task, MAIN_LANE, step, SpanState::Running, t0, ctx.now());
             }
             Action::Incr(mode) => ctx.incr(task, mode).await,
         }
     }
-    ctx.rec.event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
+    ctx.rec
+        .event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
 }
 
 impl<E: Env, L: Lanes> LaneCtx<E, L> {
@@ -314,7 +439,8 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
         let t0 = self.now();
         let contended = gil.lock.available() == 0 || gil.lock.waiters() > 0;
         if contended {
-            self.rec.event(t0, task, lane, EventKind::Block, Resource::Gil, 0);
+            self.rec
+                .event(t0, task, lane, EventKind::Block, Resource::Gil, 0);
             // CPython: a waiter that has waited a whole switch interval asks the
             // holder to drop the lock.
             // (The holder looks at least every switch interval, so it sees this in time.)
@@ -327,26 +453,39 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
             self.handle.sleep(gil.handoff_cost).precise().await;
         }
         let t1 = self.now();
-        self.rec.span(task, lane, step, SpanState::GilBlocked, t0, t1);
+        self.rec
+            .span(task, lane, step, SpanState::GilBlocked, t0, t1);
         // The next drop request comes a switch interval after this thread got
         // the lock, if anyone is already waiting for it.
-        gil.drop_at.set((gil.lock.waiters() > 0).then_some(t1 + gil.switch));
-        self.rec.event(t1, task, lane, EventKind::Acquire, Resource::Gil, 0);
+        gil.drop_at
+            .set((gil.lock.waiters() > 0).then_some(t1 + gil.switch));
+        self.rec
+            .event(t1, task, lane, EventKind::Acquire, Resource::Gil, 0);
         if contended {
-            self.rec.event(t1, task, lane, EventKind::Start, Resource::None, 0);
+            self.rec
+                .event(t1, task, lane, EventKind::Start, Resource::None, 0);
         }
         Some(p)
     }
 
     /// Gives the GIL back.
     fn drop_gil(&self, task: u32, lane: u16, permit: Option<Permit>) {
-        let (Some(gil), Some(p)) = (self.gil.as_ref(), permit) else { return };
+        let (Some(gil), Some(p)) = (self.gil.as_ref(), permit) else {
+            return;
+        };
         let handoff = gil.lock.waiters() > 0;
         if handoff {
             gil.handoffs.set(gil.handoffs.get() + 1);
             self.rec.gil_handover();
         }
-        self.rec.event(self.now(), task, lane, EventKind::Release, Resource::Gil, u64::from(handoff));
+        self.rec.event(
+            self.now(),
+            task,
+            lane,
+            EventKind::Release,
+            Resource::Gil,
+            u64::from(handoff),
+        );
         gil.drop_at.set(None);
         drop(p);
     }
@@ -356,7 +495,12 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
 /// GIL): the task runs on one worker start to end, like a
 /// `ThreadPoolExecutor` job. It needs the GIL to run Python, drops it while it
 /// waits, and must win it back afterwards (the convoy effect).
-pub async fn thread_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize, index: u64, ready_at: Nanos) {
+pub async fn thread_task<E: Env, L: Lanes>(
+    ctx: Rc<LaneCtx<E, L>>,
+    group: usize,
+    index: u64,
+    ready_at: Nanos,
+) {
     let task = index as u32;
     let g = &ctx.workload.groups[group];
     let all = steps(&g.phases, &g.opts, ctx.seed, index);
@@ -364,8 +508,10 @@ pub async fn thread_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize,
     let _limit = ctx.acquire_limit(task).await;
     let slot = ctx.acquire_slot(task).await;
     let lane = slot.slot() as u16 + 1;
-    ctx.rec.span(task, NO_LANE, first, SpanState::Queued, ready_at, ctx.now());
-    ctx.rec.event(ctx.now(), task, lane, EventKind::Start, Resource::None, 0);
+    ctx.rec
+        .span(task, NO_LANE, first, SpanState::Queued, ready_at, ctx.now());
+    ctx.rec
+        .event(ctx.now(), task, lane, EventKind::Start, Resource::None, 0);
     let mut gil = ctx.take_gil(task, lane, first).await;
     for step in &all {
         match step.action {
@@ -374,24 +520,38 @@ pub async fn thread_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize,
                 ctx.drop_gil(task, lane, gil.take());
                 let t0 = ctx.now();
                 let due = t0 + d;
-                ctx.rec.event(t0, task, lane, EventKind::Wait, Resource::None, due);
+                ctx.rec
+                    .event(t0, task, lane, EventKind::Wait, Resource::None, due);
                 if ctx.waits_in_worker {
                     ctx.handle.sleep_until(due).precise().await;
                 } else {
                     ctx.env.sleep_until(due).await;
                 }
-                ctx.rec.span(task, lane, step, SpanState::Waiting, t0, ctx.now());
-                ctx.rec.event(ctx.now(), task, lane, EventKind::Start, Resource::None, 0);
+                ctx.rec
+                    .span(task, lane, step, SpanState::Waiting, t0, ctx.now());
+                ctx.rec
+                    .event(ctx.now(), task, lane, EventKind::Start, Resource::None, 0);
                 gil = ctx.take_gil(task, lane, step).await;
             }
             Action::Cpu { n, .. } => {
                 let mode = ctx.gil.as_ref().map_or(GilMode::Free, |g| g.mode);
                 if mode == GilMode::Free {
                     // No lock: the thread computes the whole phase at once.
-                    match ctx.lanes.job(slot.slot() as usize, std::slice::from_ref(step), 0).await {
+                    match ctx
+                        .lanes
+                        .job(slot.slot() as usize, std::slice::from_ref(step), 0)
+                        .await
+                    {
                         Ok(r) => {
                             if let Some(&(s, e)) = r.steps.first() {
-                                ctx.rec.span(task, lane, step, SpanState::Running, s.max(r.sent), e.max(s));
+                                ctx.rec.span(
+                                    task,
+                                    lane,
+                                    step,
+                                    SpanState::Running,
+                                    s.max(r.sent),
+                                    e.max(s),
+                                );
                             }
                             ctx.rec.add_checksum(r.checksum);
                         }
@@ -421,7 +581,11 @@ pub async fn thread_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize,
                         wanted = wanted.max(a);
                     }
                     let budget = ctx.gil_budget();
-                    match ctx.lanes.quantum(slot.slot() as usize, from, n, budget).await {
+                    match ctx
+                        .lanes
+                        .quantum(slot.slot() as usize, from, n, budget)
+                        .await
+                    {
                         Ok(q) => {
                             ctx.lanes.gil_turnaround(q.sent.saturating_sub(wanted));
                             if let Some(g) = ctx.gil.as_ref() {
@@ -429,16 +593,44 @@ pub async fn thread_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize,
                             }
                             // The GIL's messages, drawn: the grant travelling to the
                             // thread, and the lock travelling back to the page.
-                            ctx.rec.span(task, lane, step, SpanState::Transfer, q.sent, q.start.max(q.sent));
-                            ctx.rec.span(task, lane, step, SpanState::Running, q.start.max(q.sent), q.end.max(q.start));
-                            ctx.rec.span(task, lane, step, SpanState::Transfer, q.end.max(q.start), q.answered.max(q.end));
+                            ctx.rec.span(
+                                task,
+                                lane,
+                                step,
+                                SpanState::Transfer,
+                                q.sent,
+                                q.start.max(q.sent),
+                            );
+                            ctx.rec.span(
+                                task,
+                                lane,
+                                step,
+                                SpanState::Running,
+                                q.start.max(q.sent),
+                                q.end.max(q.start),
+                            );
+                            ctx.rec.span(
+                                task,
+                                lane,
+                                step,
+                                SpanState::Transfer,
+                                q.end.max(q.start),
+                                q.answered.max(q.end),
+                            );
                             ctx.rec.add_checksum(q.sum);
                             from = q.reached.max(from + 1).min(n);
                         }
                         Err(e) => {
                             ctx.rec.fail(task, e);
                             ctx.drop_gil(task, lane, gil.take());
-                            ctx.rec.event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
+                            ctx.rec.event(
+                                ctx.now(),
+                                task,
+                                NO_LANE,
+                                EventKind::Done,
+                                Resource::None,
+                                0,
+                            );
                             return;
                         }
                     }
@@ -453,14 +645,17 @@ pub async fn thread_task<E: Env, L: Lanes>(ctx: Rc<LaneCtx<E, L>>, group: usize,
         }
     }
     ctx.drop_gil(task, lane, gil.take());
-    ctx.rec.event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
+    ctx.rec
+        .event(ctx.now(), task, NO_LANE, EventKind::Done, Resource::None, 0);
     drop(slot);
 }
 
 impl<E: Env, L: Lanes> LaneCtx<E, L> {
     /// How long the holder may compute before it next looks at the lock.
     fn gil_budget(&self) -> Nanos {
-        let Some(gil) = self.gil.as_ref() else { return Nanos::MAX };
+        let Some(gil) = self.gil.as_ref() else {
+            return Nanos::MAX;
+        };
         match (gil.mode, gil.drop_at.get()) {
             // Until the pending drop request, or a switch interval to look again.
             (GilMode::DropRequest, Some(at)) => at.saturating_sub(self.now()).max(1),
@@ -470,7 +665,9 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
 
     /// Whether the holder must give the lock up now.
     fn should_drop_gil(&self) -> bool {
-        let Some(gil) = self.gil.as_ref() else { return false };
+        let Some(gil) = self.gil.as_ref() else {
+            return false;
+        };
         if gil.lock.waiters() == 0 {
             return false;
         }
@@ -485,7 +682,14 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
 /// Spawns task `index` of `group` under `model`'s lane policy (loop + pool,
 /// threads, or the pool): what a run's spawner calls for every task, on the
 /// page and in the simulator alike.
-pub fn spawn_lane_task<E: Env + 'static, L: Lanes + 'static>(h: &Handle, model: crate::model::Model, ctx: Rc<LaneCtx<E, L>>, group: usize, index: u64, at: Nanos) {
+pub fn spawn_lane_task<E: Env + 'static, L: Lanes + 'static>(
+    h: &Handle,
+    model: crate::model::Model,
+    ctx: Rc<LaneCtx<E, L>>,
+    group: usize,
+    index: u64,
+    at: Nanos,
+) {
     use crate::model::Model;
     let tag = index as u32;
     match model {
@@ -530,7 +734,8 @@ fn sum_range(start: u64, end: u64) -> u128 {
 impl Lanes for VirtualLanes {
     async fn job(&self, _slot: usize, steps: &[Step], payload_kib: u32) -> Result<JobDone, String> {
         let sent = self.handle.now();
-        let move_one_way = self.dispatch / 2 + (f64::from(payload_kib) * self.ns_per_kib).round() as Nanos;
+        let move_one_way =
+            self.dispatch / 2 + (f64::from(payload_kib) * self.ns_per_kib).round() as Nanos;
         self.sleep(move_one_way).await;
         let received = self.handle.now();
         let mut timings = Vec::with_capacity(steps.len());
@@ -551,19 +756,42 @@ impl Lanes for VirtualLanes {
             timings.push((t0, self.handle.now()));
         }
         self.sleep(move_one_way).await;
-        Ok(JobDone { sent, received, steps: timings, answered: self.handle.now(), checksum })
+        Ok(JobDone {
+            sent,
+            received,
+            steps: timings,
+            answered: self.handle.now(),
+            checksum,
+        })
     }
 
-    async fn quantum(&self, _slot: usize, from: u64, to: u64, budget: Nanos) -> Result<QuantumDone, String> {
+    async fn quantum(
+        &self,
+        _slot: usize,
+        from: u64,
+        to: u64,
+        budget: Nanos,
+    ) -> Result<QuantumDone, String> {
         let sent = self.handle.now();
         self.sleep(self.gil_message).await;
         let start = self.handle.now();
         let left = to - from;
-        let can = if self.ns_per_iter <= 0.0 { left } else { ((budget as f64 / self.ns_per_iter).floor() as u64).clamp(1, left) };
+        let can = if self.ns_per_iter <= 0.0 {
+            left
+        } else {
+            ((budget as f64 / self.ns_per_iter).floor() as u64).clamp(1, left)
+        };
         self.cpu.compute(&self.handle, self.cost(can)).await;
         let end = self.handle.now();
         self.sleep(self.gil_message).await;
-        Ok(QuantumDone { sent, start, end, answered: self.handle.now(), reached: from + can, sum: sum_range(from, from + can) })
+        Ok(QuantumDone {
+            sent,
+            start,
+            end,
+            answered: self.handle.now(),
+            reached: from + can,
+            sum: sum_range(from, from + can),
+        })
     }
 }
 
@@ -588,11 +816,22 @@ mod tests {
     }
 
     impl Lanes for Laggy {
-        async fn job(&self, slot: usize, steps: &[Step], payload_kib: u32) -> Result<JobDone, String> {
+        async fn job(
+            &self,
+            slot: usize,
+            steps: &[Step],
+            payload_kib: u32,
+        ) -> Result<JobDone, String> {
             self.inner.job(slot, steps, payload_kib).await
         }
 
-        async fn quantum(&self, slot: usize, from: u64, to: u64, budget: Nanos) -> Result<QuantumDone, String> {
+        async fn quantum(
+            &self,
+            slot: usize,
+            from: u64,
+            to: u64,
+            budget: Nanos,
+        ) -> Result<QuantumDone, String> {
             self.inner.sleep(self.lag).await;
             self.inner.quantum(slot, from, to, budget).await
         }
@@ -608,7 +847,14 @@ mod tests {
         let clock = Rc::new(VirtualClock::new());
         let ex = Rc::new(Executor::new(clock.clone()));
         let lanes = Laggy {
-            inner: VirtualLanes { handle: ex.handle(), cpu: Rc::new(SharedCpu::new(2, 1.0)), ns_per_iter: 1.0, dispatch: 0, ns_per_kib: 0.0, gil_message: 100_000 },
+            inner: VirtualLanes {
+                handle: ex.handle(),
+                cpu: Rc::new(SharedCpu::new(2, 1.0)),
+                ns_per_iter: 1.0,
+                dispatch: 0,
+                ns_per_kib: 0.0,
+                gil_message: 100_000,
+            },
             lag,
             seen: RefCell::new(Vec::new()),
         };
@@ -626,7 +872,9 @@ mod tests {
             waits_in_worker: false,
         });
         let c = ctx.clone();
-        spawn_batched(&ex.handle(), &workload, move |h, group, index, at| spawn_lane_task(h, Model::Gil, c.clone(), group, index, at));
+        spawn_batched(&ex.handle(), &workload, move |h, group, index, at| {
+            spawn_lane_task(h, Model::Gil, c.clone(), group, index, at)
+        });
         VirtualDriver::new(ex, clock, 0, 0).run();
         let seen = ctx.lanes.seen.borrow().clone();
         seen
@@ -635,7 +883,10 @@ mod tests {
     #[test]
     fn the_simulation_grants_with_no_turnaround() {
         let seen = turnarounds("2*cpu(20M)", 0);
-        assert!(seen.len() >= 8, "two 20 ms threads take turns of 5 ms: {seen:?}");
+        assert!(
+            seen.len() >= 8,
+            "two 20 ms threads take turns of 5 ms: {seen:?}"
+        );
         assert!(seen.iter().all(|&g| g == 0), "{seen:?}");
     }
 

@@ -82,7 +82,12 @@ fn parallel_lanes(trace: &Trace, model: Model) -> f64 {
 /// other with gaps under 50 µs (no chance for the browser to render).
 fn longest_main_block(trace: &Trace) -> Nanos {
     if !trace.main_blocks.is_empty() {
-        return trace.main_blocks.iter().map(|(s, e)| e.saturating_sub(*s)).max().unwrap_or(0);
+        return trace
+            .main_blocks
+            .iter()
+            .map(|(s, e)| e.saturating_sub(*s))
+            .max()
+            .unwrap_or(0);
     }
     let mut spans: Vec<(Nanos, Nanos)> = trace
         .spans
@@ -109,7 +114,12 @@ impl Metrics {
     /// Sets [`Metrics::cpu_ns_per_iter`] from `trace`, which ran `iterations`
     /// Σi² iterations in all (none for a cancelled run or no CPU work).
     pub fn with_cpu_rate(mut self, trace: &Trace, iterations: u128) -> Self {
-        let busy: Nanos = trace.spans.iter().filter(|s| s.state == SpanState::Running && s.kind == crate::trace::PhaseKind::Cpu).map(|s| s.duration()).sum();
+        let busy: Nanos = trace
+            .spans
+            .iter()
+            .filter(|s| s.state == SpanState::Running && s.kind == crate::trace::PhaseKind::Cpu)
+            .map(|s| s.duration())
+            .sum();
         if iterations > 0 && busy > 0 && !trace.cancelled {
             self.cpu_ns_per_iter = Some(busy as f64 / iterations as f64);
         }
@@ -139,14 +149,25 @@ impl Metrics {
             }
         }
         let lanes = parallel_lanes(trace, model);
-        let speedup = sequential_wall.filter(|_| wall > 0).map(|s| s as f64 / wall as f64);
+        let speedup = sequential_wall
+            .filter(|_| wall > 0)
+            .map(|s| s as f64 / wall as f64);
         let uses_workers = model.uses_workers();
-        let dropped = (!trace.frame_gaps.is_empty())
-            .then(|| trace.frame_gaps.iter().map(|g| (g / FRAME).saturating_sub(1)).sum());
+        let dropped = (!trace.frame_gaps.is_empty()).then(|| {
+            trace
+                .frame_gaps
+                .iter()
+                .map(|g| (g / FRAME).saturating_sub(1))
+                .sum()
+        });
         Metrics {
             wall_ms: ms(wall),
             busy_ms: ms(busy),
-            utilisation_pct: if wall == 0 { 0.0 } else { 100.0 * busy as f64 / (lanes * wall as f64) },
+            utilisation_pct: if wall == 0 {
+                0.0
+            } else {
+                100.0 * busy as f64 / (lanes * wall as f64)
+            },
             speedup,
             // Efficiency is about parallel lanes; on one thread it only restates speedup.
             efficiency_pct: speedup.filter(|_| uses_workers).map(|s| 100.0 * s / lanes),

@@ -79,7 +79,10 @@ impl Model {
 
     /// Whether the model uses worker lanes (and so the `workers` setting).
     pub fn uses_workers(self) -> bool {
-        matches!(self, Model::Pool | Model::Hybrid | Model::Gil | Model::Free | Model::JsWorker)
+        matches!(
+            self,
+            Model::Pool | Model::Hybrid | Model::Gil | Model::Free | Model::JsWorker
+        )
     }
 
     /// Whether the model runs on our wasm worker pool (as opposed to plain
@@ -101,7 +104,10 @@ impl Model {
     /// Whether the model is one of ours (our executor and wasm), as opposed to
     /// the real thing it stands for (JavaScript, CPython).
     pub fn is_ours(self) -> bool {
-        !matches!(self, Model::Js | Model::JsWorker | Model::Py | Model::PyAsync)
+        !matches!(
+            self,
+            Model::Js | Model::JsWorker | Model::Py | Model::PyAsync
+        )
     }
 }
 
@@ -158,7 +164,15 @@ impl RunConfig {
     /// Defaults for `model`: 4 workers, no limit, 5 ms switch interval, seed 1,
     /// shared memory, 4 cores.
     pub fn new(model: Model) -> Self {
-        Self { model, workers: 4, limit: None, switch_interval: 5 * MS, seed: 1, shared_memory: true, cores: 4 }
+        Self {
+            model,
+            workers: 4,
+            limit: None,
+            switch_interval: 5 * MS,
+            seed: 1,
+            shared_memory: true,
+            cores: 4,
+        }
     }
 }
 
@@ -199,6 +213,10 @@ mod tests {
         for m in Model::ALL {
             assert_eq!(m.name().parse::<Model>(), Ok(m));
         }
-        assert!("threads".parse::<Model>().unwrap_err().to_string().contains("\"threads\""));
+        assert!("threads"
+            .parse::<Model>()
+            .unwrap_err()
+            .to_string()
+            .contains("\"threads\""));
     }
 }

@@ -154,13 +154,32 @@ mod tests {
         let mut names = std::collections::HashSet::new();
         for p in PRESETS {
             assert!(names.insert(p.name), "{} twice", p.name);
-            assert!(workload::parse(p.workload).is_ok(), "{}: {}", p.name, p.workload);
+            assert!(
+                workload::parse(p.workload).is_ok(),
+                "{}: {}",
+                p.name,
+                p.workload
+            );
             assert!(!p.models.is_empty());
-            assert_eq!(p.look_for.matches(". ").count() + 1, 2, "{}: two sentences", p.name);
+            assert_eq!(
+                p.look_for.matches(". ").count() + 1,
+                2,
+                "{}: two sentences",
+                p.name
+            );
         }
         for name in [
-            "gather", "sumsq20", "blocking-call", "c10k", "race-await", "gil-cpu", "gil-io", "convoy",
-            "few-connections", "yield-granularity", "ten-x-myth",
+            "gather",
+            "sumsq20",
+            "blocking-call",
+            "c10k",
+            "race-await",
+            "gil-cpu",
+            "gil-io",
+            "convoy",
+            "few-connections",
+            "yield-granularity",
+            "ten-x-myth",
         ] {
             assert!(find(name).is_some(), "{name} is in the link contract");
         }

@@ -23,7 +23,15 @@ pub fn cpu_iterations(workload: &Workload, seed: u64) -> u128 {
     let mut index = 0u64;
     for g in &workload.groups {
         let count = u64::from(g.count);
-        let cpu = || g.phases.iter().filter_map(|p| if let Phase::Cpu { n, opts } = p { Some((*n, opts)) } else { None });
+        let cpu = || {
+            g.phases.iter().filter_map(|p| {
+                if let Phase::Cpu { n, opts } = p {
+                    Some((*n, opts))
+                } else {
+                    None
+                }
+            })
+        };
         if cpu().all(|(_, opts)| Options::resolve(opts, &g.opts).jitter_pct == 0) {
             total += cpu().map(|(n, _)| u128::from(n)).sum::<u128>() * u128::from(count);
         } else {
@@ -60,7 +68,11 @@ fn cpu_time(trace: &Trace, workers: bool) -> (Nanos, u64) {
 
 fn cpu_spans(trace: &Trace, workers: bool) -> impl Iterator<Item = &crate::trace::Span> {
     trace.spans.iter().filter(move |s| {
-        let on = if workers { s.lane != MAIN_LANE && s.lane != NO_LANE } else { s.lane == MAIN_LANE };
+        let on = if workers {
+            s.lane != MAIN_LANE && s.lane != NO_LANE
+        } else {
+            s.lane == MAIN_LANE
+        };
         on && s.state == SpanState::Running && s.kind == PhaseKind::Cpu
     })
 }
@@ -74,7 +86,12 @@ pub fn concurrency_profile(trace: &Trace) -> Vec<Nanos> {
     let mut edges: Vec<(Nanos, i32, i32)> = trace
         .spans
         .iter()
-        .filter(|s| s.lane != MAIN_LANE && s.lane != NO_LANE && s.state == SpanState::Running && matches!(s.kind, PhaseKind::Cpu | PhaseKind::Block))
+        .filter(|s| {
+            s.lane != MAIN_LANE
+                && s.lane != NO_LANE
+                && s.state == SpanState::Running
+                && matches!(s.kind, PhaseKind::Cpu | PhaseKind::Block)
+        })
         .filter(|s| s.end > s.start)
         .flat_map(|s| {
             let cpu = i32::from(s.kind == PhaseKind::Cpu);
@@ -104,7 +121,11 @@ pub fn concurrency_profile(trace: &Trace) -> Vec<Nanos> {
 /// The single-core time the CPU work of `profile` stands for, at `parallel`
 /// (see [`crate::cpu::rate`]): what one worker alone would have spent.
 fn solo_time(profile: &[Nanos], cores: u16, parallel: f64) -> f64 {
-    profile.iter().enumerate().map(|(n, &t)| t as f64 * crate::cpu::rate(cores, parallel, n as u32)).sum()
+    profile
+        .iter()
+        .enumerate()
+        .map(|(n, &t)| t as f64 * crate::cpu::rate(cores, parallel, n as u32))
+        .sum()
 }
 
 /// Least share of the workers' CPU time spent with two or more computing at
@@ -155,18 +176,33 @@ fn cpu_cost_of(model: Model) -> Option<(Cost, bool)> {
 /// Updates `cal` from a measured `trace` of `workload` run with `cfg`, at
 /// `at_ms` (epoch ms). Cancelled or failed runs teach nothing and are skipped.
 /// Returns the figures it changed.
-pub fn refine(cal: &mut Calibration, trace: &Trace, workload: &Workload, cfg: &RunConfig, at_ms: f64) -> Vec<Cost> {
+pub fn refine(
+    cal: &mut Calibration,
+    trace: &Trace,
+    workload: &Workload,
+    cfg: &RunConfig,
+    at_ms: f64,
+) -> Vec<Cost> {
     refine_as(cal, trace, workload, cfg, at_ms, Origin::Run)
 }
 
 /// [`refine`], recording the figures as coming from `origin` (a probe is a
 /// small real run made for calibration: [`Origin::Probe`]).
-pub fn refine_as(cal: &mut Calibration, trace: &Trace, workload: &Workload, cfg: &RunConfig, at_ms: f64, origin: Origin) -> Vec<Cost> {
+pub fn refine_as(
+    cal: &mut Calibration,
+    trace: &Trace,
+    workload: &Workload,
+    cfg: &RunConfig,
+    at_ms: f64,
+    origin: Origin,
+) -> Vec<Cost> {
     let mut changed = Vec::new();
     if trace.cancelled || !trace.failures.is_empty() {
         return changed;
     }
-    let Some(model) = trace.model else { return changed };
+    let Some(model) = trace.model else {
+        return changed;
+    };
     let mut observe = |cal: &mut Calibration, c: Cost, v: f64, samples: u64| {
         if samples > 0 && v.is_finite() {
             cal.observe(c, v, samples, origin, at_ms);
@@ -195,9 +231,16 @@ pub fn refine_as(cal: &mut Calibration, trace: &Trace, workload: &Workload, cfg:
                 let together: Nanos = profile.iter().skip(2).sum();
                 let parallel = cal.costs.get(Cost::CpuParallel);
                 if cfg.cores < 2 || (together as f64) < MIN_PARALLEL_SHARE * time as f64 {
-                    observe(cal, cost, solo_time(&profile, cfg.cores, parallel) / iterations as f64, spans.max(1));
+                    observe(
+                        cal,
+                        cost,
+                        solo_time(&profile, cfg.cores, parallel) / iterations as f64,
+                        spans.max(1),
+                    );
                 } else if cal.provenance(cost).origin != Origin::Default {
-                    if let Some(m) = fit_parallel(&profile, cfg.cores, iterations as f64, cal.costs.get(cost)) {
+                    if let Some(m) =
+                        fit_parallel(&profile, cfg.cores, iterations as f64, cal.costs.get(cost))
+                    {
                         observe(cal, Cost::CpuParallel, m, spans.max(1));
                     }
                 }
@@ -217,13 +260,23 @@ pub fn refine_as(cal: &mut Calibration, trace: &Trace, workload: &Workload, cfg:
         // A poll's cost shows only where polls, not CPU work, fill the slices:
         // beside long CPU spans the subtraction is all noise.
         if polls >= 100 && d.busy > main_work && main_work * 2 < d.busy {
-            observe(cal, Cost::Poll, (d.busy - main_work) as f64 / polls as f64, polls);
+            observe(
+                cal,
+                Cost::Poll,
+                (d.busy - main_work) as f64 / polls as f64,
+                polls,
+            );
         }
         if d.hops > 0 {
             observe(cal, Cost::Hop, d.hop_time as f64 / d.hops as f64, d.hops);
         }
         if d.timers > 0 {
-            observe(cal, Cost::TimerLate, d.timer_late as f64 / d.timers as f64, d.timers);
+            observe(
+                cal,
+                Cost::TimerLate,
+                d.timer_late as f64 / d.timers as f64,
+                d.timers,
+            );
         }
     }
 
@@ -253,7 +306,14 @@ pub struct Observation {
 /// occurrences of `cost` happened in the run, each is taken to cost that much
 /// more (or less). For figures no span shows directly (a GIL hand-off in
 /// shared memory, a JavaScript task's overhead).
-pub fn fit_residual(cal: &mut Calibration, cost: Cost, measured: Nanos, predicted: Nanos, count: u64, at_ms: f64) -> bool {
+pub fn fit_residual(
+    cal: &mut Calibration,
+    cost: Cost,
+    measured: Nanos,
+    predicted: Nanos,
+    count: u64,
+    at_ms: f64,
+) -> bool {
     if count == 0 {
         return false;
     }
@@ -281,13 +341,22 @@ mod tests {
     fn cpu_iterations_match_every_task_drawn_one_by_one() {
         // The shortcut for groups without jitter, and the jittered groups
         // after it, keep their global task indices (so their draws).
-        for text in ["4*io(1ms)+3*[cpu(1M),io(2ms,jitter=30),cpu(2k)]+5*cpu(300k,jitter=20)", "2*[io(1ms),cpu(7)]{jitter=40}+6*cpu(5)+1*[cpu(9),cpu(1M,jitter=0)]{jitter=50}"] {
+        for text in [
+            "4*io(1ms)+3*[cpu(1M),io(2ms,jitter=30),cpu(2k)]+5*cpu(300k,jitter=20)",
+            "2*[io(1ms),cpu(7)]{jitter=40}+6*cpu(5)+1*[cpu(9),cpu(1M,jitter=0)]{jitter=50}",
+        ] {
             let w: Workload = text.parse().unwrap();
             for seed in [1, 7] {
                 let drawn: u128 = w
                     .tasks()
                     .flat_map(|t| crate::runner::steps(t.phases, t.group_opts, seed, t.index))
-                    .filter_map(|s| if let Action::Cpu { n, .. } = s.action { Some(u128::from(n)) } else { None })
+                    .filter_map(|s| {
+                        if let Action::Cpu { n, .. } = s.action {
+                            Some(u128::from(n))
+                        } else {
+                            None
+                        }
+                    })
                     .sum();
                 assert_eq!(cpu_iterations(&w, seed), drawn, "{text} seed {seed}");
             }
@@ -299,7 +368,11 @@ mod tests {
         // A prediction is a trace like any other: refining from it must give
         // back the figures that made it.
         let w: Workload = "20*[io(2ms),cpu(1M)]".parse().unwrap();
-        let truth = Costs::default().with(Cost::CpuMain, 1.7).with(Cost::Poll, 900.0).with(Cost::Hop, 70_000.0).with(Cost::TimerLate, 250_000.0);
+        let truth = Costs::default()
+            .with(Cost::CpuMain, 1.7)
+            .with(Cost::Poll, 900.0)
+            .with(Cost::Hop, 70_000.0)
+            .with(Cost::TimerLate, 250_000.0);
         let cfg = RunConfig::new(Model::Loop);
         let t = simulate(&w, &cfg, &truth);
         let mut cal = Calibration::default();
@@ -313,11 +386,23 @@ mod tests {
         let many: Workload = "2000*io(1ms)".parse().unwrap();
         let t = simulate(&many, &cfg, &truth);
         assert!(refine(&mut cal, &t, &many, &cfg, 1.5).contains(&Cost::Poll));
-        assert!((cal.costs.get(Cost::Poll) / 900.0 - 1.0).abs() < 0.01, "{}", cal.costs.get(Cost::Poll));
+        assert!(
+            (cal.costs.get(Cost::Poll) / 900.0 - 1.0).abs() < 0.01,
+            "{}",
+            cal.costs.get(Cost::Poll)
+        );
 
         // One worker: the single-worker figure.
-        let pool_cfg = RunConfig { workers: 1, cores: 2, ..RunConfig::new(Model::Pool) };
-        let t = simulate(&"8*cpu(2M)".parse().unwrap(), &pool_cfg, &truth.clone().with(Cost::CpuWorker, 0.9));
+        let pool_cfg = RunConfig {
+            workers: 1,
+            cores: 2,
+            ..RunConfig::new(Model::Pool)
+        };
+        let t = simulate(
+            &"8*cpu(2M)".parse().unwrap(),
+            &pool_cfg,
+            &truth.clone().with(Cost::CpuWorker, 0.9),
+        );
         refine(&mut cal, &t, &"8*cpu(2M)".parse().unwrap(), &pool_cfg, 2.0);
         assert!((cal.costs.get(Cost::CpuWorker) - 0.9).abs() < 1e-9);
     }
@@ -328,42 +413,86 @@ mod tests {
         let truth = Costs::cpu_only(0.8).with(Cost::CpuParallel, 1.4);
         let mut cal = Calibration::default();
         cal.observe(Cost::CpuWorker, 0.8, 3, Origin::Probe, 1.0);
-        let two = RunConfig { workers: 2, cores: 2, ..RunConfig::new(Model::Free) };
+        let two = RunConfig {
+            workers: 2,
+            cores: 2,
+            ..RunConfig::new(Model::Free)
+        };
         let w: Workload = "4*cpu(20M)".parse().unwrap();
         let t = simulate(&w, &two, &truth);
         let profile = concurrency_profile(&t);
-        assert_eq!(profile.iter().sum::<Nanos>(), profile[2], "both lanes compute all along: {profile:?}");
+        assert_eq!(
+            profile.iter().sum::<Nanos>(),
+            profile[2],
+            "both lanes compute all along: {profile:?}"
+        );
         let changed = refine(&mut cal, &t, &w, &two, 2.0);
-        assert!(changed.contains(&Cost::CpuParallel) && !changed.contains(&Cost::CpuWorker), "{changed:?}");
-        assert!((cal.costs.get(Cost::CpuParallel) - 1.4).abs() < 1e-3, "{}", cal.costs.get(Cost::CpuParallel));
+        assert!(
+            changed.contains(&Cost::CpuParallel) && !changed.contains(&Cost::CpuWorker),
+            "{changed:?}"
+        );
+        assert!(
+            (cal.costs.get(Cost::CpuParallel) - 1.4).abs() < 1e-3,
+            "{}",
+            cal.costs.get(Cost::CpuParallel)
+        );
         // Four workers on two cores: each gets half a core, slowed; the same figure.
-        let four = RunConfig { workers: 4, cores: 2, ..RunConfig::new(Model::Pool) };
+        let four = RunConfig {
+            workers: 4,
+            cores: 2,
+            ..RunConfig::new(Model::Pool)
+        };
         let t = simulate(&w, &four, &truth);
         refine(&mut cal, &t, &w, &four, 3.0);
-        assert!((cal.costs.get(Cost::CpuParallel) - 1.4).abs() < 1e-3, "{}", cal.costs.get(Cost::CpuParallel));
+        assert!(
+            (cal.costs.get(Cost::CpuParallel) - 1.4).abs() < 1e-3,
+            "{}",
+            cal.costs.get(Cost::CpuParallel)
+        );
         // A worker spinning in a blocking call holds a core: the other's CPU
         // span beside it counts as two at once, not alone.
         let spin: Workload = "1*block(30ms)+1*cpu(20M)".parse().unwrap();
-        let pool_two = RunConfig { workers: 2, cores: 2, ..RunConfig::new(Model::Pool) };
+        let pool_two = RunConfig {
+            workers: 2,
+            cores: 2,
+            ..RunConfig::new(Model::Pool)
+        };
         let p = concurrency_profile(&simulate(&spin, &pool_two, &truth));
         assert_eq!((p[1], p[2]), (0, 22_400_000), "{p:?}");
         // One worker at a time (a GIL): the single figure, untouched by the slow-down.
-        let gil = RunConfig { workers: 2, cores: 2, ..RunConfig::new(Model::Gil) };
+        let gil = RunConfig {
+            workers: 2,
+            cores: 2,
+            ..RunConfig::new(Model::Gil)
+        };
         let t = simulate(&w, &gil, &truth.clone().with(Cost::CpuWorker, 0.7));
         let changed = refine(&mut cal, &t, &w, &gil, 4.0);
-        assert!(changed.contains(&Cost::CpuWorker) && !changed.contains(&Cost::CpuParallel), "{changed:?}");
+        assert!(
+            changed.contains(&Cost::CpuWorker) && !changed.contains(&Cost::CpuParallel),
+            "{changed:?}"
+        );
         let blended = cal.costs.get(Cost::CpuWorker);
-        assert!((0.7..0.75).contains(&blended), "blended, the run weighing at least half: {blended}");
+        assert!(
+            (0.7..0.75).contains(&blended),
+            "blended, the run weighing at least half: {blended}"
+        );
     }
 
     #[test]
     fn the_slow_down_needs_a_measured_single_figure_and_cancelled_runs_teach_nothing() {
         let w: Workload = "8*cpu(2M)".parse().unwrap();
-        let cfg = RunConfig { workers: 4, cores: 2, ..RunConfig::new(Model::Pool) };
+        let cfg = RunConfig {
+            workers: 4,
+            cores: 2,
+            ..RunConfig::new(Model::Pool)
+        };
         let t = simulate(&w, &cfg, &Costs::default().with(Cost::CpuParallel, 1.5));
         let mut cal = Calibration::default();
         let changed = refine(&mut cal, &t, &w, &cfg, 1.0);
-        assert!(!changed.contains(&Cost::CpuWorker) && !changed.contains(&Cost::CpuParallel), "{changed:?}");
+        assert!(
+            !changed.contains(&Cost::CpuWorker) && !changed.contains(&Cost::CpuParallel),
+            "{changed:?}"
+        );
         let mut c = t.clone();
         c.cancelled = true;
         assert!(refine(&mut cal, &c, &w, &cfg, 1.0).is_empty());
@@ -373,7 +502,14 @@ mod tests {
     fn residuals_move_the_figure_they_blame() {
         let mut cal = Calibration::default();
         let before = cal.costs.get(Cost::GilHandoff);
-        assert!(fit_residual(&mut cal, Cost::GilHandoff, 10_000_000, 9_000_000, 10, 1.0));
+        assert!(fit_residual(
+            &mut cal,
+            Cost::GilHandoff,
+            10_000_000,
+            9_000_000,
+            10,
+            1.0
+        ));
         assert!((cal.costs.get(Cost::GilHandoff) - (before + 100_000.0)).abs() < 1e-6);
         assert!(!fit_residual(&mut cal, Cost::GilHandoff, 1, 0, 0, 1.0));
     }

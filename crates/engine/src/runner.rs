@@ -14,7 +14,10 @@ use workload::{IncrMode, Options, Phase, Workload};
 
 use crate::executor::{yield_now, Handle, Hooks, Semaphore, TaskRef, UNTAGGED};
 use crate::time::{Clock, Nanos, VirtualClock};
-use crate::trace::{Event, EventKind, Failure, PhaseKind, Resource, Span, SpanState, Trace, MAIN_LANE, MAX_EVENTS, NO_LANE};
+use crate::trace::{
+    Event, EventKind, Failure, PhaseKind, Resource, Span, SpanState, Trace, MAIN_LANE, MAX_EVENTS,
+    NO_LANE,
+};
 
 /// What a task needs from the world it runs in.
 pub trait Env {
@@ -103,7 +106,12 @@ pub struct Steps<'a> {
 impl<'a> Steps<'a> {
     /// The steps of task `index` of a group with `phases` and `group_opts`.
     pub fn new(phases: &'a [Phase], group_opts: &'a Options, seed: u64, index: u64) -> Self {
-        Self { phases: phases.iter(), group_opts, rng: workload::task_rng(seed, index), next_index: 0 }
+        Self {
+            phases: phases.iter(),
+            group_opts,
+            rng: workload::task_rng(seed, index),
+            next_index: 0,
+        }
     }
 }
 
@@ -116,13 +124,20 @@ impl Iterator for Steps<'_> {
         let o = Options::resolve(phase.opts(), self.group_opts);
         let action = match phase {
             Phase::Io { dur, .. } => Action::Io(workload::jitter(*dur, o.jitter_pct, rng)),
-            Phase::Cpu { n, .. } => Action::Cpu { n: workload::jitter(*n, o.jitter_pct, rng), yield_every: o.yield_every },
+            Phase::Cpu { n, .. } => Action::Cpu {
+                n: workload::jitter(*n, o.jitter_pct, rng),
+                yield_every: o.yield_every,
+            },
             Phase::Block { dur, .. } => Action::Block(workload::jitter(*dur, o.jitter_pct, rng)),
             Phase::Incr { mode, .. } => Action::Incr(*mode),
         };
         let index = self.next_index;
         self.next_index = self.next_index.wrapping_add(1);
-        Some(Step { index, action, payload_kib: o.payload_kib })
+        Some(Step {
+            index,
+            action,
+            payload_kib: o.payload_kib,
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -162,12 +177,30 @@ impl Recorder {
     }
 
     fn detailed(&self, task: u32) -> bool {
-        self.detail.get().is_none_or(|d| task < d || task == crate::trace::NO_TASK)
+        self.detail
+            .get()
+            .is_none_or(|d| task < d || task == crate::trace::NO_TASK)
     }
 
     /// Records a span; empty spans are dropped (they draw nothing and cost memory).
-    pub fn span(&self, task: u32, lane: u16, step: &Step, state: SpanState, start: Nanos, end: Nanos) {
-        self.push(Span { task, lane, phase: step.index, kind: step.action.kind(), state, start, end });
+    pub fn span(
+        &self,
+        task: u32,
+        lane: u16,
+        step: &Step,
+        state: SpanState,
+        start: Nanos,
+        end: Nanos,
+    ) {
+        self.push(Span {
+            task,
+            lane,
+            phase: step.index,
+            kind: step.action.kind(),
+            state,
+            start,
+            end,
+        });
     }
 
     /// Records a ready-made span (empty ones are dropped).
@@ -190,7 +223,14 @@ impl Recorder {
         }
         let mut events = self.events.borrow_mut();
         if events.len() < MAX_EVENTS {
-            events.push(Event { at, arg, task, lane, kind, res });
+            events.push(Event {
+                at,
+                arg,
+                task,
+                lane,
+                kind,
+                res,
+            });
         } else {
             self.events_dropped.set(self.events_dropped.get() + 1);
         }
@@ -251,7 +291,10 @@ impl Recorder {
 
     /// Records a failed task.
     pub fn fail(&self, task: u32, message: impl Into<String>) {
-        self.failures.borrow_mut().push(Failure { task, message: message.into() });
+        self.failures.borrow_mut().push(Failure {
+            task,
+            message: message.into(),
+        });
     }
 
     /// Moves what was recorded into `trace` (spans, tallies, failures).
@@ -301,11 +344,22 @@ struct PhaseTag {
 
 impl PhaseTag {
     fn of(index: u8, action: Action) -> Self {
-        Self { index, kind: action.kind() }
+        Self {
+            index,
+            kind: action.kind(),
+        }
     }
 
     fn span(self, task: u32, lane: u16, state: SpanState, start: Nanos, end: Nanos) -> Span {
-        Span { task, lane, phase: self.index, kind: self.kind, state, start, end }
+        Span {
+            task,
+            lane,
+            phase: self.index,
+            kind: self.kind,
+            state,
+            start,
+            end,
+        }
     }
 }
 
@@ -343,7 +397,12 @@ pub struct LoopCtx<E> {
 /// `async fn` keeps each argument twice in its state (as captured and as a
 /// local), which a million sleeping tasks would pay for.
 #[allow(clippy::manual_async_fn)] // on purpose, as said above
-pub fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64, ready_at: Nanos) -> impl Future<Output = ()> {
+pub fn run_loop_task<E: Env>(
+    ctx: Rc<LoopCtx<E>>,
+    group: usize,
+    index: u64,
+    ready_at: Nanos,
+) -> impl Future<Output = ()> {
     async move {
         let env = &ctx.env;
         let rec = &ctx.rec;
@@ -352,7 +411,10 @@ pub fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64, read
         // The first step names the queued span before it. The steps are made
         // one at a time, here and again for the loop below, so that no step
         // and no vector of them is kept while the task sleeps.
-        let Some(first) = Steps::new(&g.phases, &g.opts, ctx.seed, index).next().map(|s| PhaseTag::of(s.index, s.action)) else {
+        let Some(first) = Steps::new(&g.phases, &g.opts, ctx.seed, index)
+            .next()
+            .map(|s| PhaseTag::of(s.index, s.action))
+        else {
             return;
         };
         // `at` is where the task's last span ended: each span starts there, so
@@ -370,14 +432,26 @@ pub fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64, read
                 }
                 let permit = sem.acquire().await;
                 let t = env.coarse_now();
-                rec.event(t, task, MAIN_LANE, EventKind::Acquire, Resource::Semaphore, 0);
+                rec.event(
+                    t,
+                    task,
+                    MAIN_LANE,
+                    EventKind::Acquire,
+                    Resource::Semaphore,
+                    0,
+                );
                 rec.push(first.span(task, NO_LANE, SpanState::Queued, at, t));
                 at = t;
                 Some(permit)
             }
             None => None,
         };
-        for Step { index: phase, action, .. } in Steps::new(&g.phases, &g.opts, ctx.seed, index) {
+        for Step {
+            index: phase,
+            action,
+            ..
+        } in Steps::new(&g.phases, &g.opts, ctx.seed, index)
+        {
             // Only the step's tag lives across its awaits, not the whole step.
             let tag = PhaseTag::of(phase, action);
             match action {
@@ -397,14 +471,22 @@ pub fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64, read
                 }
                 Action::Cpu { n, yield_every } => {
                     at = precise_start(env, rec, task, tag, at);
-                    let yield_every = if env.cpu_never_yields() { 0 } else { yield_every };
+                    let yield_every = if env.cpu_never_yields() {
+                        0
+                    } else {
+                        yield_every
+                    };
                     let mut i: u64 = 0;
                     // The phase's Σ i², as two words: a `u128` kept across the
                     // yields would make every task's state 16-aligned, which
                     // the allocator serves more slowly than 8.
                     let mut sum = [0u64; 2];
                     loop {
-                        let end = if yield_every == 0 { n } else { n.min(i.saturating_add(yield_every)) };
+                        let end = if yield_every == 0 {
+                            n
+                        } else {
+                            n.min(i.saturating_add(yield_every))
+                        };
                         let s = (u128::from(sum[1]) << 64 | u128::from(sum[0])) + env.cpu(i, end);
                         sum = [s as u64, (s >> 64) as u64];
                         let t1 = env.now();
@@ -446,11 +528,26 @@ pub fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64, read
                         }
                     };
                     // The write uses the value read before the await: the race.
-                    let value = if mode == IncrMode::Atomic { rec.read_counter() } else { value };
+                    let value = if mode == IncrMode::Atomic {
+                        rec.read_counter()
+                    } else {
+                        value
+                    };
                     rec.write_counter(value + 1);
                     let t1 = env.coarse_now();
-                    rec.event(t1, task, MAIN_LANE, EventKind::Incr, Resource::None, value + 1);
-                    let lane = if state == SpanState::Running { MAIN_LANE } else { NO_LANE };
+                    rec.event(
+                        t1,
+                        task,
+                        MAIN_LANE,
+                        EventKind::Incr,
+                        Resource::None,
+                        value + 1,
+                    );
+                    let lane = if state == SpanState::Running {
+                        MAIN_LANE
+                    } else {
+                        NO_LANE
+                    };
                     rec.push(tag.span(task, lane, state, at, t1));
                     at = t1;
                 }
@@ -461,7 +558,13 @@ pub fn run_loop_task<E: Env>(ctx: Rc<LoopCtx<E>>, group: usize, index: u64, read
 
 /// Runs the whole workload task after task, every wait blocking: a plain
 /// Python loop with `time.sleep`. Returns early if `stop` says so between tasks.
-pub fn run_sequential<E: Env>(env: &E, rec: &Recorder, workload: &Workload, seed: u64, mut stop: impl FnMut() -> bool) {
+pub fn run_sequential<E: Env>(
+    env: &E,
+    rec: &Recorder,
+    workload: &Workload,
+    seed: u64,
+    mut stop: impl FnMut() -> bool,
+) {
     let mut next = 0;
     while next < workload.task_count() {
         if stop() {
@@ -474,19 +577,51 @@ pub fn run_sequential<E: Env>(env: &E, rec: &Recorder, workload: &Workload, seed
 /// Runs at most `max_tasks` tasks of the sequential model, from task `start`;
 /// returns the index of the next task to run (the task count when all ran).
 /// Lets a long simulation of the sequential model share the page's thread.
-pub fn run_sequential_from<E: Env>(env: &E, rec: &Recorder, workload: &Workload, seed: u64, start: u64, max_tasks: u64) -> u64 {
+pub fn run_sequential_from<E: Env>(
+    env: &E,
+    rec: &Recorder,
+    workload: &Workload,
+    seed: u64,
+    start: u64,
+    max_tasks: u64,
+) -> u64 {
     let mut index = start;
-    for spec in workload.tasks().skip(start as usize).take(max_tasks as usize) {
+    for spec in workload
+        .tasks()
+        .skip(start as usize)
+        .take(max_tasks as usize)
+    {
         let task = index as u32;
-        rec.event(env.now(), task, MAIN_LANE, EventKind::Start, Resource::None, 0);
+        rec.event(
+            env.now(),
+            task,
+            MAIN_LANE,
+            EventKind::Start,
+            Resource::None,
+            0,
+        );
         for step in steps(spec.phases, spec.group_opts, seed, index) {
             let t0 = env.now();
             let state = match step.action {
                 Action::Io(d) => {
                     // `time.sleep` in a plain loop: the thread waits and nothing else runs.
-                    rec.event(t0, task, MAIN_LANE, EventKind::Wait, Resource::None, t0.saturating_add(d));
+                    rec.event(
+                        t0,
+                        task,
+                        MAIN_LANE,
+                        EventKind::Wait,
+                        Resource::None,
+                        t0.saturating_add(d),
+                    );
                     env.block(d);
-                    rec.event(env.now(), task, MAIN_LANE, EventKind::Start, Resource::None, 0);
+                    rec.event(
+                        env.now(),
+                        task,
+                        MAIN_LANE,
+                        EventKind::Start,
+                        Resource::None,
+                        0,
+                    );
                     SpanState::Waiting
                 }
                 Action::Cpu { n, .. } => {
@@ -503,13 +638,27 @@ pub fn run_sequential_from<E: Env>(env: &E, rec: &Recorder, workload: &Workload,
                     }
                     let value = rec.read_counter() + 1;
                     rec.write_counter(value);
-                    rec.event(env.now(), task, MAIN_LANE, EventKind::Incr, Resource::None, value);
+                    rec.event(
+                        env.now(),
+                        task,
+                        MAIN_LANE,
+                        EventKind::Incr,
+                        Resource::None,
+                        value,
+                    );
                     SpanState::Running
                 }
             };
             rec.span(task, MAIN_LANE, &step, state, t0, env.now());
         }
-        rec.event(env.now(), task, MAIN_LANE, EventKind::Done, Resource::None, 0);
+        rec.event(
+            env.now(),
+            task,
+            MAIN_LANE,
+            EventKind::Done,
+            Resource::None,
+            0,
+        );
         index += 1;
     }
     index
@@ -546,7 +695,8 @@ pub fn loop_record_estimate(workload: &Workload, detail: Option<u32>) -> RecordE
         first += count;
         // Every detailed task: its queued span before the first poll; spawn,
         // the wake that queues it, its first start, and done.
-        let (mut lane_spans, mut task_spans, mut task_events, mut timers) = (0u64, 1u64, 4u64, 0u64);
+        let (mut lane_spans, mut task_spans, mut task_events, mut timers) =
+            (0u64, 1u64, 4u64, 0u64);
         for phase in &g.phases {
             match phase {
                 Phase::Io { .. } => {
@@ -557,7 +707,11 @@ pub fn loop_record_estimate(workload: &Workload, detail: Option<u32>) -> RecordE
                 }
                 Phase::Cpu { n, opts } => {
                     let every = Options::resolve(opts, &g.opts).yield_every;
-                    let chunks = if every == 0 { 1 } else { n.div_ceil(every).max(1) };
+                    let chunks = if every == 0 {
+                        1
+                    } else {
+                        n.div_ceil(every).max(1)
+                    };
                     // A running span a chunk, and a yield, a queued span and a start between two.
                     lane_spans = lane_spans.saturating_add(chunks);
                     task_spans = task_spans.saturating_add(chunks - 1);
@@ -581,8 +735,13 @@ pub fn loop_record_estimate(workload: &Workload, detail: Option<u32>) -> RecordE
                 },
             }
         }
-        est.spans = est.spans.saturating_add(count.saturating_mul(lane_spans)).saturating_add(detailed.saturating_mul(task_spans));
-        est.events = est.events.saturating_add(detailed.saturating_mul(task_events));
+        est.spans = est
+            .spans
+            .saturating_add(count.saturating_mul(lane_spans))
+            .saturating_add(detailed.saturating_mul(task_spans));
+        est.events = est
+            .events
+            .saturating_add(detailed.saturating_mul(task_events));
         est.timers = est.timers.saturating_add(count.saturating_mul(timers));
     }
     est
@@ -597,7 +756,11 @@ pub const SPAWN_BATCH: u64 = 2_000;
 /// frame. The browser and the simulator spawn the same way, so they agree.
 /// `f` should spawn with [`Handle::spawn_tagged`] and the task's index, so
 /// hooks can name it.
-pub fn spawn_batched(handle: &Handle, workload: &Workload, f: impl Fn(&Handle, usize, u64, Nanos) + 'static) {
+pub fn spawn_batched(
+    handle: &Handle,
+    workload: &Workload,
+    f: impl Fn(&Handle, usize, u64, Nanos) + 'static,
+) {
     let h = handle.clone();
     let counts: Vec<u32> = workload.groups.iter().map(|g| g.count).collect();
     handle.spawn(async move {
@@ -706,7 +869,14 @@ impl Hooks for LoopHooks {
     fn spawned(&self, t: TaskRef) {
         self.spawns.set(self.spawns.get() + 1);
         if self.record && t.tag != UNTAGGED {
-            self.rec.event(self.clock.coarse_now(), t.tag, NO_LANE, EventKind::Spawn, Resource::None, 0);
+            self.rec.event(
+                self.clock.coarse_now(),
+                t.tag,
+                NO_LANE,
+                EventKind::Spawn,
+                Resource::None,
+                0,
+            );
         }
         self.pay(true);
     }
@@ -714,7 +884,14 @@ impl Hooks for LoopHooks {
         self.current.set(t.tag);
         self.woke_self.set(false);
         if self.record && t.tag != UNTAGGED {
-            self.rec.event(self.clock.coarse_now(), t.tag, self.lane, EventKind::Start, Resource::None, 0);
+            self.rec.event(
+                self.clock.coarse_now(),
+                t.tag,
+                self.lane,
+                EventKind::Start,
+                Resource::None,
+                0,
+            );
         }
     }
     fn woken(&self, t: TaskRef) {
@@ -725,7 +902,14 @@ impl Hooks for LoopHooks {
             // Woken by itself while running: a yield, recorded when the poll ends.
             self.woke_self.set(true);
         } else {
-            self.rec.event(self.clock.coarse_now(), t.tag, NO_LANE, EventKind::Wake, Resource::None, 0);
+            self.rec.event(
+                self.clock.coarse_now(),
+                t.tag,
+                NO_LANE,
+                EventKind::Wake,
+                Resource::None,
+                0,
+            );
         }
     }
     fn poll_end(&self, t: TaskRef, completed: bool) {
@@ -733,9 +917,23 @@ impl Hooks for LoopHooks {
         self.pay(false);
         if self.record && t.tag != UNTAGGED {
             if completed {
-                self.rec.event(self.clock.coarse_now(), t.tag, self.lane, EventKind::Done, Resource::None, 0);
+                self.rec.event(
+                    self.clock.coarse_now(),
+                    t.tag,
+                    self.lane,
+                    EventKind::Done,
+                    Resource::None,
+                    0,
+                );
             } else if self.woke_self.get() {
-                self.rec.event(self.clock.coarse_now(), t.tag, NO_LANE, EventKind::Yield, Resource::None, 0);
+                self.rec.event(
+                    self.clock.coarse_now(),
+                    t.tag,
+                    NO_LANE,
+                    EventKind::Yield,
+                    Resource::None,
+                    0,
+                );
             }
         }
         self.current.set(UNTAGGED);

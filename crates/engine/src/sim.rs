@@ -23,7 +23,9 @@ use crate::driver::{VirtualDriver, POLLS_PER_CLOCK_CHECK};
 use crate::executor::{yield_now, Executor, Handle, Semaphore};
 use crate::lanes::{spawn_lane_task, Gil, GilMode, LaneCtx, VirtualLanes};
 use crate::model::{GilImpl, Model, RunConfig};
-use crate::runner::{run_loop_task, run_sequential_from, spawn_batched, Env, LoopCtx, LoopHooks, Recorder};
+use crate::runner::{
+    run_loop_task, run_sequential_from, spawn_batched, Env, LoopCtx, LoopHooks, Recorder,
+};
 use crate::time::{Clock, Nanos, VirtualClock};
 use crate::trace::{PhaseKind, Source, Span, SpanState, Trace, MAIN_LANE, NO_TASK};
 
@@ -42,7 +44,12 @@ impl VirtualEnv {
     /// An environment for tasks of the executor behind `handle`, whose clock
     /// is `clock`, with CPU at `cpu_ns_per_iter`.
     pub fn new(clock: Rc<VirtualClock>, handle: Handle, cpu_ns_per_iter: f64) -> Self {
-        Self { clock, handle, cpu_ns_per_iter, never_yield: false }
+        Self {
+            clock,
+            handle,
+            cpu_ns_per_iter,
+            never_yield: false,
+        }
     }
 
     /// The calibrated cost of `n` iterations.
@@ -91,7 +98,10 @@ enum Plan {
     /// The sequential model, a few tasks per step, from task `next`.
     Sequential { env: VirtualEnv, next: u64 },
     /// Everything else, on an executor.
-    Driven { driver: VirtualDriver, hooks: Option<Rc<LoopHooks>> },
+    Driven {
+        driver: VirtualDriver,
+        hooks: Option<Rc<LoopHooks>>,
+    },
 }
 
 /// A simulation that can be run a budget of polls at a time, so a big one
@@ -125,7 +135,11 @@ impl Simulation {
         let clock = Rc::new(VirtualClock::new());
         let rec = Rc::new(Recorder::new());
         let model = cfg.model;
-        let lanes = if model.uses_workers() { cfg.workers.max(1) } else { 0 };
+        let lanes = if model.uses_workers() {
+            cfg.workers.max(1)
+        } else {
+            0
+        };
         let mut trace = Trace {
             model: Some(model),
             source: Source::Predicted,
@@ -137,7 +151,11 @@ impl Simulation {
         let (ex, plan) = match model {
             Model::Sequential | Model::Py => {
                 let ex = Rc::new(Executor::new(clock.clone()));
-                let cpu = if model == Model::Py { costs.get(Cost::CpuPy) } else { costs.get(Cost::CpuMain) };
+                let cpu = if model == Model::Py {
+                    costs.get(Cost::CpuPy)
+                } else {
+                    costs.get(Cost::CpuMain)
+                };
                 let env = VirtualEnv::new(clock.clone(), ex.handle(), cpu);
                 (ex, Plan::Sequential { env, next: 0 })
             }
@@ -150,31 +168,68 @@ impl Simulation {
                         slicing: true,
                         never_yield: false,
                     },
-                    Model::Js => LoopProfile { cpu: costs.get(Cost::CpuJs), per_poll: 0, per_spawn: costs.ns(Cost::JsTask), slicing: false, never_yield: true },
-                    _ => LoopProfile { cpu: costs.get(Cost::CpuPy), per_poll: 0, per_spawn: costs.ns(Cost::PyTask), slicing: false, never_yield: true },
+                    Model::Js => LoopProfile {
+                        cpu: costs.get(Cost::CpuJs),
+                        per_poll: 0,
+                        per_spawn: costs.ns(Cost::JsTask),
+                        slicing: false,
+                        never_yield: true,
+                    },
+                    _ => LoopProfile {
+                        cpu: costs.get(Cost::CpuPy),
+                        per_poll: 0,
+                        per_spawn: costs.ns(Cost::PyTask),
+                        slicing: false,
+                        never_yield: true,
+                    },
                 };
                 let hooks = Rc::new(
-                    LoopHooks::new(rec.clone(), clock.clone(), MAIN_LANE).charging(clock.clone(), profile.per_poll, profile.per_spawn),
+                    LoopHooks::new(rec.clone(), clock.clone(), MAIN_LANE).charging(
+                        clock.clone(),
+                        profile.per_poll,
+                        profile.per_spawn,
+                    ),
                 );
                 let ex = Rc::new(Executor::with_hooks(clock.clone(), hooks.clone()));
                 ex.set_polls_per_clock_check(POLLS_PER_CLOCK_CHECK);
                 let mut env = VirtualEnv::new(clock.clone(), ex.handle(), profile.cpu);
                 env.never_yield = profile.never_yield;
-                let ctx = Rc::new(LoopCtx { env, rec: rec.clone(), workload: workload.clone(), limit: cfg.limit.map(Semaphore::new), seed: cfg.seed });
+                let ctx = Rc::new(LoopCtx {
+                    env,
+                    rec: rec.clone(),
+                    workload: workload.clone(),
+                    limit: cfg.limit.map(Semaphore::new),
+                    seed: cfg.seed,
+                });
                 spawn_batched(&ex.handle(), workload, move |h, group, index, at| {
                     h.spawn_tagged(index as u32, run_loop_task(ctx.clone(), group, index, at));
                 });
-                let mut driver = VirtualDriver::new(ex.clone(), clock.clone(), costs.ns(Cost::Hop), costs.ns(Cost::TimerLate));
+                let mut driver = VirtualDriver::new(
+                    ex.clone(),
+                    clock.clone(),
+                    costs.ns(Cost::Hop),
+                    costs.ns(Cost::TimerLate),
+                );
                 if !profile.slicing {
                     driver = driver.unsliced(true);
                 }
-                (ex, Plan::Driven { driver, hooks: Some(hooks) })
+                (
+                    ex,
+                    Plan::Driven {
+                        driver,
+                        hooks: Some(hooks),
+                    },
+                )
             }
             _ => {
                 let ex = Rc::new(Executor::new(clock.clone()));
                 let threads = model.is_threads();
                 let shared = cfg.shared_memory;
-                let startup = if matches!(model, Model::Pool | Model::Hybrid) { costs.ns(Cost::PoolStartup) } else { 0 };
+                let startup = if matches!(model, Model::Pool | Model::Hybrid) {
+                    costs.ns(Cost::PoolStartup)
+                } else {
+                    0
+                };
                 // Threads fed from a shared queue in shared memory pay one
                 // message to start and one to answer, not one per task.
                 let (per_job, ready_at) = if threads && shared {
@@ -184,10 +239,15 @@ impl Simulation {
                 } else {
                     (costs.ns(Cost::Dispatch), startup)
                 };
-                let worker_cpu = if model == Model::JsWorker { costs.get(Cost::CpuJsWorker) } else { costs.get(Cost::CpuWorker) };
+                let worker_cpu = if model == Model::JsWorker {
+                    costs.get(Cost::CpuJsWorker)
+                } else {
+                    costs.get(Cost::CpuWorker)
+                };
                 let gil = (model == Model::Gil).then(|| {
                     if shared {
-                        Gil::new(GilMode::DropRequest, cfg.switch_interval).with_handoff_cost(costs.ns(Cost::GilHandoff))
+                        Gil::new(GilMode::DropRequest, cfg.switch_interval)
+                            .with_handoff_cost(costs.ns(Cost::GilHandoff))
                     } else {
                         Gil::new(GilMode::Quantum, cfg.switch_interval)
                     }
@@ -197,7 +257,9 @@ impl Simulation {
                         match (model, GilImpl::for_config(cfg)) {
                             (Model::Gil, g) => g.describe(),
                             (_, GilImpl::SharedMemory) => "threads sharing memory",
-                            (_, GilImpl::Messages) => "threads without shared memory (the counter lives on the page)",
+                            (_, GilImpl::Messages) => {
+                                "threads without shared memory (the counter lives on the page)"
+                            }
                         }
                         .to_string(),
                     );
@@ -210,7 +272,11 @@ impl Simulation {
                         ns_per_iter: worker_cpu,
                         dispatch: per_job,
                         ns_per_kib: costs.get(Cost::TransferKib),
-                        gil_message: if shared { 0 } else { costs.ns(Cost::GilMessage) },
+                        gil_message: if shared {
+                            0
+                        } else {
+                            costs.ns(Cost::GilMessage)
+                        },
                     },
                     handle: ex.handle(),
                     rec: rec.clone(),
@@ -224,15 +290,46 @@ impl Simulation {
                 });
                 if startup > 0 {
                     for lane in 1..=lanes {
-                        rec.push(Span { task: NO_TASK, lane, phase: 0, kind: PhaseKind::None, state: SpanState::Startup, start: 0, end: startup });
+                        rec.push(Span {
+                            task: NO_TASK,
+                            lane,
+                            phase: 0,
+                            kind: PhaseKind::None,
+                            state: SpanState::Startup,
+                            start: 0,
+                            end: startup,
+                        });
                     }
                 }
-                spawn_batched(&ex.handle(), workload, move |h, group, index, at| spawn_lane_task(h, model, ctx.clone(), group, index, at));
-                let driver = VirtualDriver::new(ex.clone(), clock.clone(), costs.ns(Cost::Hop), costs.ns(Cost::TimerLate));
-                (ex, Plan::Driven { driver, hooks: None })
+                spawn_batched(&ex.handle(), workload, move |h, group, index, at| {
+                    spawn_lane_task(h, model, ctx.clone(), group, index, at)
+                });
+                let driver = VirtualDriver::new(
+                    ex.clone(),
+                    clock.clone(),
+                    costs.ns(Cost::Hop),
+                    costs.ns(Cost::TimerLate),
+                );
+                (
+                    ex,
+                    Plan::Driven {
+                        driver,
+                        hooks: None,
+                    },
+                )
             }
         };
-        Self { clock, _ex: ex, rec, plan, workload: workload.clone(), seed: cfg.seed, trace, tail, done: false }
+        Self {
+            clock,
+            _ex: ex,
+            rec,
+            plan,
+            workload: workload.clone(),
+            seed: cfg.seed,
+            trace,
+            tail,
+            done: false,
+        }
     }
 
     /// Keeps the full record only for the first `tasks` tasks (see
@@ -250,7 +347,8 @@ impl Simulation {
         self.done = match &mut self.plan {
             Plan::Sequential { env, next } => {
                 let batch = max_polls.clamp(1, 1 << 20);
-                *next = run_sequential_from(env, &self.rec, &self.workload, self.seed, *next, batch);
+                *next =
+                    run_sequential_from(env, &self.rec, &self.workload, self.seed, *next, batch);
                 *next >= self.workload.task_count()
             }
             Plan::Driven { driver, .. } => driver.step(max_polls),

@@ -20,7 +20,12 @@ pub enum SweepParam {
 
 impl SweepParam {
     /// All, in menu order.
-    pub const ALL: [SweepParam; 4] = [SweepParam::Tasks, SweepParam::Workers, SweepParam::CpuSize, SweepParam::YieldEvery];
+    pub const ALL: [SweepParam; 4] = [
+        SweepParam::Tasks,
+        SweepParam::Workers,
+        SweepParam::CpuSize,
+        SweepParam::YieldEvery,
+    ];
 
     /// The short name.
     pub fn name(self) -> &'static str {
@@ -76,7 +81,10 @@ impl fmt::Display for SweepParam {
 impl FromStr for SweepParam {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        SweepParam::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| format!("unknown sweep parameter \"{s}\""))
+        SweepParam::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("unknown sweep parameter \"{s}\""))
     }
 }
 
@@ -85,7 +93,8 @@ impl FromStr for SweepParam {
 pub fn parse_values(text: &str) -> Result<Vec<u64>, String> {
     let mut out = Vec::new();
     for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let w = workload::parse(&format!("cpu({item})")).map_err(|_| format!("\"{item}\" is not a count (try 1k or 1000)"))?;
+        let w = workload::parse(&format!("cpu({item})"))
+            .map_err(|_| format!("\"{item}\" is not a count (try 1k or 1000)"))?;
         match w.groups.first().and_then(|g| g.phases.first()) {
             Some(Phase::Cpu { n, .. }) => out.push(*n),
             _ => return Err(format!("\"{item}\" is not a count")),
@@ -107,9 +116,18 @@ mod tests {
     #[test]
     fn apply_changes_only_its_parameter() {
         let w: Workload = "4*[io(1ms),cpu(1M)]+2*cpu(5k,yield=0)".parse().unwrap();
-        assert_eq!(SweepParam::Tasks.apply(&w, 8).to_string(), "8*[io(1ms),cpu(1M)]+8*cpu(5k,yield=0)");
-        assert_eq!(SweepParam::CpuSize.apply(&w, 2_000).to_string(), "4*[io(1ms),cpu(2k)]+2*cpu(2k,yield=0)");
-        assert_eq!(SweepParam::YieldEvery.apply(&w, 10).to_string(), "4*[io(1ms),cpu(1M,yield=10)]+2*cpu(5k,yield=10)");
+        assert_eq!(
+            SweepParam::Tasks.apply(&w, 8).to_string(),
+            "8*[io(1ms),cpu(1M)]+8*cpu(5k,yield=0)"
+        );
+        assert_eq!(
+            SweepParam::CpuSize.apply(&w, 2_000).to_string(),
+            "4*[io(1ms),cpu(2k)]+2*cpu(2k,yield=0)"
+        );
+        assert_eq!(
+            SweepParam::YieldEvery.apply(&w, 10).to_string(),
+            "4*[io(1ms),cpu(1M,yield=10)]+2*cpu(5k,yield=10)"
+        );
         assert_eq!(SweepParam::Workers.apply(&w, 3), w);
     }
 

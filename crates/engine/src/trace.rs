@@ -238,7 +238,11 @@ impl Event {
     /// The event as one line of text, for tests and debugging:
     /// `1000000 t3 l1 wait due=5000000`.
     pub fn to_text(&self) -> String {
-        let lane = if self.lane == NO_LANE { "-".to_string() } else { self.lane.to_string() };
+        let lane = if self.lane == NO_LANE {
+            "-".to_string()
+        } else {
+            self.lane.to_string()
+        };
         let mut s = format!("{} t{} l{} {}", self.at, self.task, lane, self.kind.name());
         match self.kind {
             EventKind::Wait => s.push_str(&format!(" due={}", self.arg)),
@@ -381,7 +385,11 @@ impl Trace {
             self.increments
         );
         for s in &self.spans {
-            let lane = if s.lane == NO_LANE { "-".to_string() } else { s.lane.to_string() };
+            let lane = if s.lane == NO_LANE {
+                "-".to_string()
+            } else {
+                s.lane.to_string()
+            };
             let _ = writeln!(
                 out,
                 "t{} l{} p{}:{} {} {}..{}",

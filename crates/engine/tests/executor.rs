@@ -66,7 +66,11 @@ fn hooks_count_spawns_polls_wakes_and_completions() {
     }
     assert_eq!(ex.run_virtual(&clock), Outcome::Done);
     assert_eq!(hooks.spawned.get(), 3);
-    assert_eq!(hooks.polls.get(), 9, "each task: first poll + one per yield");
+    assert_eq!(
+        hooks.polls.get(),
+        9,
+        "each task: first poll + one per yield"
+    );
     assert_eq!(hooks.completed.get(), 3);
     assert_eq!(hooks.wakes.get(), 9, "3 initial schedules + 6 yields");
     assert_eq!(ex.live_tasks(), 0);
@@ -101,7 +105,10 @@ fn timers_fire_in_deadline_order_then_registration_order() {
         });
     }
     assert_eq!(ex.run_virtual(&clock), Outcome::Done);
-    assert_eq!(*order.borrow(), vec![("fast", 10), ("tie-1", 20), ("tie-2", 20), ("slow", 30)]);
+    assert_eq!(
+        *order.borrow(),
+        vec![("fast", 10), ("tie-1", 20), ("tie-2", 20), ("slow", 30)]
+    );
 }
 
 #[test]
@@ -134,7 +141,11 @@ fn run_stops_at_the_deadline_and_reports_ready_work() {
         }
     });
     assert_eq!(ex.run(5 * MS), Outcome::Ready);
-    assert_eq!(clock.now(), 5 * MS, "polls until the clock reaches the deadline");
+    assert_eq!(
+        clock.now(),
+        5 * MS,
+        "polls until the clock reaches the deadline"
+    );
     assert_eq!(ex.polls(), 5);
 }
 
@@ -184,7 +195,10 @@ fn a_wake_from_outside_resumes_a_stalled_task() {
         }
     }
     let (_clock, ex) = setup();
-    let slot = Rc::new(Slot { ready: Cell::new(false), waker: RefCell::new(None) });
+    let slot = Rc::new(Slot {
+        ready: Cell::new(false),
+        waker: RefCell::new(None),
+    });
     ex.spawn(WaitSlot(slot.clone()));
     assert_eq!(ex.run(u64::MAX), Outcome::Stalled);
     slot.ready.set(true);
@@ -238,7 +252,10 @@ fn semaphore_limits_concurrency_fairly_and_hands_out_lowest_slots() {
         });
     }
     ex.run_virtual(&clock);
-    assert_eq!(*log.borrow(), vec![(0, 0, 0), (1, 1, 0), (2, 0, 10), (3, 1, 10), (4, 0, 20)]);
+    assert_eq!(
+        *log.borrow(),
+        vec![(0, 0, 0), (1, 1, 0), (2, 0, 10), (3, 1, 10), (4, 0, 20)]
+    );
     assert_eq!(sem.available(), 2);
 }
 
@@ -258,7 +275,10 @@ fn a_dropped_acquire_leaves_the_queue_and_passes_its_slot_on() {
     // A waiter that gives up (its task is cancelled) must not strand the slot.
     let mut abandoned = Box::pin(sem.acquire());
     let waker = std::task::Waker::noop();
-    assert!(abandoned.as_mut().poll(&mut Context::from_waker(waker)).is_pending());
+    assert!(abandoned
+        .as_mut()
+        .poll(&mut Context::from_waker(waker))
+        .is_pending());
     assert_eq!(sem.waiters(), 1);
     drop(abandoned);
     assert_eq!(sem.waiters(), 0);

@@ -51,7 +51,10 @@ fn a_sleeping_task_reads_the_clock_twice_not_three_times() {
     // Per task: one reading to set the deadline, one for the first poll. The
     // poll after the timer fires is settled by the reading that fired it.
     let reads = clock.reads.get();
-    assert!(reads >= 2 * n && reads <= 2 * n + 2 * n / 16 + 10, "{reads} clock reads for {n} tasks");
+    assert!(
+        reads >= 2 * n && reads <= 2 * n + 2 * n / 16 + 10,
+        "{reads} clock reads for {n} tasks"
+    );
     assert_eq!(clock.inner.now(), SECOND);
 }
 
@@ -69,7 +72,10 @@ fn yields_read_the_clock_once_per_check() {
     let polls = scaled(16_000) + 1;
     assert_eq!(ex.polls(), polls);
     let reads = clock.reads.get();
-    assert!(reads <= polls / 16 + 3, "{reads} clock reads for {polls} polls");
+    assert!(
+        reads <= polls / 16 + 3,
+        "{reads} clock reads for {polls} polls"
+    );
 }
 
 #[test]
@@ -85,7 +91,11 @@ fn many_timers_fire_by_deadline_then_registration_at_scale() {
     for i in 0..n {
         let (h, fired) = (ex.handle(), fired.clone());
         let start = i / 1000 * MS;
-        let deadline = if i % 97 == 0 { 50 * SECOND - i * MS } else { start + [SECOND, 100 * MS, 10 * MS, 3 * SECOND][i as usize % 4] };
+        let deadline = if i % 97 == 0 {
+            50 * SECOND - i * MS
+        } else {
+            start + [SECOND, 100 * MS, 10 * MS, 3 * SECOND][i as usize % 4]
+        };
         want.push((deadline, i));
         ex.spawn(async move {
             h.sleep_until(start).await;
@@ -119,7 +129,11 @@ fn next_timer_names_the_earliest_and_its_precision() {
     }
     assert_eq!(ex.next_timer(), None);
     assert_eq!(ex.run(Nanos::MAX), Outcome::Sleeping { until: 20 * MS });
-    assert_eq!(ex.next_timer(), Some((20 * MS, true)), "the first set of the two due at 20 ms");
+    assert_eq!(
+        ex.next_timer(),
+        Some((20 * MS, true)),
+        "the first set of the two due at 20 ms"
+    );
     clock.advance_to(20 * MS);
     assert_eq!(ex.run(Nanos::MAX), Outcome::Sleeping { until: 30 * MS });
     assert_eq!(ex.next_timer(), Some((30 * MS, false)));
@@ -152,7 +166,11 @@ impl Drop for DropFlag {
 
 #[test]
 fn a_task_whose_last_waker_is_dropped_stops_being_live() {
-    let (clock, slot, dropped) = (Rc::new(VirtualClock::new()), Rc::new(RefCell::new(None)), Rc::new(Cell::new(false)));
+    let (clock, slot, dropped) = (
+        Rc::new(VirtualClock::new()),
+        Rc::new(RefCell::new(None)),
+        Rc::new(Cell::new(false)),
+    );
     let ex = Executor::new(clock.clone());
     let (s, f) = (slot.clone(), dropped.clone());
     ex.spawn(async move {
@@ -193,7 +211,10 @@ fn cancel_drops_tasks_queued_timed_and_parked_outside() {
     });
     assert_eq!((ex.live_tasks(), ex.ready_tasks()), (3, 1));
     ex.cancel();
-    assert!(flags[0].get() && flags[2].get(), "the timed and the queued task are dropped at once");
+    assert!(
+        flags[0].get() && flags[2].get(),
+        "the timed and the queued task are dropped at once"
+    );
     assert!(!flags[1].get(), "the parked one waits for its waker");
     assert_eq!(ex.live_tasks(), 1);
     slot.borrow_mut().take().unwrap().wake(); // a late wake is ignored: the task is dropped
@@ -238,7 +259,8 @@ impl Hooks for Tally {
         self.spawned.set(self.spawned.get() + 1);
     }
     fn poll_end(&self, _: TaskRef, completed: bool) {
-        self.completed.set(self.completed.get() + u64::from(completed));
+        self.completed
+            .set(self.completed.get() + u64::from(completed));
     }
     fn woken(&self, _: TaskRef) {
         self.woken.set(self.woken.get() + 1);
@@ -261,7 +283,11 @@ fn hooks_count_every_step_of_the_sleep_path_at_scale() {
     assert_eq!(ex.run_virtual(&clock), Outcome::Done);
     assert_eq!(hooks.spawned.get(), n);
     assert_eq!(hooks.fired.get(), n);
-    assert_eq!(hooks.woken.get(), 2 * n, "the first schedule and the timer's wake");
+    assert_eq!(
+        hooks.woken.get(),
+        2 * n,
+        "the first schedule and the timer's wake"
+    );
     assert_eq!(hooks.completed.get(), n);
     assert_eq!(ex.polls(), 2 * n);
     assert_eq!(clock.now(), 100 * MS);

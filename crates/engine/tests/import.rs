@@ -6,7 +6,9 @@
 use std::collections::BTreeSet;
 use std::process::Command;
 
-use engine::import::{import_trace_events, ImportError, Imported, MAX_BYTES, MAX_EVENTS, MAX_LANES};
+use engine::import::{
+    import_trace_events, ImportError, Imported, MAX_BYTES, MAX_EVENTS, MAX_LANES,
+};
 use engine::trace::{PhaseKind, Source, Span, SpanState, MAIN_LANE, NO_LANE, NO_TASK};
 use workload::python::{program, Flavour};
 use workload::{closed_form, parse};
@@ -17,7 +19,11 @@ fn import(text: &str) -> Imported {
 
 fn error(text: &str) -> ImportError {
     match import_trace_events(text) {
-        Ok(i) => panic!("imported {} spans from a bad file: {:?}", i.trace.spans.len(), i.notes),
+        Ok(i) => panic!(
+            "imported {} spans from a bad file: {:?}",
+            i.trace.spans.len(),
+            i.notes
+        ),
         Err(e) => e,
     }
 }
@@ -28,8 +34,15 @@ fn overlap(a: &Span, b: &Span) -> bool {
 
 /// Runs the program with `--trace`, returns the file's text; `None` without python3.
 fn python_trace(src: &str, name: &str) -> Option<String> {
-    if Command::new("python3").arg("--version").output().map(|o| !o.status.success()).unwrap_or(true) {
-        eprintln!("python3 is not installed: skipping the test that runs the generated Python programs");
+    if Command::new("python3")
+        .arg("--version")
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        eprintln!(
+            "python3 is not installed: skipping the test that runs the generated Python programs"
+        );
         return None;
     }
     let dir = std::env::temp_dir().join(format!("nogil-import-{}-{name}", std::process::id()));
@@ -37,8 +50,18 @@ fn python_trace(src: &str, name: &str) -> Option<String> {
     let file = dir.join("prog.py");
     std::fs::write(&file, src).unwrap();
     let trace = dir.join("trace.json");
-    let out = Command::new("python3").arg(&file).arg("--trace").arg(&trace).current_dir(&dir).output().unwrap();
-    assert!(out.status.success(), "python failed:\n{src}\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .arg(&file)
+        .arg("--trace")
+        .arg(&trace)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "python failed:\n{src}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(std::fs::read_to_string(&trace).expect("the program writes its trace"))
 }
 
@@ -47,32 +70,70 @@ fn the_python_programs_traces_import_with_their_lanes_and_states() {
     let w = parse("2*[io(50ms),cpu(200k)]+1*block(20ms)").unwrap();
     let checksum = 2 * closed_form(200_000);
     for f in Flavour::ALL {
-        let Some(text) = python_trace(&program(&w, f, 2, None), f.name()) else { return };
+        let Some(text) = python_trace(&program(&w, f, 2, None), f.name()) else {
+            return;
+        };
         let got = import(&text);
         let t = &got.trace;
         let name = f.name();
         assert_eq!((t.source, t.model), (Source::Imported, None), "{name}");
         assert!(got.label.starts_with("CPython 3."), "{name}: {}", got.label);
-        assert!(got.label.contains(name) && got.label.ends_with(", your machine"), "{name}: {}", got.label);
+        assert!(
+            got.label.contains(name) && got.label.ends_with(", your machine"),
+            "{name}: {}",
+            got.label
+        );
         assert_eq!(t.label.as_deref(), Some(got.label.as_str()));
-        assert!(got.notes.iter().all(|n| !n.contains("Skipped")), "{name}: {:?}", got.notes);
-        assert!(got.notes.iter().any(|n| n.contains("\"M\"")), "{name}: the metadata events are mentioned: {:?}", got.notes);
+        assert!(
+            got.notes.iter().all(|n| !n.contains("Skipped")),
+            "{name}: {:?}",
+            got.notes
+        );
+        assert!(
+            got.notes.iter().any(|n| n.contains("\"M\"")),
+            "{name}: the metadata events are mentioned: {:?}",
+            got.notes
+        );
 
         // One span per phase, with the phase's kind and state.
-        let mut phases: Vec<(u32, u8, PhaseKind, SpanState)> = t.spans.iter().map(|s| (s.task, s.phase, s.kind, s.state)).collect();
+        let mut phases: Vec<(u32, u8, PhaseKind, SpanState)> = t
+            .spans
+            .iter()
+            .map(|s| (s.task, s.phase, s.kind, s.state))
+            .collect();
         phases.sort_by_key(|p| (p.0, p.1));
-        let (io, cpu, block, waiting, running) = (PhaseKind::Io, PhaseKind::Cpu, PhaseKind::Block, SpanState::Waiting, SpanState::Running);
+        let (io, cpu, block, waiting, running) = (
+            PhaseKind::Io,
+            PhaseKind::Cpu,
+            PhaseKind::Block,
+            SpanState::Waiting,
+            SpanState::Running,
+        );
         assert_eq!(
             phases,
-            [(0, 0, io, waiting), (0, 1, cpu, running), (1, 0, io, waiting), (1, 1, cpu, running), (2, 0, block, running)],
+            [
+                (0, 0, io, waiting),
+                (0, 1, cpu, running),
+                (1, 0, io, waiting),
+                (1, 1, cpu, running),
+                (2, 0, block, running)
+            ],
             "{name}"
         );
         assert_eq!(t.tasks, 3);
-        assert_eq!((t.checksum, t.counter, t.increments), (checksum, 0, 0), "{name}");
+        assert_eq!(
+            (t.checksum, t.counter, t.increments),
+            (checksum, 0, 0),
+            "{name}"
+        );
         assert_eq!(t.start, 0);
         assert_eq!(t.end, t.spans.iter().map(|s| s.end).max().unwrap());
         for s in t.spans.iter().filter(|s| s.kind == PhaseKind::Io) {
-            assert!(s.duration() >= 49_000_000, "{name}: io(50ms) lasted {} ns", s.duration());
+            assert!(
+                s.duration() >= 49_000_000,
+                "{name}: io(50ms) lasted {} ns",
+                s.duration()
+            );
         }
 
         let lanes: BTreeSet<u16> = t.spans.iter().map(|s| s.lane).collect();
@@ -81,20 +142,36 @@ fn the_python_programs_traces_import_with_their_lanes_and_states() {
                 assert_eq!(t.lanes, 1);
                 assert_eq!(lanes, BTreeSet::from([MAIN_LANE]));
                 let s = &t.spans;
-                assert!(s.iter().enumerate().all(|(i, a)| s[i + 1..].iter().all(|b| !overlap(a, b))), "one phase at a time");
+                assert!(
+                    s.iter()
+                        .enumerate()
+                        .all(|(i, a)| s[i + 1..].iter().all(|b| !overlap(a, b))),
+                    "one phase at a time"
+                );
             }
             Flavour::Asyncio => {
                 assert_eq!(t.lanes, 1);
                 for s in &t.spans {
-                    let want = if s.state == SpanState::Waiting { NO_LANE } else { MAIN_LANE };
+                    let want = if s.state == SpanState::Waiting {
+                        NO_LANE
+                    } else {
+                        MAIN_LANE
+                    };
                     assert_eq!(s.lane, want, "asyncio's waits leave the thread free: {s:?}");
                 }
-                let waits: Vec<&Span> = t.spans.iter().filter(|s| s.kind == PhaseKind::Io).collect();
-                assert!(overlap(waits[0], waits[1]), "asyncio's two waits overlap: {waits:?}");
+                let waits: Vec<&Span> =
+                    t.spans.iter().filter(|s| s.kind == PhaseKind::Io).collect();
+                assert!(
+                    overlap(waits[0], waits[1]),
+                    "asyncio's two waits overlap: {waits:?}"
+                );
             }
             Flavour::Threading | Flavour::Multiprocessing => {
                 // Lanes 1..=N, one per thread or process used; waits stay on their lane.
-                assert!(lanes.iter().all(|l| (1..=2).contains(l)), "{name}: {lanes:?}");
+                assert!(
+                    lanes.iter().all(|l| (1..=2).contains(l)),
+                    "{name}: {lanes:?}"
+                );
                 assert_eq!(usize::from(t.lanes), 1 + lanes.len(), "{name}");
                 if f == Flavour::Threading {
                     // Not parallelism (the GIL): just that the pool's two threads both took work.
@@ -116,7 +193,11 @@ fn our_own_export_reads_back_span_for_span() {
     let w: workload::Workload = "3*[io(10ms),cpu(1M)]".parse().unwrap();
     let t = simulate(&w, &RunConfig::new(Model::Loop), &Costs::default());
     let m = Metrics::from_trace(&t, None);
-    let text = trace_events(&[Exported { trace: &t, metrics: &m, predicted_wall_ms: None }]);
+    let text = trace_events(&[Exported {
+        trace: &t,
+        metrics: &m,
+        predicted_wall_ms: None,
+    }]);
     let got = import(&text);
     assert_eq!(got.trace.spans.len(), t.spans.len());
     assert!(got.label.starts_with("Imported trace ("), "{}", got.label);
@@ -154,7 +235,13 @@ fn generic_files_get_a_lane_per_thread_and_a_task_per_lane() {
         "lanes in order of first appearance; tasks without args.task: one per lane after task 4"
     );
     assert_eq!((t.tasks, t.start, t.end), (7, 0, 900_000));
-    assert!(got.notes.iter().any(|n| n.contains("\"M\" × 1") && n.contains("\"C\" × 1")), "{:?}", got.notes);
+    assert!(
+        got.notes
+            .iter()
+            .any(|n| n.contains("\"M\" × 1") && n.contains("\"C\" × 1")),
+        "{:?}",
+        got.notes
+    );
 }
 
 #[test]
@@ -167,10 +254,17 @@ fn markup_in_names_is_kept_as_plain_text() {
     ], "otherData": {"format": "nogil-playground-python-trace", "version": 1, "implementation": "CPython",
         "python": "3.13.0", "flavour": "threading", "machine": "<script>alert('x')</script>\u202e\n"}}"#;
     let got = import(text);
-    assert_eq!(got.label, "CPython 3.13.0, threading, <script>alert('x')</script>");
+    assert_eq!(
+        got.label,
+        "CPython 3.13.0, threading, <script>alert('x')</script>"
+    );
     assert_eq!(got.trace.display_name(), got.label);
     assert_eq!(got.trace.spans[0].kind, PhaseKind::None);
-    assert!(got.notes.iter().any(|n| n.contains("\"<script>\" × 1")), "{:?}", got.notes);
+    assert!(
+        got.notes.iter().any(|n| n.contains("\"<script>\" × 1")),
+        "{:?}",
+        got.notes
+    );
 }
 
 #[test]
@@ -192,12 +286,28 @@ fn bad_times_are_skipped_and_counted() {
     let got = import(text);
     assert_eq!(got.trace.spans.len(), 1);
     let s = got.trace.spans[0];
-    assert_eq!((s.start, s.end, s.lane, s.task), (0, 2, 1, 0), "µs to ns, rebased to 0, a bad task is its lane's");
+    assert_eq!(
+        (s.start, s.end, s.lane, s.task),
+        (0, 2, 1, 0),
+        "µs to ns, rebased to 0, a bad task is its lane's"
+    );
     let notes = got.notes.join("\n");
-    assert!(notes.contains("Skipped 7 events with a missing, negative"), "{notes}");
-    assert!(notes.contains("Skipped 3 entries of the events array that are not objects"), "{notes}");
-    assert!(notes.contains("Skipped 1 \"E\" event without a \"B\" and 1 \"B\" event never ended"), "{notes}");
-    assert!(notes.contains("args.task that is not a task number"), "{notes}");
+    assert!(
+        notes.contains("Skipped 7 events with a missing, negative"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("Skipped 3 entries of the events array that are not objects"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("Skipped 1 \"E\" event without a \"B\" and 1 \"B\" event never ended"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("args.task that is not a task number"),
+        "{notes}"
+    );
 }
 
 #[test]
@@ -206,35 +316,106 @@ fn a_trace_cut_short_still_reads() {
                    {"ph": "X", "name": "io", "ts": 1, "dur": 1, "pid": 1, "tid": 1},"#;
     let got = import(text);
     assert_eq!(got.trace.spans.len(), 2);
-    assert!(got.notes.iter().any(|n| n.contains("not closed")), "{:?}", got.notes);
+    assert!(
+        got.notes.iter().any(|n| n.contains("not closed")),
+        "{:?}",
+        got.notes
+    );
     assert_eq!(import(&text[..text.len() - 1]).trace.spans.len(), 2);
-    assert_eq!(import("\u{feff}[{\"ph\":\"X\",\"ts\":0,\"dur\":1}]").trace.spans.len(), 1, "a byte-order mark is fine");
+    assert_eq!(
+        import("\u{feff}[{\"ph\":\"X\",\"ts\":0,\"dur\":1}]")
+            .trace
+            .spans
+            .len(),
+        1,
+        "a byte-order mark is fine"
+    );
 }
 
 #[test]
 fn hostile_inputs_give_clear_errors() {
     let deep = |open: &str, n: usize| open.repeat(n);
     let table: Vec<(&str, String, &str)> = vec![
-        ("empty", String::new(), "This file is not a trace: it is empty."),
+        (
+            "empty",
+            String::new(),
+            "This file is not a trace: it is empty.",
+        ),
         ("blank", " \n ".into(), "it is empty"),
-        ("not JSON", "hello".into(), "not valid JSON: expected value at line 1, column 1"),
-        ("broken on line 3", "{\"traceEvents\": [\n{\"ph\": \"X\"},\n{\"ph\" \"X\"}]}".into(), "at line 3, column 7"),
+        (
+            "not JSON",
+            "hello".into(),
+            "not valid JSON: expected value at line 1, column 1",
+        ),
+        (
+            "broken on line 3",
+            "{\"traceEvents\": [\n{\"ph\": \"X\"},\n{\"ph\" \"X\"}]}".into(),
+            "at line 3, column 7",
+        ),
         ("a number", "42".into(), "found a number"),
         ("a string", "\"<script>\"".into(), "found a string"),
-        ("no traceEvents", "{\"foo\": 1}".into(), "no \"traceEvents\" array"),
-        ("traceEvents not an array", "{\"traceEvents\": {}}".into(), "should be an array of events, but it is an object"),
-        ("unclosed object", "{\"traceEvents\": [], ".into(), "expected a key in quotes, found the end of the file"),
-        ("unclosed traceEvents", "{\"traceEvents\": [{}".into(), "expected `]` closing \"traceEvents\""),
-        ("trailing text", "[] [".into(), "unexpected text after the trace at line 1, column 4"),
-        ("bad separator", "[{} {}]".into(), "expected `,` or `]` after an event"),
+        (
+            "no traceEvents",
+            "{\"foo\": 1}".into(),
+            "no \"traceEvents\" array",
+        ),
+        (
+            "traceEvents not an array",
+            "{\"traceEvents\": {}}".into(),
+            "should be an array of events, but it is an object",
+        ),
+        (
+            "unclosed object",
+            "{\"traceEvents\": [], ".into(),
+            "expected a key in quotes, found the end of the file",
+        ),
+        (
+            "unclosed traceEvents",
+            "{\"traceEvents\": [{}".into(),
+            "expected `]` closing \"traceEvents\"",
+        ),
+        (
+            "trailing text",
+            "[] [".into(),
+            "unexpected text after the trace at line 1, column 4",
+        ),
+        (
+            "bad separator",
+            "[{} {}]".into(),
+            "expected `,` or `]` after an event",
+        ),
         ("trailing comma", "[{},]".into(), "not valid JSON"),
-        ("not events", "[1, \"two\", [3]]".into(), "Nothing to draw: of 3 events"),
-        ("only metadata", "[{\"ph\": \"M\", \"name\": \"process_name\"}]".into(), "\"M\" × 1"),
-        ("huge number", "[{\"ph\": \"X\", \"ts\": 1e999}]".into(), "number out of range"),
-        ("NaN literal", "[{\"ph\": \"X\", \"ts\": NaN}]".into(), "not valid JSON"),
+        (
+            "not events",
+            "[1, \"two\", [3]]".into(),
+            "Nothing to draw: of 3 events",
+        ),
+        (
+            "only metadata",
+            "[{\"ph\": \"M\", \"name\": \"process_name\"}]".into(),
+            "\"M\" × 1",
+        ),
+        (
+            "huge number",
+            "[{\"ph\": \"X\", \"ts\": 1e999}]".into(),
+            "number out of range",
+        ),
+        (
+            "NaN literal",
+            "[{\"ph\": \"X\", \"ts\": NaN}]".into(),
+            "not valid JSON",
+        ),
         ("deep array", deep("[", 100_000), "nested too deeply"),
-        ("deep event", format!("{{\"traceEvents\": [{}", deep("{\"a\":", 100_000)), "nested too deeply"),
-        ("deep otherData", format!("{{\"otherData\": {}", deep("[", 100_000)), "nested too deeply to read (line 1, column 142)"),
+        (
+            "deep event",
+            format!("{{\"traceEvents\": [{}", deep("{\"a\":", 100_000)),
+            "nested too deeply",
+        ),
+        (
+            "deep otherData",
+            format!("{{\"otherData\": {}", deep("[", 100_000)),
+            "nested too deeply to read (line 1, column 142)",
+        ),
     ];
     for (what, text, want) in &table {
         let e = error(text).to_string();
@@ -246,7 +427,12 @@ fn hostile_inputs_give_clear_errors() {
 fn limits_are_errors_that_say_what_to_do() {
     let big = " ".repeat(MAX_BYTES + 1);
     let e = error(&big);
-    assert_eq!(e, ImportError::TooLarge { bytes: MAX_BYTES + 1 });
+    assert_eq!(
+        e,
+        ImportError::TooLarge {
+            bytes: MAX_BYTES + 1
+        }
+    );
     assert!(e.to_string().contains("up to 64 MB"), "{e}");
 
     let mut many = String::with_capacity(3 * MAX_EVENTS + 10);
@@ -259,13 +445,19 @@ fn limits_are_errors_that_say_what_to_do() {
     assert_eq!(e, ImportError::TooManyEvents);
     assert!(e.to_string().contains("more than 2,000,000 events"), "{e}");
 
-    let lanes: Vec<String> =
-        (0..=MAX_LANES).map(|i| format!("{{\"ph\": \"X\", \"ts\": 0, \"dur\": 1, \"pid\": 1, \"tid\": {i}}}")).collect();
+    let lanes: Vec<String> = (0..=MAX_LANES)
+        .map(|i| format!("{{\"ph\": \"X\", \"ts\": 0, \"dur\": 1, \"pid\": 1, \"tid\": {i}}}"))
+        .collect();
     let e = error(&format!("[{}]", lanes.join(",")));
     assert_eq!(e, ImportError::TooManyLanes);
     assert!(e.to_string().contains("more than 256 threads"), "{e}");
     // Exactly the limit is fine.
-    assert_eq!(import(&format!("[{}]", lanes[..MAX_LANES].join(","))).trace.lanes, 1 + MAX_LANES as u16);
+    assert_eq!(
+        import(&format!("[{}]", lanes[..MAX_LANES].join(",")))
+            .trace
+            .lanes,
+        1 + MAX_LANES as u16
+    );
 }
 
 #[test]
@@ -278,7 +470,11 @@ fn our_python_flavours_decide_the_lanes() {
                     "args": {{"task": {task}, "phase": {phase}, "state": "{state}"}}}}"#
             )
         };
-        let events = [x("io", "waiting", 0, 10, 1, 0, 0), x("io", "waiting", 1, 10, 2, 1, 0), x("incr", "running", 11, 1, 1, 0, 1)];
+        let events = [
+            x("io", "waiting", 0, 10, 1, 0, 0),
+            x("io", "waiting", 1, 10, 2, 1, 0),
+            x("incr", "running", 11, 1, 1, 0, 1),
+        ];
         format!(
             r#"{{"traceEvents": [{}], "otherData": {{"format": "nogil-playground-python-trace", "version": 1, "implementation": "CPython",
                 "python": "3.12.1", "flavour": "{flavour}", "workers": 2, "checksum": "340282366920938463463374607431768211455",
@@ -288,20 +484,47 @@ fn our_python_flavours_decide_the_lanes() {
     };
     let lanes = |flavour: &str| {
         let got = import(&file(flavour));
-        assert_eq!(got.trace.checksum, u128::MAX, "the checksum is a decimal string: no precision lost");
-        assert_eq!((got.trace.counter, got.trace.increments, got.trace.lost_updates()), (1, 2, 1));
+        assert_eq!(
+            got.trace.checksum,
+            u128::MAX,
+            "the checksum is a decimal string: no precision lost"
+        );
+        assert_eq!(
+            (
+                got.trace.counter,
+                got.trace.increments,
+                got.trace.lost_updates()
+            ),
+            (1, 2, 1)
+        );
         assert!(got.label.contains(flavour), "{}", got.label);
-        (got.trace.lanes, got.trace.spans.iter().map(|s| s.lane).collect::<Vec<_>>())
+        (
+            got.trace.lanes,
+            got.trace.spans.iter().map(|s| s.lane).collect::<Vec<_>>(),
+        )
     };
     assert_eq!(lanes("threading"), (3, vec![1, 2, 1]));
     assert_eq!(lanes("multiprocessing"), (3, vec![1, 2, 1]));
-    assert_eq!(lanes("sequential"), (1, vec![MAIN_LANE, MAIN_LANE, MAIN_LANE]));
+    assert_eq!(
+        lanes("sequential"),
+        (1, vec![MAIN_LANE, MAIN_LANE, MAIN_LANE])
+    );
     assert_eq!(lanes("asyncio"), (1, vec![NO_LANE, NO_LANE, MAIN_LANE]));
     let odd = import(&file("gevent"));
     assert_eq!(odd.trace.lanes, 3);
-    assert!(odd.notes.iter().any(|n| n.contains("does not say which Python flavour")), "{:?}", odd.notes);
+    assert!(
+        odd.notes
+            .iter()
+            .any(|n| n.contains("does not say which Python flavour")),
+        "{:?}",
+        odd.notes
+    );
     let newer = import(&file("threading").replace("\"version\": 1", "\"version\": 2"));
-    assert!(newer.notes.iter().any(|n| n.contains("version 2")), "{:?}", newer.notes);
+    assert!(
+        newer.notes.iter().any(|n| n.contains("version 2")),
+        "{:?}",
+        newer.notes
+    );
     assert!(newer.trace.spans.iter().all(|s| s.task != NO_TASK));
 }
 
@@ -314,13 +537,28 @@ fn our_results_export_round_trips_with_its_events() {
     let w: workload::Workload = "1*io(1s)+1*io(2s)".parse().unwrap();
     let t = engine::sim::simulate(&w, &RunConfig::new(Model::Loop), &Costs::zero());
     let m = Metrics::from_trace(&t, None);
-    let text = results_json("v=1", serde_json::json!({}), &[Exported { trace: &t, metrics: &m, predicted_wall_ms: None }]);
+    let text = results_json(
+        "v=1",
+        serde_json::json!({}),
+        &[Exported {
+            trace: &t,
+            metrics: &m,
+            predicted_wall_ms: None,
+        }],
+    );
     let back = engine::import::import_any(&text).unwrap();
     assert_eq!(back.len(), 1);
     let b = &back[0].trace;
     assert_eq!(b.model, Some(Model::Loop));
     assert_eq!(b.spans.len(), t.spans.len());
-    assert_eq!(b.events_text(), t.events_text(), "times are from the run's start, which is 0 here");
+    assert_eq!(
+        b.events_text(),
+        t.events_text(),
+        "times are from the run's start, which is 0 here"
+    );
     assert_eq!(b.wall(), t.wall());
-    assert!(engine::import::import_any("{\"format\":\"nogil-playground-results\",\"version\":1,\"models\":[]}").is_err());
+    assert!(engine::import::import_any(
+        "{\"format\":\"nogil-playground-results\",\"version\":1,\"models\":[]}"
+    )
+    .is_err());
 }

@@ -9,7 +9,9 @@ use std::rc::Rc;
 use engine::costs::Costs;
 use engine::executor::{yield_now, Executor, Handle, Outcome};
 use engine::model::{Model, RunConfig};
-use engine::runner::{loop_record_estimate, run_loop_task, spawn_batched, Env, LoopCtx, LoopHooks, Recorder};
+use engine::runner::{
+    loop_record_estimate, run_loop_task, spawn_batched, Env, LoopCtx, LoopHooks, Recorder,
+};
 use engine::sim::simulate;
 use engine::time::{Clock, Nanos, VirtualClock};
 use engine::trace::{EventKind, SpanState, Trace, MAIN_LANE};
@@ -86,7 +88,10 @@ fn run_lagging(text: &str, per_poll: Nanos, reserve: bool) -> (Trace, Rc<Lagging
     }
     ex.set_polls_per_clock_check(16);
     let ctx = Rc::new(LoopCtx {
-        env: LaggingEnv { clock: clock.clone(), handle: ex.handle() },
+        env: LaggingEnv {
+            clock: clock.clone(),
+            handle: ex.handle(),
+        },
         rec: rec.clone(),
         workload: workload.clone(),
         limit: None,
@@ -98,8 +103,19 @@ fn run_lagging(text: &str, per_poll: Nanos, reserve: bool) -> (Trace, Rc<Lagging
         h.spawn_tagged(index as u32, run_loop_task(ctx.clone(), group, index, at));
     });
     assert_eq!(ex.run_virtual(&clock.inner), Outcome::Done);
-    let mut trace = Trace { model: Some(Model::Loop), lanes: 1, tasks: workload.task_count(), end: clock.inner.now(), ..Trace::default() };
-    rec.with_events(|e| assert!(e.windows(2).all(|w| w[0].at <= w[1].at), "events are recorded in time order"));
+    let mut trace = Trace {
+        model: Some(Model::Loop),
+        lanes: 1,
+        tasks: workload.task_count(),
+        end: clock.inner.now(),
+        ..Trace::default()
+    };
+    rec.with_events(|e| {
+        assert!(
+            e.windows(2).all(|w| w[0].at <= w[1].at),
+            "events are recorded in time order"
+        )
+    });
     rec.finish_into(&mut trace);
     (trace, clock)
 }
@@ -119,14 +135,26 @@ fn assert_spans_tile(trace: &Trace) {
 
 #[test]
 fn coarse_readings_keep_spans_tiled_and_events_in_order() {
-    let (trace, clock) = run_lagging("300*io(10ms)+20*[cpu(30K,yield=10K),io(1ms),incr(await=1ms)]", 50, true);
+    let (trace, clock) = run_lagging(
+        "300*io(10ms)+20*[cpu(30K,yield=10K),io(1ms),incr(await=1ms)]",
+        50,
+        true,
+    );
     assert_spans_tile(&trace);
     assert_eq!(trace.counter + trace.lost_updates(), 20);
     // Bookkeeping reads are coarse; precise ones are the executor's checks
     // and the ends of CPU chunks.
     let tasks = trace.tasks;
-    assert!(clock.coarse.get() >= 8 * tasks, "{} coarse readings", clock.coarse.get());
-    assert!(clock.precise.get() < tasks, "{} precise readings for {tasks} tasks", clock.precise.get());
+    assert!(
+        clock.coarse.get() >= 8 * tasks,
+        "{} coarse readings",
+        clock.coarse.get()
+    );
+    assert!(
+        clock.precise.get() < tasks,
+        "{} precise readings for {tasks} tasks",
+        clock.precise.get()
+    );
 }
 
 #[test]
@@ -135,9 +163,18 @@ fn cpu_spans_end_at_precise_readings() {
     // however stale the coarse readings between them.
     let (trace, _) = run_lagging("3*cpu(30K,yield=10K)", 1_000, false);
     assert_spans_tile(&trace);
-    let running: Vec<Nanos> = trace.spans.iter().filter(|s| s.state == SpanState::Running).map(|s| s.duration()).collect();
+    let running: Vec<Nanos> = trace
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::Running)
+        .map(|s| s.duration())
+        .collect();
     assert_eq!(running, vec![10_000; 9]);
-    let done = trace.events.iter().filter(|e| e.kind == EventKind::Done).count();
+    let done = trace
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Done)
+        .count();
     assert_eq!(done, 3);
 }
 
@@ -151,7 +188,11 @@ fn the_reserved_record_is_what_the_loop_records() {
         ("30*[cpu(300K,yield=100K),io(1ms)]+10*incr(await=1ms)", None),
     ] {
         let workload: Workload = text.parse().unwrap();
-        let mut sim = engine::sim::Simulation::new(&workload, &RunConfig::new(Model::Loop), &Costs::default());
+        let mut sim = engine::sim::Simulation::new(
+            &workload,
+            &RunConfig::new(Model::Loop),
+            &Costs::default(),
+        );
         if let Some(d) = detail {
             sim.set_detail_limit(d);
         }
@@ -165,7 +206,11 @@ fn the_reserved_record_is_what_the_loop_records() {
     // Without poll costs a task's first poll comes at once: its queued span
     // is empty and dropped, so the estimate is a ceiling for spans.
     let workload: Workload = "100*io(10ms)".parse().unwrap();
-    let trace = simulate(&workload, &RunConfig::new(Model::Loop), &Costs::cpu_only(1.0));
+    let trace = simulate(
+        &workload,
+        &RunConfig::new(Model::Loop),
+        &Costs::cpu_only(1.0),
+    );
     let est = loop_record_estimate(&workload, None);
     assert!(est.spans >= trace.spans.len() as u64);
     assert_eq!(est.events, trace.events.len() as u64);

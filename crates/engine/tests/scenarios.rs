@@ -1,8 +1,8 @@
 //! The claims of the product, checked on the virtual clock: a scenario in, the
 //! wall time (and a few tallies) out, one table row each.
 
-use engine::metrics::Metrics;
 use engine::costs::{Cost, Costs};
+use engine::metrics::Metrics;
 use engine::model::{Model, RunConfig};
 use engine::sim::simulate;
 use engine::time::{Nanos, MS, SECOND};
@@ -11,7 +11,11 @@ use workload::Workload;
 
 fn run(w: &str, model: Model, workers: u16, limit: Option<u32>) -> Trace {
     let workload: Workload = w.parse().unwrap_or_else(|e| panic!("{w}: {e}"));
-    let cfg = RunConfig { workers, limit, ..RunConfig::new(model) };
+    let cfg = RunConfig {
+        workers,
+        limit,
+        ..RunConfig::new(model)
+    };
     // No overheads at all: the rows below state exact figures.
     let costs = Costs::cpu_only(1.0);
     simulate(&workload, &cfg, &costs)
@@ -47,7 +51,9 @@ fn wall_times_match_the_claims_exactly() {
     for &(w, model, workers, limit, want) in EXACT {
         let got = run(w, model, workers, limit).wall();
         if got != want {
-            failures.push(format!("{w} under {model} ×{workers} limit {limit:?}: wall {got} ns, want {want} ns"));
+            failures.push(format!(
+                "{w} under {model} ×{workers} limit {limit:?}: wall {got} ns, want {want} ns"
+            ));
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
@@ -76,7 +82,11 @@ fn a_blocking_call_delays_every_other_task_by_its_length() {
 fn an_await_between_read_and_write_loses_updates_on_the_loop() {
     let with_await = run("1000*incr(await)", Model::Loop, 1, None);
     assert_eq!(with_await.increments, 1000);
-    assert_eq!(with_await.lost_updates(), 999, "everyone read 0 before anyone wrote");
+    assert_eq!(
+        with_await.lost_updates(),
+        999,
+        "everyone read 0 before anyone wrote"
+    );
     let without = run("1000*incr", Model::Loop, 1, None);
     assert_eq!(without.lost_updates(), 0);
     let atomic = run("1000*incr(atomic)", Model::Loop, 1, None);
@@ -94,14 +104,27 @@ fn the_cpu_checksum_is_exact_in_every_model() {
 
 #[test]
 fn the_same_seed_gives_the_same_trace_and_another_seed_differs() {
-    let w: Workload = "50*[io(100ms,jitter=50),cpu(1M,jitter=50)]".parse().unwrap();
+    let w: Workload = "50*[io(100ms,jitter=50),cpu(1M,jitter=50)]"
+        .parse()
+        .unwrap();
     let costs = Costs::default();
     for model in Model::ALL {
-        let cfg = RunConfig { seed: 7, ..RunConfig::new(model) };
+        let cfg = RunConfig {
+            seed: 7,
+            ..RunConfig::new(model)
+        };
         let a = simulate(&w, &cfg, &costs).to_text();
         let b = simulate(&w, &cfg, &costs).to_text();
         assert_eq!(a, b, "{model} is not deterministic");
-        let other = simulate(&w, &RunConfig { seed: 8, ..cfg.clone() }, &costs).to_text();
+        let other = simulate(
+            &w,
+            &RunConfig {
+                seed: 8,
+                ..cfg.clone()
+            },
+            &costs,
+        )
+        .to_text();
         assert_ne!(a, other, "{model} ignores the seed");
     }
 }
@@ -109,12 +132,22 @@ fn the_same_seed_gives_the_same_trace_and_another_seed_differs() {
 #[test]
 fn spans_never_overlap_within_a_lane() {
     for model in Model::ALL {
-        let t = run("20*[io(10ms),cpu(3M),block(1ms)]+5*incr(await)", model, 3, Some(7));
+        let t = run(
+            "20*[io(10ms),cpu(3M),block(1ms)]+5*incr(await)",
+            model,
+            3,
+            Some(7),
+        );
         for lane in 0..t.lanes {
             let mut spans: Vec<_> = t.lane_spans(lane).map(|s| (s.start, s.end)).collect();
             spans.sort_unstable();
             for pair in spans.windows(2) {
-                assert!(pair[0].1 <= pair[1].0, "{model} lane {lane}: {:?} overlaps {:?}", pair[0], pair[1]);
+                assert!(
+                    pair[0].1 <= pair[1].0,
+                    "{model} lane {lane}: {:?} overlaps {:?}",
+                    pair[0],
+                    pair[1]
+                );
             }
         }
     }
@@ -124,9 +157,19 @@ fn spans_never_overlap_within_a_lane() {
 fn each_loop_task_accounts_for_its_whole_life() {
     // Under the loop, a task is always exactly one of running, waiting or
     // queued, so its spans tile [run start, its end] with no gap or overlap.
-    let t = run("10*[io(20ms),cpu(2M,yield=500k)]+2*block(5ms)", Model::Loop, 1, None);
+    let t = run(
+        "10*[io(20ms),cpu(2M,yield=500k)]+2*block(5ms)",
+        Model::Loop,
+        1,
+        None,
+    );
     for task in 0..12u32 {
-        let mut spans: Vec<_> = t.spans.iter().filter(|s| s.task == task).map(|s| (s.start, s.end)).collect();
+        let mut spans: Vec<_> = t
+            .spans
+            .iter()
+            .filter(|s| s.task == task)
+            .map(|s| (s.start, s.end))
+            .collect();
         spans.sort_unstable();
         assert_eq!(spans[0].0, 0, "task {task} starts with the run");
         for pair in spans.windows(2) {
@@ -138,38 +181,89 @@ fn each_loop_task_accounts_for_its_whole_life() {
 #[test]
 fn pool_start_up_and_transfer_are_spans_of_their_own() {
     let w: Workload = "8*cpu(10M){payload=1024}".parse().unwrap();
-    let costs = Costs::cpu_only(1.0).with(Cost::PoolStartup, 30e6).with(Cost::Dispatch, 100_000.0).with(Cost::TransferKib, 1000.0);
-    let t = simulate(&w, &RunConfig { workers: 4, ..RunConfig::new(Model::Pool) }, &costs);
+    let costs = Costs::cpu_only(1.0)
+        .with(Cost::PoolStartup, 30e6)
+        .with(Cost::Dispatch, 100_000.0)
+        .with(Cost::TransferKib, 1000.0);
+    let t = simulate(
+        &w,
+        &RunConfig {
+            workers: 4,
+            ..RunConfig::new(Model::Pool)
+        },
+        &costs,
+    );
     let m = Metrics::from_trace(&t, Some(80 * MS));
     assert_eq!(m.pool_startup_ms, Some(30.0));
     // Each job: 2 × (50 µs + 1024 KiB × 1 µs) of transfer.
-    assert!((m.transfer_ms.unwrap() - 8.0 * 2.0 * (0.05 + 1.024)).abs() < 1e-6, "{:?}", m.transfer_ms);
+    assert!(
+        (m.transfer_ms.unwrap() - 8.0 * 2.0 * (0.05 + 1.024)).abs() < 1e-6,
+        "{:?}",
+        m.transfer_ms
+    );
     // 30 ms start-up + 2 rounds × (10 ms + 2 × 1.074 ms).
     assert_eq!(t.wall(), 30 * MS + 2 * (10 * MS + 2 * 1_074_000));
     assert!(m.speedup.unwrap() > 1.0 && m.efficiency_pct.unwrap() < 100.0);
-    assert!(t.spans.iter().all(|s| s.state != SpanState::Startup || s.lane != NO_LANE));
+    assert!(t
+        .spans
+        .iter()
+        .all(|s| s.state != SpanState::Startup || s.lane != NO_LANE));
 }
 
 #[test]
 fn the_gil_never_lets_two_threads_run_at_once() {
     let t = run("4*cpu(20M)", Model::Gil, 4, None);
-    let mut running: Vec<_> = t.spans.iter().filter(|s| s.state == SpanState::Running).map(|s| (s.start, s.end)).collect();
+    let mut running: Vec<_> = t
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::Running)
+        .map(|s| (s.start, s.end))
+        .collect();
     running.sort_unstable();
     for pair in running.windows(2) {
-        assert!(pair[0].1 <= pair[1].0, "two threads ran at once: {:?} {:?}", pair[0], pair[1]);
+        assert!(
+            pair[0].1 <= pair[1].0,
+            "two threads ran at once: {:?} {:?}",
+            pair[0],
+            pair[1]
+        );
     }
     let m = Metrics::from_trace(&t, None);
-    assert!(m.gil_handovers.unwrap() > 10, "threads took turns: {:?}", m.gil_handovers);
+    assert!(
+        m.gil_handovers.unwrap() > 10,
+        "threads took turns: {:?}",
+        m.gil_handovers
+    );
     assert!(m.gil_wait_ms.unwrap() > 0.0);
 }
 
 #[test]
 fn the_convoy_effect_stretches_an_io_thread_beside_a_cpu_thread() {
     // One thread does 20 × (1 ms of I/O), another computes for 200 ms.
-    let alone = run("1*[io(1ms),io(1ms),io(1ms),io(1ms),io(1ms)]", Model::Gil, 2, None);
-    let convoy = run("1*[io(1ms),io(1ms),io(1ms),io(1ms),io(1ms)]+1*cpu(200M)", Model::Gil, 2, None);
-    let io_task_end = |t: &Trace| t.spans.iter().filter(|s| s.task == 0).map(|s| s.end).max().unwrap();
+    let alone = run(
+        "1*[io(1ms),io(1ms),io(1ms),io(1ms),io(1ms)]",
+        Model::Gil,
+        2,
+        None,
+    );
+    let convoy = run(
+        "1*[io(1ms),io(1ms),io(1ms),io(1ms),io(1ms)]+1*cpu(200M)",
+        Model::Gil,
+        2,
+        None,
+    );
+    let io_task_end = |t: &Trace| {
+        t.spans
+            .iter()
+            .filter(|s| s.task == 0)
+            .map(|s| s.end)
+            .max()
+            .unwrap()
+    };
     assert_eq!(io_task_end(&alone), 5 * MS);
-    assert!(io_task_end(&convoy) >= 5 * MS + 4 * 4 * MS, "each resume waits for a switch interval: {}", io_task_end(&convoy));
+    assert!(
+        io_task_end(&convoy) >= 5 * MS + 4 * 4 * MS,
+        "each resume waits for a switch interval: {}",
+        io_task_end(&convoy)
+    );
 }
-

@@ -264,30 +264,71 @@ mod tests {
                     JobStep::Cpu { n: 10_000_000 },
                     JobStep::Io { ns: 5 },
                     JobStep::Block { ns: 1 },
-                    JobStep::Incr { gap: IncrGap::Sleep { ns: 9 } },
+                    JobStep::Incr {
+                        gap: IncrGap::Sleep { ns: 9 },
+                    },
                 ],
                 reply_payload_bytes: 1024,
             },
             ToWorker::Crash,
-            ToWorker::Quantum { job: 9, from: 5, to: 1_000_000, budget_ns: 5_000_000 },
-            ToWorker::Threads { job: 3, tasks: vec![vec![JobStep::Cpu { n: 5 }], vec![]], mode: ThreadMode { gil: false, lane: 0, threads: 1, switch_us: 1 } },
+            ToWorker::Quantum {
+                job: 9,
+                from: 5,
+                to: 1_000_000,
+                budget_ns: 5_000_000,
+            },
+            ToWorker::Threads {
+                job: 3,
+                tasks: vec![vec![JobStep::Cpu { n: 5 }], vec![]],
+                mode: ThreadMode {
+                    gil: false,
+                    lane: 0,
+                    threads: 1,
+                    switch_us: 1,
+                },
+            },
         ];
         for m in to {
             assert_eq!(decode::<ToWorker>(&encode(&m)), Ok(m));
         }
         let from = [
-            FromWorker::Ready { at_ms: 1.7e12, can_block: true },
+            FromWorker::Ready {
+                at_ms: 1.7e12,
+                can_block: true,
+            },
             FromWorker::Done {
                 job: 7,
                 checksum: 333_333_283_333_335_000_000,
                 received_ms: 1.5,
-                steps: vec![StepTiming { start_ms: 1.0, end_ms: 2.5 }],
+                steps: vec![StepTiming {
+                    start_ms: 1.0,
+                    end_ms: 2.5,
+                }],
                 payload_in: 64,
-                spans: vec![WorkerSpan { task: 4, step: 0, state: ThreadState::GilBlocked, start_ms: 1.0, end_ms: 2.0 }],
+                spans: vec![WorkerSpan {
+                    task: 4,
+                    step: 0,
+                    state: ThreadState::GilBlocked,
+                    start_ms: 1.0,
+                    end_ms: 2.0,
+                }],
             },
-            FromWorker::Failed { job: 1, message: "boom".into() },
-            FromWorker::Quantum { job: 9, received_ms: 1.0, start_ms: 1.5, end_ms: 6.5, reached: 77, sum: 12_345 },
-            FromWorker::Probe { iterations: 1 << 20, ns: 512_000.0 },
+            FromWorker::Failed {
+                job: 1,
+                message: "boom".into(),
+            },
+            FromWorker::Quantum {
+                job: 9,
+                received_ms: 1.0,
+                start_ms: 1.5,
+                end_ms: 6.5,
+                reached: 77,
+                sum: 12_345,
+            },
+            FromWorker::Probe {
+                iterations: 1 << 20,
+                ns: 512_000.0,
+            },
         ];
         for m in from {
             assert_eq!(decode::<FromWorker>(&encode(&m)), Ok(m));
@@ -296,10 +337,18 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for bytes in [&[][..], &[0xff; 3], &[0, 200, 1], &[1, 2, 3, 4, 5, 6, 7, 8, 9]] {
+        for bytes in [
+            &[][..],
+            &[0xff; 3],
+            &[0, 200, 1],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9],
+        ] {
             let _ = decode::<ToWorker>(bytes);
             let _ = decode::<FromWorker>(bytes);
         }
-        assert!(decode::<ToWorker>(&[9]).unwrap_err().to_string().contains("malformed"));
+        assert!(decode::<ToWorker>(&[9])
+            .unwrap_err()
+            .to_string()
+            .contains("malformed"));
     }
 }

@@ -157,7 +157,11 @@ fn number(v: &str, lo: u64, hi: u64) -> Option<u64> {
         Some(d) => (d.to_string(), 1000),
         None => (v, 1),
     };
-    digits.parse::<u64>().ok()?.checked_mul(mult).filter(|n| (lo..=hi).contains(n))
+    digits
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(mult)
+        .filter(|n| (lo..=hi).contains(n))
 }
 
 /// The model names as a list for messages: `seq, loop, …, py or pyasync`.
@@ -175,8 +179,12 @@ fn model_names() -> String {
 /// more text (`1s)+io(2s`) sneak through.
 fn duration(v: &str) -> Option<u64> {
     let w = workload::parse(&format!("io({})", v.trim())).ok()?;
-    let [group] = w.groups.as_slice() else { return None };
-    let [workload::Phase::Io { dur, opts }] = group.phases.as_slice() else { return None };
+    let [group] = w.groups.as_slice() else {
+        return None;
+    };
+    let [workload::Phase::Io { dur, opts }] = group.phases.as_slice() else {
+        return None;
+    };
     (group.count == 1 && opts.is_empty() && group.opts.is_empty()).then_some(*dur)
 }
 
@@ -202,11 +210,27 @@ pub fn decode(query: &str) -> Decoded {
             cut -= 1;
         }
         query = &query[..cut];
-        d.errors.push(FieldError { field: "link".into(), message: format!("the link is too long: only its first {MAX_QUERY} characters were read") });
+        d.errors.push(FieldError {
+            field: "link".into(),
+            message: format!(
+                "the link is too long: only its first {MAX_QUERY} characters were read"
+            ),
+        });
     }
     let pairs = query_pairs(query);
-    let get = |name: &str| pairs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let err = |d: &mut Decoded, field: &str, message: String| d.errors.push(FieldError { field: field.into(), message });
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let err = |d: &mut Decoded, field: &str, message: String| {
+        d.errors.push(FieldError {
+            field: field.into(),
+            message,
+        })
+    };
 
     if let Some(v) = get("v") {
         match v.trim().parse::<u32>() {
@@ -229,7 +253,14 @@ pub fn decode(query: &str) -> Decoded {
             }
             None => {
                 let names: Vec<&str> = presets::PRESETS.iter().map(|p| p.name).collect();
-                d.errors.push(FieldError { field: "preset".into(), message: format!("unknown preset \"{}\": try one of {}", name.trim(), names.join(", ")) });
+                d.errors.push(FieldError {
+                    field: "preset".into(),
+                    message: format!(
+                        "unknown preset \"{}\": try one of {}",
+                        name.trim(),
+                        names.join(", ")
+                    ),
+                });
             }
         }
     }
@@ -238,7 +269,14 @@ pub fn decode(query: &str) -> Decoded {
     if let Some(w) = get("w") {
         s.workload = w.trim().to_string();
         if let Err(e) = workload::parse(&s.workload) {
-            errors.push(FieldError { field: "w".into(), message: format!("the workload has an error at character {}: {}", e.span.start + 1, e.message) });
+            errors.push(FieldError {
+                field: "w".into(),
+                message: format!(
+                    "the workload has an error at character {}: {}",
+                    e.span.start + 1,
+                    e.message
+                ),
+            });
         }
     }
     if let Some(v) = get("models") {
@@ -252,8 +290,15 @@ pub fn decode(query: &str) -> Decoded {
             }
         }
         if !bad.is_empty() {
-            let message = format!("unknown model(s) {}: expected {}", bad.join(", "), model_names());
-            errors.push(FieldError { field: "models".into(), message });
+            let message = format!(
+                "unknown model(s) {}: expected {}",
+                bad.join(", "),
+                model_names()
+            );
+            errors.push(FieldError {
+                field: "models".into(),
+                message,
+            });
         }
         if !models.is_empty() {
             s.models = models;
@@ -262,57 +307,99 @@ pub fn decode(query: &str) -> Decoded {
     if let Some(v) = get("workers") {
         match number(v, 1, u64::from(MAX_WORKERS)) {
             Some(n) => s.workers = Some(n as u16),
-            None => errors.push(FieldError { field: "workers".into(), message: format!("workers must be a whole number from 1 to {MAX_WORKERS}, not \"{v}\"") }),
+            None => errors.push(FieldError {
+                field: "workers".into(),
+                message: format!(
+                    "workers must be a whole number from 1 to {MAX_WORKERS}, not \"{v}\""
+                ),
+            }),
         }
     }
     if let Some(v) = get("limit") {
         match number(v, 1, 1_000_000) {
             Some(n) => s.limit = Some(n as u32),
             None if v.trim().is_empty() || v.trim() == "none" => s.limit = None,
-            None => errors.push(FieldError { field: "limit".into(), message: format!("limit must be a whole number from 1 to 1000000, not \"{v}\"") }),
+            None => errors.push(FieldError {
+                field: "limit".into(),
+                message: format!("limit must be a whole number from 1 to 1000000, not \"{v}\""),
+            }),
         }
     }
     if let Some(v) = get("switch") {
-        match workload::parse(&format!("io({})", v.trim())).ok().and_then(|w| match w.groups.first()?.phases.first()? {
-            workload::Phase::Io { dur, .. } => Some(*dur),
-            _ => None,
-        }) {
+        match workload::parse(&format!("io({})", v.trim()))
+            .ok()
+            .and_then(|w| match w.groups.first()?.phases.first()? {
+                workload::Phase::Io { dur, .. } => Some(*dur),
+                _ => None,
+            }) {
             Some(ns) if (1_000..=1_000_000_000).contains(&ns) => s.switch_us = Some(ns / 1_000),
-            _ => errors.push(FieldError { field: "switch".into(), message: format!("switch must be a duration from 1us to 1s such as 5ms, not \"{v}\"") }),
+            _ => errors.push(FieldError {
+                field: "switch".into(),
+                message: format!(
+                    "switch must be a duration from 1us to 1s such as 5ms, not \"{v}\""
+                ),
+            }),
         }
     }
     if let Some(v) = get("seed") {
         match v.trim().parse::<u64>() {
             Ok(n) => s.seed = Some(n),
-            Err(_) => errors.push(FieldError { field: "seed".into(), message: format!("seed must be a whole number, not \"{v}\"") }),
+            Err(_) => errors.push(FieldError {
+                field: "seed".into(),
+                message: format!("seed must be a whole number, not \"{v}\""),
+            }),
         }
     }
-    for (name, slot) in [("embed", &mut s.embed), ("autorun", &mut s.autorun), ("readonly", &mut s.readonly)] {
+    for (name, slot) in [
+        ("embed", &mut s.embed),
+        ("autorun", &mut s.autorun),
+        ("readonly", &mut s.readonly),
+    ] {
         if let Some(v) = get(name) {
             match flag(v) {
                 Some(b) => *slot = b,
-                None => errors.push(FieldError { field: name.into(), message: format!("{name} must be 1 or 0, not \"{v}\"") }),
+                None => errors.push(FieldError {
+                    field: name.into(),
+                    message: format!("{name} must be 1 or 0, not \"{v}\""),
+                }),
             }
         }
     }
     if let Some(v) = get("view") {
-        match View::ALL.into_iter().find(|x| x.name() == v.trim().to_ascii_lowercase()) {
+        match View::ALL
+            .into_iter()
+            .find(|x| x.name() == v.trim().to_ascii_lowercase())
+        {
             Some(view) => s.view = Some(view),
-            None => errors.push(FieldError { field: "view".into(), message: format!("view must be timeline, compare, code or controls, not \"{v}\"") }),
+            None => errors.push(FieldError {
+                field: "view".into(),
+                message: format!("view must be timeline, compare, code or controls, not \"{v}\""),
+            }),
         }
     }
     if let Some(v) = get("theme") {
-        match Theme::ALL.into_iter().find(|x| x.name() == v.trim().to_ascii_lowercase()) {
+        match Theme::ALL
+            .into_iter()
+            .find(|x| x.name() == v.trim().to_ascii_lowercase())
+        {
             Some(t) => s.theme = t,
-            None => errors.push(FieldError { field: "theme".into(), message: format!("theme must be light, dark or auto, not \"{v}\"") }),
+            None => errors.push(FieldError {
+                field: "theme".into(),
+                message: format!("theme must be light, dark or auto, not \"{v}\""),
+            }),
         }
     }
     if let Some(v) = get("at") {
         match duration(v).filter(|ns| *ns <= MAX_AT_NS) {
             Some(ns) => s.at_ns = Some(ns),
             None => {
-                let message = format!("at must be a duration from 0ms to 600s such as 500ms or 1.5s, not \"{v}\"");
-                errors.push(FieldError { field: "at".into(), message });
+                let message = format!(
+                    "at must be a duration from 0ms to 600s such as 500ms or 1.5s, not \"{v}\""
+                );
+                errors.push(FieldError {
+                    field: "at".into(),
+                    message,
+                });
             }
         }
     }
@@ -320,23 +407,35 @@ pub fn decode(query: &str) -> Decoded {
         match v.parse::<Model>() {
             Ok(m) => s.inspect = Some(m),
             Err(_) => {
-                let message = format!("inspect must be a model name: {}, not \"{v}\"", model_names());
-                errors.push(FieldError { field: "inspect".into(), message });
+                let message = format!(
+                    "inspect must be a model name: {}, not \"{v}\"",
+                    model_names()
+                );
+                errors.push(FieldError {
+                    field: "inspect".into(),
+                    message,
+                });
             }
         }
     }
     d.errors.extend(errors);
     let known = [
-        "v", "preset", "w", "models", "workers", "limit", "switch", "seed",
-        "embed", "view", "theme", "autorun", "readonly", "at", "inspect",
+        "v", "preset", "w", "models", "workers", "limit", "switch", "seed", "embed", "view",
+        "theme", "autorun", "readonly", "at", "inspect",
     ];
     // Each name once, in link order, however often or far apart it repeats (a
     // set, because a long garbage link can hold thousands of names).
     let mut seen = std::collections::HashSet::new();
-    let unknown: Vec<&str> =
-        pairs.iter().map(|(k, _)| k.as_str()).filter(|k| !known.contains(k) && !k.is_empty() && seen.insert(*k)).collect();
+    let unknown: Vec<&str> = pairs
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !known.contains(k) && !k.is_empty() && seen.insert(*k))
+        .collect();
     if !unknown.is_empty() {
-        d.notices.push(format!("ignored unknown link parameter(s): {}", unknown.join(", ")));
+        d.notices.push(format!(
+            "ignored unknown link parameter(s): {}",
+            unknown.join(", ")
+        ));
     }
     d
 }
@@ -349,7 +448,14 @@ pub fn encode(s: &Scenario) -> String {
         parts.push(format!("w={}", percent_encode(&s.workload)));
     }
     if !s.models.is_empty() {
-        parts.push(format!("models={}", s.models.iter().map(|m| m.name()).collect::<Vec<_>>().join(",")));
+        parts.push(format!(
+            "models={}",
+            s.models
+                .iter()
+                .map(|m| m.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        ));
     }
     if let Some(w) = s.workers {
         parts.push(format!("workers={w}"));
@@ -358,7 +464,11 @@ pub fn encode(s: &Scenario) -> String {
         parts.push(format!("limit={l}"));
     }
     if let Some(us) = s.switch_us {
-        parts.push(if us % 1000 == 0 { format!("switch={}ms", us / 1000) } else { format!("switch={us}us") });
+        parts.push(if us % 1000 == 0 {
+            format!("switch={}ms", us / 1000)
+        } else {
+            format!("switch={us}us")
+        });
     }
     if let Some(seed) = s.seed {
         parts.push(format!("seed={seed}"));
@@ -397,14 +507,34 @@ mod tests {
         assert_eq!(duration(" 1.5s "), Some(1_500_000_000));
         assert_eq!(duration("250us"), Some(250_000));
         assert_eq!(duration("0s"), Some(0));
-        for bad in ["", "1", "1s,jitter=5", "1s)+io(2s", "1s)+(io(2s", "2*io(1s", "x", "1s)", "1s){jitter=1}"] {
+        for bad in [
+            "",
+            "1",
+            "1s,jitter=5",
+            "1s)+io(2s",
+            "1s)+(io(2s",
+            "2*io(1s",
+            "x",
+            "1s)",
+            "1s){jitter=1}",
+        ] {
             assert_eq!(duration(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn durations_are_written_without_rounding() {
-        for ns in [0, 1, 999, 1_000, 1_500, 250_000, 500_000_000, 1_500_000_000, MAX_AT_NS] {
+        for ns in [
+            0,
+            1,
+            999,
+            1_000,
+            1_500,
+            250_000,
+            500_000_000,
+            1_500_000_000,
+            MAX_AT_NS,
+        ] {
             assert_eq!(duration(&write_duration(ns)), Some(ns), "{ns}");
         }
         assert_eq!(write_duration(1_500_000_000), "1500ms");
@@ -413,6 +543,9 @@ mod tests {
 
     #[test]
     fn messages_list_every_model() {
-        assert_eq!(model_names(), "seq, loop, pool, hybrid, gil, free, js, jsworker, py or pyasync");
+        assert_eq!(
+            model_names(),
+            "seq, loop, pool, hybrid, gil, free, js, jsworker, py or pyasync"
+        );
     }
 }

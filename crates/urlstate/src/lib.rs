@@ -18,5 +18,7 @@
 mod codec;
 mod percent;
 
-pub use codec::{decode, encode, Decoded, FieldError, Scenario, Theme, View, CURRENT_VERSION, MAX_WORKERS};
+pub use codec::{
+    decode, encode, Decoded, FieldError, Scenario, Theme, View, CURRENT_VERSION, MAX_WORKERS,
+};
 pub use percent::{percent_decode, percent_encode};

@@ -54,7 +54,9 @@ pub fn percent_decode(s: &str) -> String {
 /// space, which the workload language also reads as `+`.
 pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
     let escaped = query.replace('+', "%2B");
-    form_urlencoded::parse(escaped.as_bytes()).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.into_owned())).collect()
+    form_urlencoded::parse(escaped.as_bytes())
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.into_owned()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -63,10 +65,19 @@ mod tests {
 
     #[test]
     fn round_trips_and_stays_readable() {
-        for s in ["1*io(1s)+1*io(2s)", "a b&c=d%", "é", "100*[io(200ms),cpu(1M)]{jitter=10}", "#x?y/z;@$\t\n"] {
+        for s in [
+            "1*io(1s)+1*io(2s)",
+            "a b&c=d%",
+            "é",
+            "100*[io(200ms),cpu(1M)]{jitter=10}",
+            "#x?y/z;@$\t\n",
+        ] {
             assert_eq!(percent_decode(&percent_encode(s)), s);
         }
-        assert_eq!(percent_encode("2*[io(1s),cpu(1M)]+1*x"), "2*[io(1s),cpu(1M)]+1*x");
+        assert_eq!(
+            percent_encode("2*[io(1s),cpu(1M)]+1*x"),
+            "2*[io(1s),cpu(1M)]+1*x"
+        );
         assert_eq!(percent_encode("*()[],{}:!'+~-_."), "*()[],{}:!'+~-_.");
         assert_eq!(percent_encode("a=b&c#d%e f"), "a%3Db%26c%23d%25e%20f");
         assert_eq!(percent_encode("é"), "%C3%A9");
@@ -87,9 +98,19 @@ mod tests {
             ("k", "\u{FFFD}"),
             ("p", "++ "),
         ];
-        let got: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let got: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         assert_eq!(got, want);
         // Escaping `+` first never creates or breaks an escape next to it.
-        assert_eq!(query_pairs("v=%+1&u=%2+&t=%4+"), [("v".into(), "%+1".into()), ("u".into(), "%2+".into()), ("t".into(), "%4+".into())]);
+        assert_eq!(
+            query_pairs("v=%+1&u=%2+&t=%4+"),
+            [
+                ("v".into(), "%+1".into()),
+                ("u".into(), "%2+".into()),
+                ("t".into(), "%4+".into())
+            ]
+        );
     }
 }

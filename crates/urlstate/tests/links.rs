@@ -6,16 +6,26 @@ use urlstate::{decode, encode, percent_encode, Scenario, Theme, View};
 
 #[test]
 fn hand_written_links_read_as_meant() {
-    let d = decode("?v=1&w=1*io(1s)+1*io(2s)&models=seq,loop&workers=4&limit=10&switch=5ms&seed=42");
+    let d =
+        decode("?v=1&w=1*io(1s)+1*io(2s)&models=seq,loop&workers=4&limit=10&switch=5ms&seed=42");
     assert!(d.errors.is_empty() && d.notices.is_empty(), "{d:?}");
     let s = d.scenario;
     assert_eq!(s.workload, "1*io(1s)+1*io(2s)");
     assert_eq!(s.models, vec![Model::Sequential, Model::Loop]);
-    assert_eq!((s.workers, s.limit, s.switch_us, s.seed), (Some(4), Some(10), Some(5000), Some(42)));
+    assert_eq!(
+        (s.workers, s.limit, s.switch_us, s.seed),
+        (Some(4), Some(10), Some(5000), Some(42))
+    );
     // The same link after a tool turned + into %2B or a space.
-    assert_eq!(decode("w=1*io(1s)%2B1*io(2s)").scenario.workload, "1*io(1s)+1*io(2s)");
+    assert_eq!(
+        decode("w=1*io(1s)%2B1*io(2s)").scenario.workload,
+        "1*io(1s)+1*io(2s)"
+    );
     let spaced = decode("w=1*io(1s)%201*io(2s)").scenario.workload;
-    assert_eq!(workload::parse(&spaced), workload::parse("1*io(1s)+1*io(2s)"));
+    assert_eq!(
+        workload::parse(&spaced),
+        workload::parse("1*io(1s)+1*io(2s)")
+    );
 }
 
 #[test]
@@ -41,7 +51,10 @@ fn the_readme_links_read_as_meant() {
     assert_eq!(s.workload, "20*cpu(10M)");
     assert_eq!(s.models, vec![Model::Sequential, Model::Loop, Model::Pool]);
     assert_eq!((s.workers, s.seed), (Some(4), Some(42)));
-    assert_eq!(encode(s), "v=1&w=20*cpu(10M)&models=seq,loop,pool&workers=4&seed=42");
+    assert_eq!(
+        encode(s),
+        "v=1&w=20*cpu(10M)&models=seq,loop,pool&workers=4&seed=42"
+    );
 
     let d = decode("?preset=gather&embed=1&autorun=1&at=500ms&inspect=loop");
     assert!(d.errors.is_empty() && d.notices.is_empty(), "{d:?}");
@@ -55,10 +68,20 @@ fn the_readme_links_read_as_meant() {
 #[test]
 fn a_plus_that_a_tool_mangled_still_means_plus() {
     let want = workload::parse("1*io(1s)+1*io(2s)").expect("the README workload parses");
-    for q in ["w=1*io(1s)+1*io(2s)", "w=1*io(1s)%2B1*io(2s)", "w=1*io(1s)%2b1*io(2s)", "w=1*io(1s)%201*io(2s)", "w=1*io(1s) 1*io(2s)"] {
+    for q in [
+        "w=1*io(1s)+1*io(2s)",
+        "w=1*io(1s)%2B1*io(2s)",
+        "w=1*io(1s)%2b1*io(2s)",
+        "w=1*io(1s)%201*io(2s)",
+        "w=1*io(1s) 1*io(2s)",
+    ] {
         let d = decode(q);
         assert!(d.errors.is_empty(), "{q}: {d:?}");
-        assert_eq!(workload::parse(&d.scenario.workload).as_ref(), Ok(&want), "{q}");
+        assert_eq!(
+            workload::parse(&d.scenario.workload).as_ref(),
+            Ok(&want),
+            "{q}"
+        );
     }
     // Escapes that do not read are kept as written (the editor shows them).
     assert_eq!(decode("w=2*io(1s)%zz").scenario.workload, "2*io(1s)%zz");
@@ -82,7 +105,18 @@ fn the_playhead_reads_durations() {
         assert!(d.errors.is_empty(), "{v}: {d:?}");
         assert_eq!(d.scenario.at_ns, Some(ns), "{v}");
     }
-    for v in ["", "500", "-1s", "601s", "1h", "soon", "1s,jitter=5", "1s)+io(2s", "2*1s", "0.5ns"] {
+    for v in [
+        "",
+        "500",
+        "-1s",
+        "601s",
+        "1h",
+        "soon",
+        "1s,jitter=5",
+        "1s)+io(2s",
+        "2*1s",
+        "0.5ns",
+    ] {
         let d = decode(&format!("at={}&inspect=gil", v.replace('+', "%2B")));
         assert_eq!(d.errors.len(), 1, "{v}: {d:?}");
         assert_eq!(d.errors[0].field, "at", "{v}");
@@ -90,7 +124,12 @@ fn the_playhead_reads_durations() {
         assert_eq!(d.scenario.inspect, Some(Model::Gil), "the rest still loads");
     }
     // Written back as whole ms when it can be, else us (or ns: nothing is rounded away).
-    let at = |ns| encode(&Scenario { at_ns: Some(ns), ..Scenario::default() });
+    let at = |ns| {
+        encode(&Scenario {
+            at_ns: Some(ns),
+            ..Scenario::default()
+        })
+    };
     assert_eq!(at(500_000_000), "v=1&at=500ms");
     assert_eq!(at(2_000_000_000), "v=1&at=2000ms");
     assert_eq!(at(250_000), "v=1&at=250us");
@@ -110,11 +149,19 @@ fn inspect_names_a_model() {
     assert_eq!(d.errors.len(), 1);
     assert_eq!(d.errors[0].field, "inspect");
     for m in Model::ALL {
-        assert!(d.errors[0].message.contains(m.name()), "{} is not offered: {}", m.name(), d.errors[0].message);
+        assert!(
+            d.errors[0].message.contains(m.name()),
+            "{} is not offered: {}",
+            m.name(),
+            d.errors[0].message
+        );
     }
     assert_eq!(d.scenario.models, vec![Model::Gil]);
     // Kept even when the models do not include it: the page decides.
-    assert_eq!(decode("models=seq&inspect=free").scenario.inspect, Some(Model::Free));
+    assert_eq!(
+        decode("models=seq&inspect=free").scenario.inspect,
+        Some(Model::Free)
+    );
 }
 
 #[test]
@@ -123,29 +170,53 @@ fn every_model_name_reads_and_the_order_is_kept() {
     let q = format!("models={}", names.join(","));
     let d = decode(&q);
     assert!(d.errors.is_empty(), "{d:?}");
-    assert_eq!(d.scenario.models, Model::ALL.iter().rev().copied().collect::<Vec<_>>());
+    assert_eq!(
+        d.scenario.models,
+        Model::ALL.iter().rev().copied().collect::<Vec<_>>()
+    );
     assert_eq!(encode(&d.scenario), format!("v=1&{q}"));
 
     let d = decode("models=js,jsworker,py,pyasync,JS,seq");
     assert!(d.errors.is_empty(), "{d:?}");
-    assert_eq!(d.scenario.models, vec![Model::Js, Model::JsWorker, Model::Py, Model::PyAsync, Model::Sequential]);
+    assert_eq!(
+        d.scenario.models,
+        vec![
+            Model::Js,
+            Model::JsWorker,
+            Model::Py,
+            Model::PyAsync,
+            Model::Sequential
+        ]
+    );
 
     let d = decode("models=pyasync,threads");
     assert_eq!(d.scenario.models, vec![Model::PyAsync]);
     assert_eq!(d.errors.len(), 1);
     for m in Model::ALL {
-        assert!(d.errors[0].message.contains(m.name()), "{} is not offered: {}", m.name(), d.errors[0].message);
+        assert!(
+            d.errors[0].message.contains(m.name()),
+            "{} is not offered: {}",
+            m.name(),
+            d.errors[0].message
+        );
     }
 }
 
 #[test]
 fn models_round_trip_exactly() {
-    for q in ["v=1&models=seq,gil,free", "v=1&w=4*cpu(10M)&models=seq,gil,free&workers=4", "v=1&models=free,seq,gil"] {
+    for q in [
+        "v=1&models=seq,gil,free",
+        "v=1&w=4*cpu(10M)&models=seq,gil,free&workers=4",
+        "v=1&models=free,seq,gil",
+    ] {
         let d = decode(q);
         assert!(d.errors.is_empty(), "{d:?}");
         assert_eq!(encode(&d.scenario), q);
     }
-    assert_eq!(decode("models=seq,gil,free").scenario.models, vec![Model::Sequential, Model::Gil, Model::Free]);
+    assert_eq!(
+        decode("models=seq,gil,free").scenario.models,
+        vec![Model::Sequential, Model::Gil, Model::Free]
+    );
 }
 
 #[test]
@@ -155,7 +226,11 @@ fn a_huge_link_is_cut_with_an_error() {
     let d = decode(&long);
     let link: Vec<_> = d.errors.iter().filter(|e| e.field == "link").collect();
     assert_eq!(link.len(), 1, "{:?}", d.errors);
-    assert_eq!(d.scenario.models, vec![Model::Sequential, Model::Loop], "what came before the cut still loads");
+    assert_eq!(
+        d.scenario.models,
+        vec![Model::Sequential, Model::Loop],
+        "what came before the cut still loads"
+    );
     // Cut inside a multi-byte character: no panic, still an error.
     let d = decode(&format!("w={}", "é".repeat(15_000)));
     assert!(d.errors.iter().any(|e| e.field == "link"));
@@ -196,16 +271,27 @@ fn garbage_in_every_field_gives_an_error_per_field_and_keeps_the_rest() {
     );
     let fields: Vec<&str> = d.errors.iter().map(|e| e.field.as_str()).collect();
     let all = [
-        "v", "w", "models", "workers", "limit", "switch", "seed",
-        "embed", "view", "theme", "autorun", "readonly", "preset", "at", "inspect",
+        "v", "w", "models", "workers", "limit", "switch", "seed", "embed", "view", "theme",
+        "autorun", "readonly", "preset", "at", "inspect",
     ];
     for f in all {
-        assert_eq!(fields.iter().filter(|x| **x == f).count(), 1, "not exactly one error names {f}: {fields:?}");
+        assert_eq!(
+            fields.iter().filter(|x| **x == f).count(),
+            1,
+            "not exactly one error names {f}: {fields:?}"
+        );
     }
     assert_eq!(fields.len(), all.len(), "{fields:?}");
     assert_eq!((d.scenario.at_ns, d.scenario.inspect), (None, None));
-    assert_eq!(d.scenario.models, vec![Model::Sequential], "the valid model is kept");
-    assert_eq!(d.scenario.workload, "2*cpuu(1)", "the text is kept for the editor to show");
+    assert_eq!(
+        d.scenario.models,
+        vec![Model::Sequential],
+        "the valid model is kept"
+    );
+    assert_eq!(
+        d.scenario.workload, "2*cpuu(1)",
+        "the text is kept for the editor to show"
+    );
     assert!(d.notices[0].contains("colour"));
 }
 
@@ -224,12 +310,19 @@ fn encoding_is_readable() {
         workers: Some(4),
         ..Scenario::default()
     };
-    assert_eq!(encode(&s), "v=1&w=100*[io(200ms),cpu(1M)]+1*block(500ms)&models=loop,pool&workers=4");
+    assert_eq!(
+        encode(&s),
+        "v=1&w=100*[io(200ms),cpu(1M)]+1*block(500ms)&models=loop,pool&workers=4"
+    );
 }
 
 /// A playhead: whole ms, whole µs, or any ns, up to 600 s.
 fn at_ns() -> impl Strategy<Value = u64> {
-    prop_oneof![(0u64..=600_000).prop_map(|ms| ms * 1_000_000), (0u64..=600_000_000).prop_map(|us| us * 1_000), 0u64..=600_000_000_000]
+    prop_oneof![
+        (0u64..=600_000).prop_map(|ms| ms * 1_000_000),
+        (0u64..=600_000_000).prop_map(|us| us * 1_000),
+        0u64..=600_000_000_000
+    ]
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -242,26 +335,47 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         proptest::option::of((1u64..=1_000_000).prop_map(|ms| ms)),
         proptest::option::of(any::<u64>()),
         (any::<bool>(), any::<bool>(), any::<bool>()),
-        proptest::option::of(prop_oneof![Just(View::Timeline), Just(View::Compare), Just(View::Code), Just(View::Controls)]),
+        proptest::option::of(prop_oneof![
+            Just(View::Timeline),
+            Just(View::Compare),
+            Just(View::Code),
+            Just(View::Controls)
+        ]),
         prop_oneof![Just(Theme::Auto), Just(Theme::Light), Just(Theme::Dark)],
-        (proptest::option::of(at_ns()), proptest::option::of(proptest::sample::select(Model::ALL.to_vec()))),
+        (
+            proptest::option::of(at_ns()),
+            proptest::option::of(proptest::sample::select(Model::ALL.to_vec())),
+        ),
     )
-        .prop_map(|(w, models, workers, limit, switch_us, seed, (embed, autorun, readonly), view, theme, (at_ns, inspect))| Scenario {
-            preset: None,
-            workload: w.trim().to_string(),
-            models,
-            workers,
-            limit,
-            switch_us,
-            seed,
-            embed,
-            view,
-            theme,
-            autorun,
-            readonly,
-            at_ns,
-            inspect,
-        })
+        .prop_map(
+            |(
+                w,
+                models,
+                workers,
+                limit,
+                switch_us,
+                seed,
+                (embed, autorun, readonly),
+                view,
+                theme,
+                (at_ns, inspect),
+            )| Scenario {
+                preset: None,
+                workload: w.trim().to_string(),
+                models,
+                workers,
+                limit,
+                switch_us,
+                seed,
+                embed,
+                view,
+                theme,
+                autorun,
+                readonly,
+                at_ns,
+                inspect,
+            },
+        )
 }
 
 proptest! {

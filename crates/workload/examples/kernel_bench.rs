@@ -16,5 +16,8 @@ fn main() {
         })
         .collect();
     runs.sort_by(f64::total_cmp);
-    println!("{{\"kernel_native_ns\": {}, \"kernel_native_min_ns\": {}, \"kernel_native_max_ns\": {}}}", runs[3], runs[0], runs[6]);
+    println!(
+        "{{\"kernel_native_ns\": {}, \"kernel_native_min_ns\": {}, \"kernel_native_max_ns\": {}}}",
+        runs[3], runs[0], runs[6]
+    );
 }

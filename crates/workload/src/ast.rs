@@ -114,7 +114,10 @@ impl Options {
     /// `phase`'s options, else `group`'s, else the defaults.
     pub fn resolve(phase: &Options, group: &Options) -> Resolved {
         Resolved {
-            yield_every: phase.yield_every.or(group.yield_every).unwrap_or(DEFAULT_YIELD_EVERY),
+            yield_every: phase
+                .yield_every
+                .or(group.yield_every)
+                .unwrap_or(DEFAULT_YIELD_EVERY),
             jitter_pct: phase.jitter_pct.or(group.jitter_pct).unwrap_or(0),
             payload_kib: phase.payload_kib.or(group.payload_kib).unwrap_or(0),
         }
@@ -130,7 +133,10 @@ impl Phase {
     /// The phase's options.
     pub fn opts(&self) -> &Options {
         match self {
-            Phase::Io { opts, .. } | Phase::Cpu { opts, .. } | Phase::Block { opts, .. } | Phase::Incr { opts, .. } => opts,
+            Phase::Io { opts, .. }
+            | Phase::Cpu { opts, .. }
+            | Phase::Block { opts, .. }
+            | Phase::Incr { opts, .. } => opts,
         }
     }
 
@@ -172,7 +178,13 @@ impl Workload {
                 let per_task: u128 = g
                     .phases
                     .iter()
-                    .map(|p| if let Phase::Cpu { n, .. } = p { u128::from(*n) } else { 0 })
+                    .map(|p| {
+                        if let Phase::Cpu { n, .. } = p {
+                            u128::from(*n)
+                        } else {
+                            0
+                        }
+                    })
                     .sum();
                 per_task * u128::from(g.count)
             })
@@ -189,7 +201,10 @@ impl Workload {
                     .iter()
                     .map(|p| match p {
                         Phase::Io { dur, .. } | Phase::Block { dur, .. } => u128::from(*dur),
-                        Phase::Incr { mode: IncrMode::AwaitFor(d), .. } => u128::from(*d),
+                        Phase::Incr {
+                            mode: IncrMode::AwaitFor(d),
+                            ..
+                        } => u128::from(*d),
                         _ => 0,
                     })
                     .sum();
@@ -202,7 +217,13 @@ impl Workload {
     /// cost nothing up front. The iterator knows its exact length and skips
     /// whole groups in `nth`, so jumping to task k is O(groups).
     pub fn tasks(&self) -> impl Iterator<Item = TaskSpec<'_>> + '_ {
-        Tasks { groups: &self.groups, group: 0, within: 0, index: 0, remaining: self.task_count() }
+        Tasks {
+            groups: &self.groups,
+            group: 0,
+            within: 0,
+            index: 0,
+            remaining: self.task_count(),
+        }
     }
 }
 
@@ -234,7 +255,12 @@ impl<'a> Iterator for Tasks<'a> {
             let step = skip as u64;
             if step < left {
                 self.within += step;
-                let spec = TaskSpec { index: self.index + step, group: self.group, phases: &g.phases, group_opts: &g.opts };
+                let spec = TaskSpec {
+                    index: self.index + step,
+                    group: self.group,
+                    phases: &g.phases,
+                    group_opts: &g.opts,
+                };
                 self.index += step + 1;
                 self.remaining -= step + 1;
                 self.within += 1;
@@ -268,17 +294,33 @@ mod tests {
     use super::*;
 
     fn cpu(n: u64) -> Phase {
-        Phase::Cpu { n, opts: Options::default() }
+        Phase::Cpu {
+            n,
+            opts: Options::default(),
+        }
     }
 
     fn group(count: u32, phases: Vec<Phase>) -> Group {
-        Group { count, phases, opts: Options::default() }
+        Group {
+            count,
+            phases,
+            opts: Options::default(),
+        }
     }
 
     #[test]
     fn tasks_expand_groups_in_order_with_global_indices() {
-        let w = Workload { groups: vec![group(2, vec![cpu(1)]), group(0, vec![cpu(9)]), group(3, vec![cpu(2), cpu(3)])] };
-        let got: Vec<(u64, usize, usize)> = w.tasks().map(|t| (t.index, t.group, t.phases.len())).collect();
+        let w = Workload {
+            groups: vec![
+                group(2, vec![cpu(1)]),
+                group(0, vec![cpu(9)]),
+                group(3, vec![cpu(2), cpu(3)]),
+            ],
+        };
+        let got: Vec<(u64, usize, usize)> = w
+            .tasks()
+            .map(|t| (t.index, t.group, t.phases.len()))
+            .collect();
         assert_eq!(got, [(0, 0, 1), (1, 0, 1), (2, 2, 2), (3, 2, 2), (4, 2, 2)]);
         assert_eq!(w.tasks().size_hint(), (5, Some(5)));
         let mut it = w.tasks();
@@ -293,7 +335,12 @@ mod tests {
 
     #[test]
     fn a_million_tasks_are_cheap() {
-        let w = Workload { groups: vec![group(1_000_000, vec![cpu(10_000_000_000)]), group(1_000_000, vec![cpu(1)])] };
+        let w = Workload {
+            groups: vec![
+                group(1_000_000, vec![cpu(10_000_000_000)]),
+                group(1_000_000, vec![cpu(1)]),
+            ],
+        };
         // nth skips whole groups arithmetically: no million-step walk here.
         let t = w.tasks().nth(1_999_999).unwrap();
         assert_eq!((t.index, t.group), (1_999_999, 1));
@@ -303,25 +350,45 @@ mod tests {
 
     #[test]
     fn options_resolve_phase_then_group_then_defaults() {
-        let phase = Options { jitter_pct: Some(5), ..Options::default() };
-        let group = Options { jitter_pct: Some(50), payload_kib: Some(64), yield_every: None };
+        let phase = Options {
+            jitter_pct: Some(5),
+            ..Options::default()
+        };
+        let group = Options {
+            jitter_pct: Some(50),
+            payload_kib: Some(64),
+            yield_every: None,
+        };
         assert_eq!(
             Options::resolve(&phase, &group),
-            Resolved { yield_every: DEFAULT_YIELD_EVERY, jitter_pct: 5, payload_kib: 64 }
+            Resolved {
+                yield_every: DEFAULT_YIELD_EVERY,
+                jitter_pct: 5,
+                payload_kib: 64
+            }
         );
-        let never = Options { yield_every: Some(0), ..Options::default() };
+        let never = Options {
+            yield_every: Some(0),
+            ..Options::default()
+        };
         assert_eq!(Options::resolve(&never, &Options::default()).yield_every, 0);
         assert_eq!(DEFAULT_YIELD_EVERY, 100_000);
     }
 
     #[test]
     fn phases_name_themselves() {
-        let o = Options { payload_kib: Some(1), ..Options::default() };
+        let o = Options {
+            payload_kib: Some(1),
+            ..Options::default()
+        };
         let phases = [
             Phase::Io { dur: 1, opts: o },
             Phase::Cpu { n: 1, opts: o },
             Phase::Block { dur: 1, opts: o },
-            Phase::Incr { mode: IncrMode::Atomic, opts: o },
+            Phase::Incr {
+                mode: IncrMode::Atomic,
+                opts: o,
+            },
         ];
         let names: Vec<_> = phases.iter().map(Phase::kind_name).collect();
         assert_eq!(names, ["io", "cpu", "block", "incr"]);

@@ -107,7 +107,15 @@ fn ms(ns: Nanos) -> String {
 /// `text` with every non-empty line indented by `by` spaces.
 fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
-    text.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("{pad}{l}\n") }).collect()
+    text.lines()
+        .map(|l| {
+            if l.is_empty() {
+                "\n".to_string()
+            } else {
+                format!("{pad}{l}\n")
+            }
+        })
+        .collect()
 }
 
 /// `text` as `//` comment lines of at most about 110 characters; a `~` is a
@@ -142,8 +150,18 @@ fn jitter_of(p: &Phase, g: &Group) -> u32 {
 fn phase_call(g: &Group, index: usize, in_worker: bool) -> String {
     let p = &g.phases[index];
     let pct = jitter_of(p, g);
-    let head = if in_worker { format!("{index}") } else { format!("task, {index}") };
-    let dur = |d: Nanos| if pct > 0 { format!("ms(jitter({}n, {pct}, rng))", int(d)) } else { ms(d) };
+    let head = if in_worker {
+        format!("{index}")
+    } else {
+        format!("task, {index}")
+    };
+    let dur = |d: Nanos| {
+        if pct > 0 {
+            format!("ms(jitter({}n, {pct}, rng))", int(d))
+        } else {
+            ms(d)
+        }
+    };
     match p {
         Phase::Io { dur: d, .. } => format!("await io({head}, {});", dur(*d)),
         Phase::Cpu { n, .. } => {
@@ -163,11 +181,15 @@ fn phase_call(g: &Group, index: usize, in_worker: bool) -> String {
 /// The body of one task function: the calls for the phases `keep` selects, then the sum.
 fn task_body(g: &Group, in_worker: bool, keep: impl Fn(&Phase) -> bool) -> String {
     let mut o = String::new();
-    let kept: Vec<usize> = (0..g.phases.len()).filter(|&i| keep(&g.phases[i])).collect();
+    let kept: Vec<usize> = (0..g.phases.len())
+        .filter(|&i| keep(&g.phases[i]))
+        .collect();
     if kept.iter().any(|&i| jitter_of(&g.phases[i], g) > 0) {
         o.push_str("const rng = taskRng(task);\n");
     }
-    let has_cpu = kept.iter().any(|&i| matches!(g.phases[i], Phase::Cpu { .. }));
+    let has_cpu = kept
+        .iter()
+        .any(|&i| matches!(g.phases[i], Phase::Cpu { .. }));
     if has_cpu {
         o.push_str("let sum = 0n;\n");
     }
@@ -175,7 +197,11 @@ fn task_body(g: &Group, in_worker: bool, keep: impl Fn(&Phase) -> bool) -> Strin
         o.push_str(&phase_call(g, i, in_worker));
         o.push('\n');
     }
-    o.push_str(if has_cpu { "return sum;\n" } else { "return 0n;\n" });
+    o.push_str(if has_cpu {
+        "return sum;\n"
+    } else {
+        "return 0n;\n"
+    });
     o
 }
 // The fixed parts of the programs, as JavaScript at the left margin; `indent`
@@ -526,9 +552,19 @@ fn remote(p: &Phase) -> bool {
 /// (workers flavour; at least 1), an optional concurrency `limit` (at least 1)
 /// and the run's `seed` for jitter. See the [module docs](self) for what it
 /// reads and reports.
-pub fn program(w: &Workload, flavour: JsFlavour, workers: u16, limit: Option<u32>, seed: u64) -> String {
+pub fn program(
+    w: &Workload,
+    flavour: JsFlavour,
+    workers: u16,
+    limit: Option<u32>,
+    seed: u64,
+) -> String {
     let needs = Needs::of(w);
-    let incrs: u64 = w.groups.iter().map(|g| u64::from(g.count) * g.phases.iter().filter(|p| !remote(p)).count() as u64).sum();
+    let incrs: u64 = w
+        .groups
+        .iter()
+        .map(|g| u64::from(g.count) * g.phases.iter().filter(|p| !remote(p)).count() as u64)
+        .sum();
     let workers = workers.max(1);
     let limit = limit.map(|l| l.max(1));
     let rng = RNG.replace("@SEED@", &seed.to_string());
@@ -545,7 +581,10 @@ pub fn program(w: &Workload, flavour: JsFlavour, workers: u16, limit: Option<u32
         ),
     };
     if needs.jitter {
-        let _ = write!(what, " Jitter is drawn from the seed {seed}, exactly as the playground draws it.");
+        let _ = write!(
+            what,
+            " Jitter is drawn from the seed {seed}, exactly as the playground draws it."
+        );
     }
     let mut run = match flavour {
         JsFlavour::EventLoop => "Run it: paste it into the console of any web page (DevTools), or save it as workload.js and run \
@@ -554,8 +593,14 @@ pub fn program(w: &Workload, flavour: JsFlavour, workers: u16, limit: Option<u32
                                (not Node), and a page whose Content-Security-Policy allows blob: workers.",
     }
     .to_string();
-    run.push_str(" It prints the wall time, the checksum (the exact Σ i², the number the playground shows)");
-    run.push_str(if incrs > 0 { " and the shared counter." } else { "." });
+    run.push_str(
+        " It prints the wall time, the checksum (the exact Σ i², the number the playground shows)",
+    );
+    run.push_str(if incrs > 0 {
+        " and the shared counter."
+    } else {
+        "."
+    });
     run.push_str(" The playground runs this very text; see the end for what it hands back.");
     o.push_str(&comment(&what));
     o.push_str("//\n");
@@ -564,12 +609,18 @@ pub fn program(w: &Workload, flavour: JsFlavour, workers: u16, limit: Option<u32
 
     // The page's state, then its helpers. The body of the arrow function is `s`, indented at the end.
     let (on_cancel, lanes) = match flavour {
-        JsFlavour::EventLoop => ("wakes the sleeping tasks at once", "; a wait has no lane (null): nothing runs."),
-        JsFlavour::Workers => {
-            ("stops the workers, wakes what waits for them", ", 1 to N the workers; a wait on the page has no lane (null).")
-        }
+        JsFlavour::EventLoop => (
+            "wakes the sleeping tasks at once",
+            "; a wait has no lane (null): nothing runs.",
+        ),
+        JsFlavour::Workers => (
+            "stops the workers, wakes what waits for them",
+            ", 1 to N the workers; a wait on the page has no lane (null).",
+        ),
     };
-    let mut s = PAGE_STATE.replace("@ON_CANCEL@", on_cancel).replace("@LANES@", lanes);
+    let mut s = PAGE_STATE
+        .replace("@ON_CANCEL@", on_cancel)
+        .replace("@LANES@", lanes);
     if needs.incr {
         s.push_str("let counter = 0; // the shared counter of the incr phases\nlet increments = 0; // incr phases run\n");
     }
@@ -579,7 +630,11 @@ pub fn program(w: &Workload, flavour: JsFlavour, workers: u16, limit: Option<u32
     };
     match flavour {
         JsFlavour::EventLoop => {
-            for (need, text) in [(needs.jitter, rng.as_str()), (needs.cpu, SUM_SQUARES), (page_sleep, PAGE_SLEEP)] {
+            for (need, text) in [
+                (needs.jitter, rng.as_str()),
+                (needs.cpu, SUM_SQUARES),
+                (page_sleep, PAGE_SLEEP),
+            ] {
                 if need {
                     s.push('\n');
                     s.push_str(text);
@@ -590,7 +645,12 @@ pub fn program(w: &Workload, flavour: JsFlavour, workers: u16, limit: Option<u32
             if needs.cpu && needs.yield_set {
                 s.push_str("// (yield= has no equivalent here: a synchronous JavaScript loop cannot give the event loop a turn.)\n");
             }
-            for (need, text) in [(needs.io, PAGE_IO), (needs.cpu, PAGE_CPU), (needs.block, PAGE_BLOCK), (needs.incr, INCR)] {
+            for (need, text) in [
+                (needs.io, PAGE_IO),
+                (needs.cpu, PAGE_CPU),
+                (needs.block, PAGE_BLOCK),
+                (needs.incr, INCR),
+            ] {
                 if need {
                     s.push_str(text);
                 }
@@ -611,16 +671,27 @@ pub fn program(w: &Workload, flavour: JsFlavour, workers: u16, limit: Option<u32
             pool(&mut s, w, &needs, workers, limit);
         }
     }
-    let counts = if needs.incr { "counter, increments" } else { "counter: 0, increments: 0" };
+    let counts = if needs.incr {
+        "counter, increments"
+    } else {
+        "counter: 0, increments: 0"
+    };
     let lanes = match flavour {
         JsFlavour::EventLoop => 1,
         JsFlavour::Workers => u32::from(workers) + 1,
     };
     s.push_str(
-        &END.replace("@COUNTER_LINE@", if incrs > 0 { "  console.log(`counter: ${counter} of ${increments}`);\n" } else { "" })
-            .replace("@MODEL@", flavour.model_id())
-            .replace("@COUNTS@", counts)
-            .replace("@LANES@", &lanes.to_string()),
+        &END.replace(
+            "@COUNTER_LINE@",
+            if incrs > 0 {
+                "  console.log(`counter: ${counter} of ${increments}`);\n"
+            } else {
+                ""
+            },
+        )
+        .replace("@MODEL@", flavour.model_id())
+        .replace("@COUNTS@", counts)
+        .replace("@LANES@", &lanes.to_string()),
     );
     o.push_str(&indent(&s, 2));
     o.push_str("})();\n");
@@ -635,14 +706,26 @@ fn event_loop(s: &mut String, w: &Workload, limit: Option<u32>) {
         s.push_str(&indent(&task_body(g, false, |_| true), 2));
         s.push_str("}\n");
     }
-    let list: Vec<String> = w.groups.iter().enumerate().map(|(gi, g)| format!("[{}, task{gi}]", int(u64::from(g.count)))).collect();
+    let list: Vec<String> = w
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| format!("[{}, task{gi}]", int(u64::from(g.count))))
+        .collect();
     s.push_str("\n// Every task in workload order, numbered from 0: [task, its function].\nfunction* tasks() {\n  let task = 0;\n");
     let _ = writeln!(s, "  for (const [count, run] of [{}]) {{", list.join(", "));
     s.push_str("    for (let i = 0; i < count; i++) yield [task++, run];\n  }\n}\n");
     if let Some(l) = limit {
         s.push_str(&LIMIT.replace("@LIMIT@", &int(u64::from(l))));
     }
-    s.push_str(&LOOP_RUN.replace("@START@", if limit.is_some() { "limited(run, task)" } else { "run(task)" }));
+    s.push_str(&LOOP_RUN.replace(
+        "@START@",
+        if limit.is_some() {
+            "limited(run, task)"
+        } else {
+            "run(task)"
+        },
+    ));
 }
 
 /// The `worker` function: the source every worker runs (its text goes into a
@@ -663,7 +746,11 @@ fn worker_source(w: &Workload, needs: &Needs, rng: &str) -> String {
     if needs.cpu && needs.yield_set {
         k.push_str("// (yield= has no equivalent here: a synchronous JavaScript loop cannot give its thread a turn.)\n");
     }
-    for (need, text) in [(needs.io, WORKER_IO), (needs.cpu, WORKER_CPU), (needs.block, WORKER_BLOCK)] {
+    for (need, text) in [
+        (needs.io, WORKER_IO),
+        (needs.cpu, WORKER_CPU),
+        (needs.block, WORKER_BLOCK),
+    ] {
         if need {
             k.push_str(text);
         }
@@ -680,7 +767,14 @@ fn worker_source(w: &Workload, needs: &Needs, rng: &str) -> String {
         }
     }
     k.push_str("];\n");
-    k.push_str(&WORKER_MAIN.replace("@ECHO@", if needs.payload { ", payload: data.payload" } else { "" }));
+    k.push_str(&WORKER_MAIN.replace(
+        "@ECHO@",
+        if needs.payload {
+            ", payload: data.payload"
+        } else {
+            ""
+        },
+    ));
     format!(
         "// The code of every worker. It becomes the text of a Blob below, so it can use only what it defines itself.\n\
          function worker() {{\n{}}}\n",
@@ -692,7 +786,11 @@ fn worker_source(w: &Workload, needs: &Needs, rng: &str) -> String {
 /// and the run up to the report.
 fn pool(s: &mut String, w: &Workload, needs: &Needs, workers: u16, limit: Option<u32>) {
     s.push_str("\n// Each group: its task count, its incr phases as [phase, gap] (see incr), whether a worker has work in it");
-    s.push_str(if needs.payload { ",\n// and the payload (KiB) that goes to the worker and back with each task.\n" } else { ".\n" });
+    s.push_str(if needs.payload {
+        ",\n// and the payload (KiB) that goes to the worker and back with each task.\n"
+    } else {
+        ".\n"
+    });
     s.push_str("const GROUPS = [\n");
     for g in &w.groups {
         let incrs: Vec<String> = g
@@ -700,21 +798,42 @@ fn pool(s: &mut String, w: &Workload, needs: &Needs, workers: u16, limit: Option
             .iter()
             .enumerate()
             .filter_map(|(i, p)| match p {
-                Phase::Incr { mode: IncrMode::Plain | IncrMode::Atomic, .. } => Some(format!("[{i}]")),
-                Phase::Incr { mode: IncrMode::Await, .. } => Some(format!("[{i}, 0]")),
-                Phase::Incr { mode: IncrMode::AwaitFor(d), .. } => Some(format!("[{i}, {}]", ms(*d))),
+                Phase::Incr {
+                    mode: IncrMode::Plain | IncrMode::Atomic,
+                    ..
+                } => Some(format!("[{i}]")),
+                Phase::Incr {
+                    mode: IncrMode::Await,
+                    ..
+                } => Some(format!("[{i}, 0]")),
+                Phase::Incr {
+                    mode: IncrMode::AwaitFor(d),
+                    ..
+                } => Some(format!("[{i}, {}]", ms(*d))),
                 Phase::Io { .. } | Phase::Cpu { .. } | Phase::Block { .. } => None,
             })
             .collect();
         let payload = if needs.payload {
             // As in the engine: a job carries the largest payload of the phases it runs.
-            let kib = g.phases.iter().filter(|p| remote(p)).map(|p| Options::resolve(p.opts(), &g.opts).payload_kib).max();
+            let kib = g
+                .phases
+                .iter()
+                .filter(|p| remote(p))
+                .map(|p| Options::resolve(p.opts(), &g.opts).payload_kib)
+                .max();
             format!(", payloadKib: {}", int(u64::from(kib.unwrap_or(0))))
         } else {
             String::new()
         };
-        let (count, incrs, work) = (int(u64::from(g.count)), incrs.join(", "), g.phases.iter().any(remote));
-        let _ = writeln!(s, "  // {g}\n  {{ count: {count}, incrs: [{incrs}], remote: {work}{payload} }},");
+        let (count, incrs, work) = (
+            int(u64::from(g.count)),
+            incrs.join(", "),
+            g.phases.iter().any(remote),
+        );
+        let _ = writeln!(
+            s,
+            "  // {g}\n  {{ count: {count}, incrs: [{incrs}], remote: {work}{payload} }},"
+        );
     }
     s.push_str("];\n");
     let post = if needs.payload {
@@ -724,14 +843,22 @@ fn pool(s: &mut String, w: &Workload, needs: &Needs, workers: u16, limit: Option
         "  w.postMessage({ task, group });\n"
     };
     let (limit_line, busy) = match limit {
-        Some(l) if l < u32::from(workers) => {
-            (format!("  // A limit of {l}: only {l} of the workers take tasks.\n"), format!("pool.slice(0, {l})"))
-        }
+        Some(l) if l < u32::from(workers) => (
+            format!("  // A limit of {l}: only {l} of the workers take tasks.\n"),
+            format!("pool.slice(0, {l})"),
+        ),
         _ => (String::new(), "pool".to_string()),
     };
     s.push_str(
         &POOL
-            .replace("@INCRS@", if needs.incr { "  for (const [phase, gap] of g.incrs) await incr(task, phase, gap);\n" } else { "" })
+            .replace(
+                "@INCRS@",
+                if needs.incr {
+                    "  for (const [phase, gap] of g.incrs) await incr(task, phase, gap);\n"
+                } else {
+                    ""
+                },
+            )
             .replace("@POST@", post)
             .replace("@WORKERS@", &workers.to_string())
             .replace("@LIMIT@", &limit_line)

@@ -97,7 +97,9 @@ pub fn closed_form(n: u64) -> u128 {
     } else {
         c /= 3;
     }
-    a.checked_mul(b).and_then(|ab| ab.checked_mul(c)).unwrap_or(u128::MAX)
+    a.checked_mul(b)
+        .and_then(|ab| ab.checked_mul(c))
+        .unwrap_or(u128::MAX)
 }
 
 #[cfg(test)]
@@ -106,7 +108,9 @@ mod tests {
 
     #[test]
     fn matches_the_closed_form() {
-        for n in [0, 1, 2, 3, 10, 65_535, 65_536, 65_537, 1_000_000, 123_457, 999_983] {
+        for n in [
+            0, 1, 2, 3, 10, 65_535, 65_536, 65_537, 1_000_000, 123_457, 999_983,
+        ] {
             assert_eq!(sum_squares(n), closed_form(n), "n = {n}");
         }
         // A few seeded random sizes, so the test stays deterministic.
@@ -122,7 +126,11 @@ mod tests {
         // Catches off-by-ones and the tiny-chunk arithmetic near i = 0, 1.
         for start in 0..40 {
             for end in 0..40 {
-                let want = if end > start { closed_form(end) - closed_form(start) } else { 0 };
+                let want = if end > start {
+                    closed_form(end) - closed_form(start)
+                } else {
+                    0
+                };
                 assert_eq!(sum_squares_range(start, end), want, "{start}..{end}");
             }
         }
@@ -135,7 +143,9 @@ mod tests {
         let n = CLOSED_FORM_MAX_N;
         let last_square = u128::from(n - 1) * u128::from(n - 1);
         assert_eq!(closed_form(n), closed_form(n - 1) + last_square);
-        assert!(closed_form(n).checked_add(u128::from(n) * u128::from(n)).is_none());
+        assert!(closed_form(n)
+            .checked_add(u128::from(n) * u128::from(n))
+            .is_none());
         assert_eq!(closed_form(n + 1), u128::MAX);
         assert_eq!(closed_form(u64::MAX), u128::MAX);
         for n in [1u64, 2, 3, 4, 5, 6, 7] {
@@ -154,7 +164,15 @@ mod tests {
 
     #[test]
     fn ranges_compose_across_the_chunk_and_width_boundaries() {
-        let points = [0, 5, CHUNK - 1, CHUNK, (1 << 24) - 3, 1 << 24, (1 << 24) + 70_000];
+        let points = [
+            0,
+            5,
+            CHUNK - 1,
+            CHUNK,
+            (1 << 24) - 3,
+            1 << 24,
+            (1 << 24) + 70_000,
+        ];
         for w in points.windows(2) {
             for &mid in &[w[0], (w[0] + w[1]) / 2, w[1]] {
                 assert_eq!(
@@ -162,7 +180,10 @@ mod tests {
                     sum_squares_range(w[0], w[1])
                 );
             }
-            assert_eq!(sum_squares_range(w[0], w[1]), closed_form(w[1]) - closed_form(w[0]));
+            assert_eq!(
+                sum_squares_range(w[0], w[1]),
+                closed_form(w[1]) - closed_form(w[0])
+            );
         }
         assert_eq!(sum_squares_range(10, 3), 0);
     }
@@ -173,12 +194,24 @@ mod tests {
         for start in [3_037_000_400u64, U64_SQUARES - 70_000] {
             let end = start + 140_000;
             let mid = start + 70_001;
-            assert_eq!(sum_squares_range(start, mid) + sum_squares_range(mid, end), closed_form(end) - closed_form(start));
+            assert_eq!(
+                sum_squares_range(start, mid) + sum_squares_range(mid, end),
+                closed_form(end) - closed_form(start)
+            );
         }
         let start = U64_SQUARES - 70_000;
-        assert_eq!(sum_squares_range(start, U64_SQUARES + 70_000), closed_form(U64_SQUARES + 70_000) - closed_form(start));
+        assert_eq!(
+            sum_squares_range(start, U64_SQUARES + 70_000),
+            closed_form(U64_SQUARES + 70_000) - closed_form(start)
+        );
         let start = (1u64 << 32) - 2;
-        assert_eq!(sum_squares_range(start, start + 5), closed_form(start + 5) - closed_form(start));
-        assert_eq!(closed_form(10_000_000_000), 333_333_333_283_333_333_335_000_000_000);
+        assert_eq!(
+            sum_squares_range(start, start + 5),
+            closed_form(start + 5) - closed_form(start)
+        );
+        assert_eq!(
+            closed_form(10_000_000_000),
+            333_333_333_283_333_333_335_000_000_000
+        );
     }
 }

@@ -26,7 +26,9 @@ use std::ops::Range;
 use std::str::FromStr;
 
 use crate::ast::*;
-use crate::units::{count_suffix, duration_unit, format_count, format_duration, size_unit, Decimal, ScaleError};
+use crate::units::{
+    count_suffix, duration_unit, format_count, format_duration, size_unit, Decimal, ScaleError,
+};
 
 /// A syntax or limit error, with the byte span it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,9 +55,17 @@ impl ParseError {
     /// Control characters in the input (a newline, a tab) are shown as spaces
     /// so that the result stays two lines and the marker stays aligned.
     pub fn caret(&self, input: &str) -> String {
-        let start = input.get(..self.span.start).map_or(0, |s| s.chars().count());
-        let width = input.get(self.span.clone()).map_or(0, |s| s.chars().count()).max(1);
-        let shown: String = input.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let start = input
+            .get(..self.span.start)
+            .map_or(0, |s| s.chars().count());
+        let width = input
+            .get(self.span.clone())
+            .map_or(0, |s| s.chars().count())
+            .max(1);
+        let shown: String = input
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         format!("{shown}\n{}{}", " ".repeat(start), "^".repeat(width))
     }
 }
@@ -73,10 +83,18 @@ pub fn parse(input: &str) -> Result<Workload, ParseError> {
         }
         return Err(ParseError {
             span: cut..input.len(),
-            message: format!("the workload is too long: {} bytes, at most {MAX_INPUT}", input.len()),
+            message: format!(
+                "the workload is too long: {} bytes, at most {MAX_INPUT}",
+                input.len()
+            ),
         });
     }
-    Parser { src: input, pos: 0, total: 0 }.workload()
+    Parser {
+        src: input,
+        pos: 0,
+        total: 0,
+    }
+    .workload()
 }
 
 impl FromStr for Workload {
@@ -127,7 +145,10 @@ const OPTION_KEYS: &str = "yield, jitter or payload";
 
 impl<'a> Parser<'a> {
     fn fail<T>(&self, span: Range<usize>, message: impl Into<String>) -> PResult<T> {
-        Err(ParseError { span, message: message.into() })
+        Err(ParseError {
+            span,
+            message: message.into(),
+        })
     }
 
     /// The span of the character at `at` (empty at the end of the input).
@@ -174,7 +195,10 @@ impl<'a> Parser<'a> {
 
     /// An error at the cursor: `unexpected "x": expected …`.
     fn unexpected<T>(&self, expected: &str) -> PResult<T> {
-        self.fail(self.char_span(self.pos), format!("unexpected {}: expected {expected}", self.here()))
+        self.fail(
+            self.char_span(self.pos),
+            format!("unexpected {}: expected {expected}", self.here()),
+        )
     }
 
     /// A run of ASCII letters and `_` (possibly empty), with its span.
@@ -196,7 +220,10 @@ impl<'a> Parser<'a> {
             let start = self.pos;
             let group = self.group()?;
             if groups.len() == MAX_GROUPS {
-                return self.fail(start..self.pos, format!("too many groups: at most {MAX_GROUPS}"));
+                return self.fail(
+                    start..self.pos,
+                    format!("too many groups: at most {MAX_GROUPS}"),
+                );
             }
             groups.push(group);
             // A space between groups means `+`: in a URL query, `+` decodes to
@@ -232,7 +259,10 @@ impl<'a> Parser<'a> {
                 count
             }
             Some(b'*') => {
-                return self.fail(self.char_span(self.pos), "missing count before \"*\": write 2*io(1s), or just io(1s)")
+                return self.fail(
+                    self.char_span(self.pos),
+                    "missing count before \"*\": write 2*io(1s), or just io(1s)",
+                )
             }
             _ => 1,
         };
@@ -263,7 +293,11 @@ impl<'a> Parser<'a> {
                 ),
             );
         }
-        Ok(Group { count, phases, opts })
+        Ok(Group {
+            count,
+            phases,
+            opts,
+        })
     }
 
     /// The phases after a `[` at `open`, through the closing `]`.
@@ -271,7 +305,10 @@ impl<'a> Parser<'a> {
         let mut phases = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b']') {
-            return self.fail(open..self.pos + 1, "empty recipe: put at least one phase inside [ ]");
+            return self.fail(
+                open..self.pos + 1,
+                "empty recipe: put at least one phase inside [ ]",
+            );
         }
         loop {
             let start = self.pos;
@@ -295,7 +332,13 @@ impl<'a> Parser<'a> {
     /// `q` as a group's task count: whole, at least 1, within the limit.
     fn count(&self, q: &Quantity<'_>) -> PResult<u32> {
         let mult = self.count_multiplier(q)?;
-        let limit = || format!("count {} is above the limit of {} tasks in total", clip(q.text), format_count(MAX_TASKS));
+        let limit = || {
+            format!(
+                "count {} is above the limit of {} tasks in total",
+                clip(q.text),
+                format_count(MAX_TASKS)
+            )
+        };
         match self.scale(q, mult, "a count must be a whole number")? {
             Some(0) => self.fail(q.span.clone(), "a group needs at least 1 task"),
             // ≤ 2M, so it fits u32.
@@ -308,8 +351,18 @@ impl<'a> Parser<'a> {
     fn count_multiplier(&self, q: &Quantity<'_>) -> PResult<u64> {
         count_suffix(q.suffix).map_or_else(
             || {
-                let hint = if q.suffix == "m" { " (M for million)" } else { "" };
-                self.fail(q.span.clone(), format!("unknown suffix {} on a count: use k, M or G{hint}", quote(q.suffix)))
+                let hint = if q.suffix == "m" {
+                    " (M for million)"
+                } else {
+                    ""
+                };
+                self.fail(
+                    q.span.clone(),
+                    format!(
+                        "unknown suffix {} on a count: use k, M or G{hint}",
+                        quote(q.suffix)
+                    ),
+                )
             },
             Ok,
         )
@@ -329,18 +382,35 @@ impl<'a> Parser<'a> {
     /// `q` as a duration in ns: it needs a unit, and at most [`MAX_DURATION`].
     fn duration(&self, q: &Quantity<'_>) -> PResult<Nanos> {
         if q.suffix.is_empty() {
-            return self.fail(q.span.clone(), "add a unit to the duration: ms or s, as in 200ms");
-        }
-        let Some(unit) = duration_unit(q.suffix) else {
-            let extra = if q.suffix.eq_ignore_ascii_case("m") { " (minutes are not supported)" } else { "" };
             return self.fail(
                 q.span.clone(),
-                format!("unknown duration unit {}: use us, ms or s{extra}", quote(q.suffix)),
+                "add a unit to the duration: ms or s, as in 200ms",
+            );
+        }
+        let Some(unit) = duration_unit(q.suffix) else {
+            let extra = if q.suffix.eq_ignore_ascii_case("m") {
+                " (minutes are not supported)"
+            } else {
+                ""
+            };
+            return self.fail(
+                q.span.clone(),
+                format!(
+                    "unknown duration unit {}: use us, ms or s{extra}",
+                    quote(q.suffix)
+                ),
             );
         };
         match self.scale(q, unit, "a duration must be a whole number of nanoseconds")? {
             Some(ns) if ns <= MAX_DURATION => Ok(ns),
-            _ => self.fail(q.span.clone(), format!("{} is too long: a phase lasts at most {}", clip(q.text), format_duration(MAX_DURATION))),
+            _ => self.fail(
+                q.span.clone(),
+                format!(
+                    "{} is too long: a phase lasts at most {}",
+                    clip(q.text),
+                    format_duration(MAX_DURATION)
+                ),
+            ),
         }
     }
 
@@ -355,7 +425,10 @@ impl<'a> Parser<'a> {
         let mut digits: u128 = 0;
         let mut scale = 0u32;
         let mut overflow = false;
-        let mut push = |d: u8, digits: &mut u128| match digits.checked_mul(10).and_then(|v| v.checked_add(u128::from(d - b'0'))) {
+        let mut push = |d: u8, digits: &mut u128| match digits
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(u128::from(d - b'0')))
+        {
             Some(v) => *digits = v,
             None => overflow = true,
         };
@@ -389,7 +462,12 @@ impl<'a> Parser<'a> {
         if overflow {
             return self.fail(span, format!("the number {} is too large", quote(text)));
         }
-        Ok(Quantity { value: Decimal { digits, scale }, suffix: &self.src[suffix_start..self.pos], span, text })
+        Ok(Quantity {
+            value: Decimal { digits, scale },
+            suffix: &self.src[suffix_start..self.pos],
+            span,
+            text,
+        })
     }
 
     fn phase(&mut self) -> PResult<Phase> {
@@ -402,13 +480,23 @@ impl<'a> Parser<'a> {
         match kind.as_str() {
             "io" | "block" | "cpu" => self.sized_phase(&kind, span),
             "incr" => self.incr(),
-            _ => self.fail(span, format!("unknown phase {}: expected io, cpu, block or incr", quote(name))),
+            _ => self.fail(
+                span,
+                format!(
+                    "unknown phase {}: expected io, cpu, block or incr",
+                    quote(name)
+                ),
+            ),
         }
     }
 
     /// The rest of `io(…)`, `block(…)` or `cpu(…)`, after its name at `name`.
     fn sized_phase(&mut self, kind: &str, name: Range<usize>) -> PResult<Phase> {
-        let what = if kind == "cpu" { "a count such as 1M: cpu(1M)" } else { "a duration such as 200ms or 1s" };
+        let what = if kind == "cpu" {
+            "a count such as 1M: cpu(1M)"
+        } else {
+            "a duration such as 200ms or 1s"
+        };
         self.skip_ws();
         if !self.eat(b'(') {
             return self.fail(name, format!("{kind} needs {what}"));
@@ -429,7 +517,13 @@ impl<'a> Parser<'a> {
                 Some(n) if n <= MAX_CPU_N => n,
                 _ => {
                     let limit = format_count(MAX_CPU_N);
-                    return self.fail(q.span, format!("cpu({}) is above the limit of {limit} iterations", clip(q.text)));
+                    return self.fail(
+                        q.span,
+                        format!(
+                            "cpu({}) is above the limit of {limit} iterations",
+                            clip(q.text)
+                        ),
+                    );
                 }
             }
         } else {
@@ -485,7 +579,10 @@ impl<'a> Parser<'a> {
             _ => {
                 return self.fail(
                     arg_span,
-                    format!("unknown incr argument {}: expected await, await=5ms or atomic", quote(arg)),
+                    format!(
+                        "unknown incr argument {}: expected await, await=5ms or atomic",
+                        quote(arg)
+                    ),
                 )
             }
         }
@@ -500,7 +597,10 @@ impl<'a> Parser<'a> {
             return Ok(());
         }
         if self.at_end() {
-            return self.fail(self.pos..self.pos, format!("expected \")\" to close {kind}("));
+            return self.fail(
+                self.pos..self.pos,
+                format!("expected \")\" to close {kind}("),
+            );
         }
         if !self.eat(b',') {
             return self.unexpected(&format!("\",\" or \")\" to close {kind}("));
@@ -537,7 +637,12 @@ impl<'a> Parser<'a> {
             "yield" | "yield_every" => "yield",
             "jitter" => "jitter",
             "payload" => "payload",
-            _ => return self.fail(span, format!("unknown option {}: expected {OPTION_KEYS}", quote(key))),
+            _ => {
+                return self.fail(
+                    span,
+                    format!("unknown option {}: expected {OPTION_KEYS}", quote(key)),
+                )
+            }
         };
         self.skip_ws();
         if !self.eat(b'=') {
@@ -554,39 +659,58 @@ impl<'a> Parser<'a> {
             _ => opts.payload_kib.is_some(),
         };
         if already {
-            return self.fail(span.start..q.span.end, format!("option {key} is given twice"));
+            return self.fail(
+                span.start..q.span.end,
+                format!("option {key} is given twice"),
+            );
         }
         match key {
             "yield" => {
                 let mult = self.count_multiplier(&q)?;
                 match self.scale(&q, mult, "a yield interval must be a whole number")? {
                     Some(n) => opts.yield_every = Some(n),
-                    None => return self.fail(q.span, format!("yield={} is too large", clip(q.text))),
+                    None => {
+                        return self.fail(q.span, format!("yield={} is too large", clip(q.text)))
+                    }
                 }
             }
             "jitter" => {
                 if !matches!(q.suffix, "" | "%") {
-                    return self.fail(q.span, "jitter is a percentage, as in jitter=10 or jitter=10%");
+                    return self.fail(
+                        q.span,
+                        "jitter is a percentage, as in jitter=10 or jitter=10%",
+                    );
                 }
                 match self.scale(&q, 1, "jitter must be a whole percentage")? {
                     // ≤ 100, so it fits u32.
                     Some(j) if j <= u64::from(MAX_JITTER) => opts.jitter_pct = Some(j as u32),
-                    _ => return self.fail(q.span, format!("jitter is at most {MAX_JITTER} (percent)")),
+                    _ => {
+                        return self
+                            .fail(q.span, format!("jitter is at most {MAX_JITTER} (percent)"))
+                    }
                 }
             }
             _ => {
                 let Some(unit) = size_unit(q.suffix) else {
                     return self.fail(
                         q.span,
-                        format!("unknown size unit {}: use KiB or MiB (a plain number is KiB)", quote(q.suffix)),
+                        format!(
+                            "unknown size unit {}: use KiB or MiB (a plain number is KiB)",
+                            quote(q.suffix)
+                        ),
                     );
                 };
                 match self.scale(&q, unit, "payload must be a whole number of KiB")? {
                     // ≤ 65536, so it fits u32.
-                    Some(kib) if kib <= u64::from(MAX_PAYLOAD_KIB) => opts.payload_kib = Some(kib as u32),
+                    Some(kib) if kib <= u64::from(MAX_PAYLOAD_KIB) => {
+                        opts.payload_kib = Some(kib as u32)
+                    }
                     _ => {
                         let mib = MAX_PAYLOAD_KIB / 1024;
-                        return self.fail(q.span, format!("payload is at most {mib}MiB ({MAX_PAYLOAD_KIB} KiB)"));
+                        return self.fail(
+                            q.span,
+                            format!("payload is at most {mib}MiB ({MAX_PAYLOAD_KIB} KiB)"),
+                        );
                     }
                 }
             }

@@ -59,7 +59,12 @@ pub enum Flavour {
 
 impl Flavour {
     /// All four, in tab order.
-    pub const ALL: [Flavour; 4] = [Flavour::Sequential, Flavour::Asyncio, Flavour::Threading, Flavour::Multiprocessing];
+    pub const ALL: [Flavour; 4] = [
+        Flavour::Sequential,
+        Flavour::Asyncio,
+        Flavour::Threading,
+        Flavour::Multiprocessing,
+    ];
 
     /// A short name.
     pub fn name(self) -> &'static str {
@@ -86,7 +91,11 @@ pub const TRACE_VERSION: u32 = 1;
 fn secs(ns: Nanos) -> String {
     let s = format!("{:.6}", ns as f64 / 1e9);
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() { "0".into() } else { s.to_string() }
+    if s.is_empty() {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }
 
 fn py_int(n: u64) -> String {
@@ -117,7 +126,11 @@ fn py_str(s: &str) -> String {
 /// which keep their thread, are "running".
 fn phase_state(p: &Phase) -> &'static str {
     match p {
-        Phase::Io { .. } | Phase::Incr { mode: IncrMode::Await | IncrMode::AwaitFor(_), .. } => "waiting",
+        Phase::Io { .. }
+        | Phase::Incr {
+            mode: IncrMode::Await | IncrMode::AwaitFor(_),
+            ..
+        } => "waiting",
         Phase::Cpu { .. } | Phase::Block { .. } | Phase::Incr { .. } => "running",
     }
 }
@@ -209,9 +222,18 @@ def main():
 pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>) -> String {
     let is_async = flavour == Flavour::Asyncio;
     let mut o = String::new();
-    let _ = writeln!(o, "\"\"\"No-GIL Playground workload {w}, {} version.", flavour.name());
-    let _ = writeln!(o, "Run with: python3 this_file.py  (add --trace trace.json to save its timeline)\"\"\"");
-    let jitter = w.groups.iter().any(|g| g.opts.jitter_pct.is_some() || g.phases.iter().any(|p| p.opts().jitter_pct.is_some()));
+    let _ = writeln!(
+        o,
+        "\"\"\"No-GIL Playground workload {w}, {} version.",
+        flavour.name()
+    );
+    let _ = writeln!(
+        o,
+        "Run with: python3 this_file.py  (add --trace trace.json to save its timeline)\"\"\""
+    );
+    let jitter = w.groups.iter().any(|g| {
+        g.opts.jitter_pct.is_some() || g.phases.iter().any(|p| p.opts().jitter_pct.is_some())
+    });
     let mut imports = vec!["json", "platform", "sys", "time"];
     imports.extend(match flavour {
         Flavour::Sequential => &[][..],
@@ -235,20 +257,40 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
     }
     // What tells the lanes apart: one thread, the pool's threads, the pool's processes.
     let (who, what, lanes) = match flavour {
-        Flavour::Sequential | Flavour::Asyncio => ("0", "0: the one thread", "the one thread (0) → lane 1"),
-        Flavour::Threading => ("threading.get_ident()", "thread id", "thread id → lane 1..N"),
+        Flavour::Sequential | Flavour::Asyncio => {
+            ("0", "0: the one thread", "the one thread (0) → lane 1")
+        }
+        Flavour::Threading => (
+            "threading.get_ident()",
+            "thread id",
+            "thread id → lane 1..N",
+        ),
         Flavour::Multiprocessing => ("os.getpid()", "process id", "process id → lane 1..N"),
     };
-    o.push_str(RECORDER.trim_start_matches('\n').replace("@WHO@", who).replace("@WHAT@", what).as_str());
+    o.push_str(
+        RECORDER
+            .trim_start_matches('\n')
+            .replace("@WHO@", who)
+            .replace("@WHAT@", what)
+            .as_str(),
+    );
     o.push_str("\ncounter = 0\n");
     if flavour == Flavour::Threading {
         o.push_str("lock = threading.Lock()\n");
     }
-    if flavour == Flavour::Multiprocessing && w.groups.iter().any(|g| g.phases.iter().any(|p| matches!(p, Phase::Incr { .. }))) {
+    if flavour == Flavour::Multiprocessing
+        && w.groups
+            .iter()
+            .any(|g| g.phases.iter().any(|p| matches!(p, Phase::Incr { .. })))
+    {
         o.push_str("# Each process has its own copy of `counter`: the parent's never moves.\n");
     }
     o.push('\n');
-    let sleep = if is_async { "await asyncio.sleep" } else { "time.sleep" };
+    let sleep = if is_async {
+        "await asyncio.sleep"
+    } else {
+        "time.sleep"
+    };
     for (gi, g) in w.groups.iter().enumerate() {
         let def = if is_async { "async def" } else { "def" };
         let _ = writeln!(o, "{}\n{def} task_{gi}(i):", if gi > 0 { "\n" } else { "" });
@@ -257,17 +299,41 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
         o.push_str("    t = time.perf_counter()\n");
         for (k, p) in g.phases.iter().enumerate() {
             let pct = Options::resolve(p.opts(), &g.opts).jitter_pct;
-            let val = |s: String| if pct > 0 { format!("jitter({s}, {pct})") } else { s };
+            let val = |s: String| {
+                if pct > 0 {
+                    format!("jitter({s}, {pct})")
+                } else {
+                    s
+                }
+            };
             match p {
                 Phase::Io { dur, .. } => {
-                    let _ = writeln!(o, "    {sleep}({})  # io: a wait{}", val(secs(*dur)), if is_async { " that lets others run" } else { " that blocks" });
+                    let _ = writeln!(
+                        o,
+                        "    {sleep}({})  # io: a wait{}",
+                        val(secs(*dur)),
+                        if is_async {
+                            " that lets others run"
+                        } else {
+                            " that blocks"
+                        }
+                    );
                 }
                 Phase::Cpu { n, .. } => {
-                    let n = if pct > 0 { format!("int({})", val(py_int(*n))) } else { py_int(*n) };
+                    let n = if pct > 0 {
+                        format!("int({})", val(py_int(*n)))
+                    } else {
+                        py_int(*n)
+                    };
                     let _ = writeln!(o, "    total += cpu({n})");
                 }
                 Phase::Block { dur, .. } => {
-                    let _ = writeln!(o, "    time.sleep({})  # block: a blocking call{}", val(secs(*dur)), if is_async { " stalls the loop" } else { "" });
+                    let _ = writeln!(
+                        o,
+                        "    time.sleep({})  # block: a blocking call{}",
+                        val(secs(*dur)),
+                        if is_async { " stalls the loop" } else { "" }
+                    );
                 }
                 Phase::Incr { mode, .. } => {
                     let pause = match mode {
@@ -280,22 +346,39 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
                     } else {
                         o.push_str("    value = counter\n");
                         if let Some(p) = pause {
-                            let _ = writeln!(o, "    {sleep}({p})  # the gap between read and write");
+                            let _ =
+                                writeln!(o, "    {sleep}({p})  # the gap between read and write");
                         }
                         o.push_str("    counter = value + 1\n");
                     }
                 }
             }
-            let _ = writeln!(o, "    t = mark(i, {k}, \"{}\", \"{}\", t)", p.kind_name(), phase_state(p));
+            let _ = writeln!(
+                o,
+                "    t = mark(i, {k}, \"{}\", \"{}\", t)",
+                p.kind_name(),
+                phase_state(p)
+            );
         }
         o.push_str("    return total\n");
     }
     let incrs: u64 = w
         .groups
         .iter()
-        .map(|g| u64::from(g.count) * g.phases.iter().filter(|p| matches!(p, Phase::Incr { .. })).count() as u64)
+        .map(|g| {
+            u64::from(g.count)
+                * g.phases
+                    .iter()
+                    .filter(|p| matches!(p, Phase::Incr { .. }))
+                    .count() as u64
+        })
         .sum();
-    let jobs: Vec<String> = w.groups.iter().enumerate().map(|(gi, g)| format!("({gi}, {})", g.count)).collect();
+    let jobs: Vec<String> = w
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| format!("({gi}, {})", g.count))
+        .collect();
     let _ = writeln!(o, "\n\nGROUPS = [{}]  # (group, count)", jobs.join(", "));
     o.push_str("TASKS = [g for g, count in GROUPS for _ in range(count)]  # task i runs FUNCS[TASKS[i]](i)\n");
     let funcs: Vec<String> = (0..w.groups.len()).map(|gi| format!("task_{gi}")).collect();
@@ -347,7 +430,11 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
         Flavour::Sequential | Flavour::Asyncio => 1,
         Flavour::Threading | Flavour::Multiprocessing => workers,
     };
-    let counter_line = if incrs > 0 { format!("    print(f\"counter: {{counter}} of {incrs}\")\n") } else { String::new() };
+    let counter_line = if incrs > 0 {
+        format!("    print(f\"counter: {{counter}} of {incrs}\")\n")
+    } else {
+        String::new()
+    };
     // Filled last: the workload's text could hold a placeholder's name, the others cannot.
     let report = REPORT
         .replace("@LANES@", lanes)
@@ -361,7 +448,11 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
         .replace("@COUNTER@", &counter_line)
         .replace("@WORKLOAD@", &py_str(&w.to_string()));
     o.push_str(&report);
-    let call = if is_async { "asyncio.run(main())" } else { "main()" };
+    let call = if is_async {
+        "asyncio.run(main())"
+    } else {
+        "main()"
+    };
     let _ = writeln!(o, "\n\nif __name__ == \"__main__\":\n    start = time.perf_counter()\n    finish(start, {call})");
     o
 }

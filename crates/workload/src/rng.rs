@@ -107,7 +107,10 @@ mod tests {
         for _ in 0..1000 {
             assert!(jitter(10, 100, &mut r) <= 20);
             assert!(jitter(10, 500, &mut r) <= 20, "above 100 % counts as 100 %");
-            assert!(jitter(u64::MAX, 50, &mut r) >= u64::MAX / 2, "saturates, never wraps");
+            assert!(
+                jitter(u64::MAX, 50, &mut r) >= u64::MAX / 2,
+                "saturates, never wraps"
+            );
             let _ = jitter(u64::MAX, 100, &mut r);
         }
     }
@@ -117,7 +120,8 @@ mod tests {
         assert_ne!(task_rng(1, 0).next_u64(), task_rng(1, 1).next_u64());
         assert_ne!(task_rng(1, 0).next_u64(), task_rng(2, 0).next_u64());
         assert_eq!(task_rng(3, 4), task_rng(3, 4));
-        let firsts: std::collections::HashSet<u64> = (0..10_000).map(|i| task_rng(7, i).next_u64()).collect();
+        let firsts: std::collections::HashSet<u64> =
+            (0..10_000).map(|i| task_rng(7, i).next_u64()).collect();
         assert_eq!(firsts.len(), 10_000);
     }
 }

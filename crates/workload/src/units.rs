@@ -19,11 +19,18 @@ pub struct Decimal {
 impl Decimal {
     /// `self × mult`, if that is a whole number that fits u64.
     pub fn times(self, mult: u64) -> Result<u64, ScaleError> {
-        let product = self.digits.checked_mul(u128::from(mult)).ok_or(ScaleError::TooLarge)?;
+        let product = self
+            .digits
+            .checked_mul(u128::from(mult))
+            .ok_or(ScaleError::TooLarge)?;
         let Some(div) = 10u128.checked_pow(self.scale) else {
             // 10^scale exceeds u128, so it exceeds `product` too: the value is
             // below 1 and whole only when it is 0 (`0.000…0` with 39+ zeros).
-            return if product == 0 { Ok(0) } else { Err(ScaleError::Fraction) };
+            return if product == 0 {
+                Ok(0)
+            } else {
+                Err(ScaleError::Fraction)
+            };
         };
         if product % div != 0 {
             return Err(ScaleError::Fraction);
@@ -135,7 +142,10 @@ mod tests {
         assert_eq!(dec(1500, 3).times(1_000_000), Ok(1_500_000));
         assert_eq!(dec(u128::MAX, 0).times(10), Err(ScaleError::TooLarge));
         assert_eq!(dec(u128::from(u64::MAX), 0).times(1), Ok(u64::MAX));
-        assert_eq!(dec(u128::from(u64::MAX) + 1, 0).times(1), Err(ScaleError::TooLarge));
+        assert_eq!(
+            dec(u128::from(u64::MAX) + 1, 0).times(1),
+            Err(ScaleError::TooLarge)
+        );
         assert_eq!(dec(1, 60).times(1), Err(ScaleError::Fraction));
         assert_eq!(dec(0, 60).times(1), Ok(0));
     }

@@ -8,9 +8,21 @@ fn check(input: &str) {
     match parse(input) {
         Ok(w) => assert_eq!(parse(&w.to_string()), Ok(w.clone()), "{input:?} → {w}"),
         Err(e) => {
-            assert!(e.span.start <= e.span.end && e.span.end <= input.len(), "{input:?}: {:?}", e.span);
-            assert!(input.is_char_boundary(e.span.start) && input.is_char_boundary(e.span.end), "{input:?}: {:?}", e.span);
-            assert!(!e.message.is_empty() && !e.message.contains('\n'), "{input:?}: {:?}", e.message);
+            assert!(
+                e.span.start <= e.span.end && e.span.end <= input.len(),
+                "{input:?}: {:?}",
+                e.span
+            );
+            assert!(
+                input.is_char_boundary(e.span.start) && input.is_char_boundary(e.span.end),
+                "{input:?}: {:?}",
+                e.span
+            );
+            assert!(
+                !e.message.is_empty() && !e.message.contains('\n'),
+                "{input:?}: {:?}",
+                e.message
+            );
             let _ = e.caret(input);
         }
     }
@@ -23,7 +35,11 @@ fn opts() -> impl Strategy<Value = Options> {
         proptest::option::of(0u32..=100),
         proptest::option::of(0u32..=65_536),
     )
-        .prop_map(|(yield_every, jitter_pct, payload_kib)| Options { yield_every, jitter_pct, payload_kib })
+        .prop_map(|(yield_every, jitter_pct, payload_kib)| Options {
+            yield_every,
+            jitter_pct,
+            payload_kib,
+        })
 }
 
 /// Any duration within the limit: mostly round values (as people write
@@ -58,8 +74,13 @@ fn phase() -> impl Strategy<Value = Phase> {
 fn workload() -> impl Strategy<Value = Workload> {
     let count = prop_oneof![1u32..=100, 1u32..=500_000, Just(500_000)];
     proptest::collection::vec(
-        (count, proptest::collection::vec(phase(), 1..=6), opts())
-            .prop_map(|(count, phases, opts)| Group { count, phases, opts }),
+        (count, proptest::collection::vec(phase(), 1..=6), opts()).prop_map(
+            |(count, phases, opts)| Group {
+                count,
+                phases,
+                opts,
+            },
+        ),
         1..=4,
     )
     .prop_map(|groups| Workload { groups })
@@ -112,7 +133,12 @@ proptest! {
 
 #[test]
 fn a_megabyte_of_anything_is_refused_quickly() {
-    for input in ["9".repeat(1 << 20), "[".repeat(1 << 20), "é".repeat(1 << 19), "\u{0}".repeat(1 << 20)] {
+    for input in [
+        "9".repeat(1 << 20),
+        "[".repeat(1 << 20),
+        "é".repeat(1 << 19),
+        "\u{0}".repeat(1 << 20),
+    ] {
         let e = parse(&input).unwrap_err();
         assert_eq!(e.span.end, input.len());
         assert!(input.is_char_boundary(e.span.start) && e.span.start >= MAX_INPUT - 3);

@@ -130,7 +130,12 @@ fn the_table_holds() {
         }
     }
     assert!(TABLE.len() >= 100, "{} rows", TABLE.len());
-    assert!(bad.is_empty(), "{} rows differ:\n{}", bad.len(), bad.join("\n"));
+    assert!(
+        bad.is_empty(),
+        "{} rows differ:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 #[test]
@@ -151,7 +156,11 @@ fn the_caret_sits_under_the_offending_characters() {
     let e = parse(input).unwrap_err();
     let caret = e.caret(input);
     assert_eq!(caret.lines().count(), 2);
-    assert_eq!(caret.lines().nth(1).unwrap(), "^", "the é itself is unexpected");
+    assert_eq!(
+        caret.lines().nth(1).unwrap(),
+        "^",
+        "the é itself is unexpected"
+    );
     let input = "2*cpuu(1)";
     assert_eq!(parse(input).unwrap_err().caret(input), "2*cpuu(1)\n  ^^^^");
     let input = "";
@@ -177,14 +186,26 @@ fn group_and_phase_limits_are_exact() {
     assert_eq!(parse(&groups(MAX_GROUPS)).unwrap().groups.len(), MAX_GROUPS);
     let input = groups(MAX_GROUPS + 1);
     let e = parse(&input).unwrap_err();
-    assert_eq!((e.span.clone(), e.message.as_str()), (input.len() - 6..input.len(), "too many groups: at most 64"));
+    assert_eq!(
+        (e.span.clone(), e.message.as_str()),
+        (input.len() - 6..input.len(), "too many groups: at most 64")
+    );
 
     let recipe = |n: usize| format!("[{}]", vec!["cpu(1)"; n].join(","));
-    assert_eq!(parse(&recipe(MAX_PHASES_PER_GROUP)).unwrap().groups[0].phases.len(), MAX_PHASES_PER_GROUP);
+    assert_eq!(
+        parse(&recipe(MAX_PHASES_PER_GROUP)).unwrap().groups[0]
+            .phases
+            .len(),
+        MAX_PHASES_PER_GROUP
+    );
     let input = recipe(MAX_PHASES_PER_GROUP + 1);
     let e = parse(&input).unwrap_err();
     assert_eq!(e.span, input.len() - 7..input.len() - 1);
-    assert!(e.message.contains("too many phases: at most 64"), "{}", e.message);
+    assert!(
+        e.message.contains("too many phases: at most 64"),
+        "{}",
+        e.message
+    );
 
     let w = parse("1M*io(1s)+1M*cpu(10G)").unwrap();
     assert_eq!(w.task_count(), MAX_TASKS);
@@ -198,7 +219,10 @@ fn group_and_phase_limits_are_exact() {
 #[test]
 fn from_str_and_display_agree_with_parse() {
     let w: Workload = "2*[io(1s),cpu(1M)]{jitter=5}".parse().unwrap();
-    assert_eq!(Ok(w.clone()), parse("2 * [ io(1000ms) , cpu(1000k) ] { jitter = 5% }"));
+    assert_eq!(
+        Ok(w.clone()),
+        parse("2 * [ io(1000ms) , cpu(1000k) ] { jitter = 5% }")
+    );
     let e = "2*io(1)".parse::<Workload>().unwrap_err();
     assert_eq!(e.to_string(), e.message);
     let g = &w.groups[0];
@@ -214,7 +238,11 @@ fn the_caret_counts_chars_not_bytes_after_non_ascii_text() {
         ("io(1µs,yeld=1)", 8..12, "       ^^^^"),
         ("io(1µs)+2*cpuu(1)", 11..15, "          ^^^^"),
         ("io(1µs)+é", 9..11, "        ^"),
-        ("cpu(1M){jitter=5}+io(1µs", 25..25, "                        ^"),
+        (
+            "cpu(1M){jitter=5}+io(1µs",
+            25..25,
+            "                        ^",
+        ),
     ];
     for (input, span, marks) in cases {
         let e = parse(input).unwrap_err();

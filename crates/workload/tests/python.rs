@@ -25,10 +25,18 @@ fn scratch() -> PathBuf {
 fn run_in(dir: &PathBuf, src: &str, args: &[&str]) -> (f64, String) {
     let file = dir.join("prog.py");
     std::fs::write(&file, src).unwrap();
-    let out = Command::new("python3").arg(&file).args(args).current_dir(dir).output();
+    let out = Command::new("python3")
+        .arg(&file)
+        .args(args)
+        .current_dir(dir)
+        .output();
     let out = out.expect("python3 is on every machine of this project");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "python failed:\n{src}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python failed:\n{src}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let wall = stdout
         .lines()
         .find_map(|l| l.strip_prefix("wall: ")?.strip_suffix(" s")?.parse().ok())
@@ -54,14 +62,28 @@ fn every_flavour_runs_and_prints_the_exact_checksum() {
     let (seq, asy) = (walls[0], walls[1]);
     assert!(seq >= 0.4, "sequential sleeps 2 × 200 ms: {seq}");
     assert!(asy < 0.35, "asyncio overlaps the two sleeps: {asy}");
-    assert!(walls[2] < 0.35, "threads overlap the sleeps too: {}", walls[2]);
+    assert!(
+        walls[2] < 0.35,
+        "threads overlap the sleeps too: {}",
+        walls[2]
+    );
 }
 
 #[test]
 fn an_await_between_read_and_write_loses_updates_in_python_too() {
-    let (_, out) = run(&program(&parse("50*incr(await)").unwrap(), Flavour::Asyncio, 4, None));
+    let (_, out) = run(&program(
+        &parse("50*incr(await)").unwrap(),
+        Flavour::Asyncio,
+        4,
+        None,
+    ));
     assert!(out.contains("counter: 1 of 50"), "{out}");
-    let (_, out) = run(&program(&parse("50*incr").unwrap(), Flavour::Asyncio, 4, None));
+    let (_, out) = run(&program(
+        &parse("50*incr").unwrap(),
+        Flavour::Asyncio,
+        4,
+        None,
+    ));
     assert!(out.contains("counter: 50 of 50"), "{out}");
 }
 
@@ -101,7 +123,11 @@ struct Traced {
 
 impl Traced {
     fn other(&self, key: &str) -> &str {
-        self.other.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("no otherData.{key}"))
+        self.other
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no otherData.{key}"))
     }
 }
 
@@ -133,10 +159,25 @@ fn run_traced(src: &str) -> Traced {
     let (_, stdout) = run_in(&dir, src, &["--trace", "trace.json"]);
     let trace = dir.join("trace.json");
     assert!(trace.exists(), "no trace file written:\n{src}");
-    let out = Command::new("python3").arg("-c").arg(SUMMARY).arg(&trace).output().unwrap();
-    assert!(out.status.success(), "the trace does not read as JSON:\n{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(SUMMARY)
+        .arg(&trace)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the trace does not read as JSON:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut t = Traced { xs: Vec::new(), ms: Vec::new(), other: Vec::new(), others: 0, stdout };
+    let mut t = Traced {
+        xs: Vec::new(),
+        ms: Vec::new(),
+        other: Vec::new(),
+        others: 0,
+        stdout,
+    };
     for line in text.lines() {
         let f: Vec<&str> = line.split('\t').collect();
         match f[0] {
@@ -151,7 +192,12 @@ fn run_traced(src: &str) -> Traced {
                 ts: f[8].parse().unwrap(),
                 dur: f[9].parse().unwrap(),
             }),
-            "M" => t.ms.push((f[1].into(), f[2].parse().unwrap(), f[3].parse().unwrap(), f[4].into())),
+            "M" => t.ms.push((
+                f[1].into(),
+                f[2].parse().unwrap(),
+                f[3].parse().unwrap(),
+                f[4].into(),
+            )),
             "O" => t.other.push((f[1].into(), f[2].into())),
             _ => t.others += 1,
         }
@@ -161,14 +207,26 @@ fn run_traced(src: &str) -> Traced {
 
 /// Every (task, phase kind name, phase index) of the workload, in order.
 fn expected_phases(w: &Workload) -> Vec<(u64, u64, &'static str)> {
-    w.tasks().flat_map(|t| t.phases.iter().enumerate().map(move |(k, p)| (t.index, k as u64, p.kind_name()))).collect()
+    w.tasks()
+        .flat_map(|t| {
+            t.phases
+                .iter()
+                .enumerate()
+                .map(move |(k, p)| (t.index, k as u64, p.kind_name()))
+        })
+        .collect()
 }
 
 /// Whether two spans overlap, on whole nanoseconds as the importer reads
 /// them (f64 sums of µs could make spans that touch seem to overlap).
 fn overlap(a: &X, b: &X) -> bool {
     let ns = |us: f64| (us * 1000.0).round() as i64;
-    let (a0, a1, b0, b1) = (ns(a.ts), ns(a.ts) + ns(a.dur), ns(b.ts), ns(b.ts) + ns(b.dur));
+    let (a0, a1, b0, b1) = (
+        ns(a.ts),
+        ns(a.ts) + ns(a.dur),
+        ns(b.ts),
+        ns(b.ts) + ns(b.dur),
+    );
     a0 < b1 && b0 < a1
 }
 
@@ -180,16 +238,39 @@ fn every_flavour_writes_its_own_trace_with_one_event_per_phase() {
     for f in Flavour::ALL {
         let t = run_traced(&program(&w, f, 2, None));
         // Same figures on stdout as without --trace.
-        assert!(t.stdout.contains(&format!("checksum: {checksum}")), "{f:?}: {}", t.stdout);
-        assert!(t.stdout.contains("counter: ") && t.stdout.contains(" of 1"), "{f:?}: {}", t.stdout);
+        assert!(
+            t.stdout.contains(&format!("checksum: {checksum}")),
+            "{f:?}: {}",
+            t.stdout
+        );
+        assert!(
+            t.stdout.contains("counter: ") && t.stdout.contains(" of 1"),
+            "{f:?}: {}",
+            t.stdout
+        );
         assert_eq!(t.others, 0, "{f:?}: only X and M events");
 
-        let mut got: Vec<(u64, u64, &str)> = t.xs.iter().map(|x| (x.task, x.phase, x.name.as_str())).collect();
+        let mut got: Vec<(u64, u64, &str)> =
+            t.xs.iter()
+                .map(|x| (x.task, x.phase, x.name.as_str()))
+                .collect();
         got.sort_unstable();
-        assert_eq!(got, expected_phases(&w), "{f:?}: one X event per (task, phase)");
+        assert_eq!(
+            got,
+            expected_phases(&w),
+            "{f:?}: one X event per (task, phase)"
+        );
         for x in &t.xs {
-            let want = if x.name == "io" || x.name == "incr" { "waiting" } else { "running" };
-            assert_eq!((x.state.as_str(), x.cat.as_str()), (want, want), "{f:?}: {x:?}");
+            let want = if x.name == "io" || x.name == "incr" {
+                "waiting"
+            } else {
+                "running"
+            };
+            assert_eq!(
+                (x.state.as_str(), x.cat.as_str()),
+                (want, want),
+                "{f:?}: {x:?}"
+            );
             assert!(x.ts >= 0.0 && x.dur >= 0.0, "{f:?}: {x:?}");
         }
         // Sleeps last at least what they ask for (perf_counter is monotonic); no upper bound.
@@ -202,49 +283,94 @@ fn every_flavour_writes_its_own_trace_with_one_event_per_phase() {
         match f {
             Flavour::Sequential | Flavour::Asyncio => {
                 assert_eq!((pids.len(), tids.len()), (1, 1), "{f:?}: one thread");
-                assert!(pids.contains(&1) && tids.contains(&1), "{f:?}: pid 1, tid 1");
+                assert!(
+                    pids.contains(&1) && tids.contains(&1),
+                    "{f:?}: pid 1, tid 1"
+                );
             }
             Flavour::Threading => {
-                assert_eq!(pids.into_iter().collect::<Vec<_>>(), [1], "{f:?}: one process");
-                assert!(tids.iter().all(|t| (1..=2).contains(t)), "{f:?}: threads numbered 1..=2: {tids:?}");
+                assert_eq!(
+                    pids.into_iter().collect::<Vec<_>>(),
+                    [1],
+                    "{f:?}: one process"
+                );
+                assert!(
+                    tids.iter().all(|t| (1..=2).contains(t)),
+                    "{f:?}: threads numbered 1..=2: {tids:?}"
+                );
                 assert!(tids.contains(&1));
             }
             Flavour::Multiprocessing => {
-                assert_eq!(tids.into_iter().collect::<Vec<_>>(), [1], "{f:?}: one thread per process");
-                assert!(pids.iter().all(|p| (1..=2).contains(p)), "{f:?}: processes numbered 1..=2: {pids:?}");
+                assert_eq!(
+                    tids.into_iter().collect::<Vec<_>>(),
+                    [1],
+                    "{f:?}: one thread per process"
+                );
+                assert!(
+                    pids.iter().all(|p| (1..=2).contains(p)),
+                    "{f:?}: processes numbered 1..=2: {pids:?}"
+                );
                 assert!(pids.contains(&1));
             }
         }
         let spans: Vec<&X> = t.xs.iter().collect();
-        let any_overlap = spans.iter().enumerate().any(|(i, a)| spans[i + 1..].iter().any(|b| overlap(a, b)));
+        let any_overlap = spans
+            .iter()
+            .enumerate()
+            .any(|(i, a)| spans[i + 1..].iter().any(|b| overlap(a, b)));
         match f {
             Flavour::Sequential => assert!(!any_overlap, "sequential: one phase at a time"),
             Flavour::Asyncio => {
-                let wait = |task| t.xs.iter().find(|x| x.task == task && x.phase == 0).unwrap();
-                assert!(overlap(wait(0), wait(1)), "asyncio: the two io waits overlap: {:?} {:?}", wait(0), wait(1));
+                let wait = |task| {
+                    t.xs.iter()
+                        .find(|x| x.task == task && x.phase == 0)
+                        .unwrap()
+                };
+                assert!(
+                    overlap(wait(0), wait(1)),
+                    "asyncio: the two io waits overlap: {:?} {:?}",
+                    wait(0),
+                    wait(1)
+                );
             }
             Flavour::Threading | Flavour::Multiprocessing => {}
         }
         // Every lane used is named.
         for x in &t.xs {
             let named = |what: &str, tid: Option<u64>| {
-                t.ms.iter().any(|(n, p, t, _)| n == what && *p == x.pid && tid.is_none_or(|tid| *t == tid))
+                t.ms.iter()
+                    .any(|(n, p, t, _)| n == what && *p == x.pid && tid.is_none_or(|tid| *t == tid))
             };
-            assert!(named("thread_name", Some(x.tid)), "{f:?}: unnamed thread {x:?}");
+            assert!(
+                named("thread_name", Some(x.tid)),
+                "{f:?}: unnamed thread {x:?}"
+            );
             assert!(named("process_name", None), "{f:?}: unnamed process {x:?}");
         }
 
         assert_eq!(t.other("format"), format!("\"{TRACE_FORMAT}\""));
         assert_eq!(t.other("version"), "1");
         assert_eq!(t.other("implementation"), "\"CPython\"");
-        assert!(t.other("python").starts_with("\"3."), "{}", t.other("python"));
+        assert!(
+            t.other("python").starts_with("\"3."),
+            "{}",
+            t.other("python")
+        );
         assert_eq!(t.other("flavour"), format!("\"{}\"", f.name()));
-        let workers = if matches!(f, Flavour::Threading | Flavour::Multiprocessing) { "2" } else { "1" };
+        let workers = if matches!(f, Flavour::Threading | Flavour::Multiprocessing) {
+            "2"
+        } else {
+            "1"
+        };
         assert_eq!(t.other("workers"), workers, "{f:?}");
         assert_eq!(t.other("workload"), format!("\"{}\"", w));
         assert_eq!(t.other("checksum"), format!("\"{checksum}\""));
         assert_eq!(t.other("increments"), "1");
-        let counter = if f == Flavour::Multiprocessing { "0" } else { "1" };
+        let counter = if f == Flavour::Multiprocessing {
+            "0"
+        } else {
+            "1"
+        };
         assert_eq!(t.other("counter"), counter, "{f:?}: the parent's counter");
         assert_eq!(t.other("machine"), "\"your machine\"");
         assert!(t.other("wall_s").parse::<f64>().unwrap() > 0.0);
@@ -253,8 +379,18 @@ fn every_flavour_writes_its_own_trace_with_one_event_per_phase() {
         assert_eq!(
             keys,
             [
-                "checksum", "counter", "flavour", "format", "implementation", "increments", "machine", "python", "version", "wall_s",
-                "workers", "workload"
+                "checksum",
+                "counter",
+                "flavour",
+                "format",
+                "implementation",
+                "increments",
+                "machine",
+                "python",
+                "version",
+                "wall_s",
+                "workers",
+                "workload"
             ],
             "nothing else (no host or user names)"
         );
@@ -269,8 +405,20 @@ fn threads_and_processes_get_small_lane_numbers() {
     for f in [Flavour::Threading, Flavour::Multiprocessing] {
         let t = run_traced(&program(&w, f, 2, None));
         assert_eq!(t.xs.len(), 6);
-        let lanes: std::collections::BTreeSet<u64> = t.xs.iter().map(|x| if f == Flavour::Threading { x.tid } else { x.pid }).collect();
-        assert!(lanes.iter().all(|l| (1..=2).contains(l)), "{f:?}: {lanes:?}");
+        let lanes: std::collections::BTreeSet<u64> =
+            t.xs.iter()
+                .map(|x| {
+                    if f == Flavour::Threading {
+                        x.tid
+                    } else {
+                        x.pid
+                    }
+                })
+                .collect();
+        assert!(
+            lanes.iter().all(|l| (1..=2).contains(l)),
+            "{f:?}: {lanes:?}"
+        );
         assert!(lanes.contains(&1), "{f:?}: {lanes:?}");
     }
 }
@@ -286,7 +434,10 @@ fn without_trace_nothing_is_recorded_or_written() {
         assert!(lines[0].starts_with("wall: ") && lines[0].ends_with(" s"));
         assert_eq!(lines[1], format!("checksum: {}", 2 * closed_form(1_000)));
         assert!(lines[2].starts_with("counter: ") && lines[2].ends_with(" of 1"));
-        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(files, ["prog.py"], "{f:?}: no file but the program");
     }
 }
@@ -297,10 +448,18 @@ fn tasks_are_numbered_across_groups_and_jitter_still_traces() {
     // options do not break the recorder.
     let w = parse("2*cpu(1k,jitter=10)+3*[io(1ms),incr(atomic)]{jitter=5}").unwrap();
     let t = run_traced(&program(&w, Flavour::Threading, 3, None));
-    let mut got: Vec<(u64, u64, &str)> = t.xs.iter().map(|x| (x.task, x.phase, x.name.as_str())).collect();
+    let mut got: Vec<(u64, u64, &str)> =
+        t.xs.iter()
+            .map(|x| (x.task, x.phase, x.name.as_str()))
+            .collect();
     got.sort_unstable();
     assert_eq!(got, expected_phases(&w));
-    assert!(t.xs.iter().filter(|x| x.name == "incr").all(|x| x.state == "running"), "an atomic incr does not wait");
+    assert!(
+        t.xs.iter()
+            .filter(|x| x.name == "incr")
+            .all(|x| x.state == "running"),
+        "an atomic incr does not wait"
+    );
     assert!(t.stdout.contains("counter: 3 of 3"), "{}", t.stdout);
 }
 
@@ -312,7 +471,11 @@ fn the_programs_stay_readable() {
         for limit in [None, Some(8)] {
             let src = program(&w, f, 4, limit);
             for line in src.lines().filter(|l| !l.contains(&w.to_string())) {
-                assert!(line.chars().count() <= 110, "{f:?}: {} chars: {line}", line.chars().count());
+                assert!(
+                    line.chars().count() <= 110,
+                    "{f:?}: {} chars: {line}",
+                    line.chars().count()
+                );
             }
             assert!(!src.contains('@'), "{f:?}: a placeholder left over:\n{src}");
         }

@@ -46,7 +46,11 @@ impl Layout {
             y += g.rows.len() as f64 * ROW_H + 4.0;
             out.push((top, rows));
         }
-        Self { width, height: (y + 2.0).max(MIN_H), groups: out }
+        Self {
+            width,
+            height: (y + 2.0).max(MIN_H),
+            groups: out,
+        }
     }
 
     /// The plot's width (right of the labels).
@@ -135,14 +139,23 @@ fn pattern(ctx: &CanvasRenderingContext2d, state: SpanState) -> Option<CanvasPat
         }
     }
     p.stroke();
-    ctx.create_pattern_with_html_canvas_element(&c, "repeat").ok()?
+    ctx.create_pattern_with_html_canvas_element(&c, "repeat")
+        .ok()?
 }
 
-fn with_palette<R>(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, f: impl FnOnce(&Palette) -> R) -> R {
+fn with_palette<R>(
+    canvas: &HtmlCanvasElement,
+    ctx: &CanvasRenderingContext2d,
+    f: impl FnOnce(&Palette) -> R,
+) -> R {
     let style = web_sys::window().and_then(|w| w.get_computed_style(canvas).ok().flatten());
     let get = |n: &str, fb: &str| style.as_ref().map_or(fb.to_string(), |s| css_var(s, n, fb));
     // The theme is the key: rebuild colours and patterns only when it changes.
-    let key = format!("{}{}", get("--text", "#222"), get("--state-running", "#888"));
+    let key = format!(
+        "{}{}",
+        get("--text", "#222"),
+        get("--state-running", "#888")
+    );
     PALETTE.with(|p| {
         let mut p = p.borrow_mut();
         if p.as_ref().map(|p| p.key != key).unwrap_or(true) {
@@ -152,7 +165,10 @@ fn with_palette<R>(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, f
                 muted: get("--muted", "#666"),
                 grid: get("--border", "#ddd"),
                 accent: get("--accent", "#2557d6"),
-                states: SpanState::ALL.iter().map(|s| get(&format!("--state-{}", s.name()), "#888")).collect(),
+                states: SpanState::ALL
+                    .iter()
+                    .map(|s| get(&format!("--state-{}", s.name()), "#888"))
+                    .collect(),
                 patterns: SpanState::ALL.iter().map(|s| pattern(ctx, *s)).collect(),
             });
         }
@@ -164,7 +180,11 @@ fn with_palette<R>(canvas: &HtmlCanvasElement, ctx: &CanvasRenderingContext2d, f
 pub fn tick_step(range: f64, target: f64) -> f64 {
     let raw = (range / target).max(1.0);
     let mag = 10f64.powf(raw.log10().floor());
-    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag)
+    [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag)
 }
 
 /// A tick label in the unit the step calls for: `0`, `250 ms`, `1.5 s`, `40 µs`.
@@ -189,14 +209,27 @@ pub fn tick_label(ns: f64, step: f64) -> String {
 /// Draws one row of `spans` (indices `idx`, sorted by start) between `y` and
 /// `y + h`, time relative to `origin`.
 #[allow(clippy::too_many_arguments)]
-fn draw_row(ctx: &CanvasRenderingContext2d, pal: &Palette, spans: &[Span], idx: &[u32], origin: f64, w: Window, x_of: &dyn Fn(f64) -> f64, right: f64, y: f64, h: f64) {
+fn draw_row(
+    ctx: &CanvasRenderingContext2d,
+    pal: &Palette,
+    spans: &[Span],
+    idx: &[u32],
+    origin: f64,
+    w: Window,
+    x_of: &dyn Fn(f64) -> f64,
+    right: f64,
+    y: f64,
+    h: f64,
+) {
     // First span that may be visible: a row's spans do not overlap, so their
     // ends are sorted like their starts.
     let first = idx.partition_point(|&i| (spans[i as usize].end as f64 - origin) < w.from);
     let mut column: Option<(i64, [f64; 6])> = None;
     let flush = |col: Option<(i64, [f64; 6])>| {
         if let Some((c, cover)) = col {
-            let best = (0..6).max_by(|a, b| cover[*a].total_cmp(&cover[*b])).unwrap_or(0);
+            let best = (0..6)
+                .max_by(|a, b| cover[*a].total_cmp(&cover[*b]))
+                .unwrap_or(0);
             ctx.set_fill_style_str(&pal.states[best]);
             ctx.fill_rect(c as f64, y, 1.0, h);
         }
@@ -240,8 +273,21 @@ pub struct Extras {
 }
 
 /// Draws every group for `w` on `canvas` (sized to `layout`).
-pub fn draw(canvas: &HtmlCanvasElement, groups: &[Group], layout: &Layout, w: Window, extras: &Extras) {
-    let Some(ctx) = canvas.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok()) else { return };
+pub fn draw(
+    canvas: &HtmlCanvasElement,
+    groups: &[Group],
+    layout: &Layout,
+    w: Window,
+    extras: &Extras,
+) {
+    let Some(ctx) = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
     let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
     let (css_w, css_h) = (layout.width, layout.height);
     let (pw, ph) = ((css_w * dpr).round() as u32, (css_h * dpr).round() as u32);
@@ -291,11 +337,23 @@ pub fn draw(canvas: &HtmlCanvasElement, groups: &[Group], layout: &Layout, w: Wi
                     ctx.set_global_alpha(main_alpha);
                     // Under a measured run, the prediction is a thin strip at the row's foot.
                     let foot = if g.overlay.is_some() { 5.0 } else { 0.0 };
-                    draw_row(&ctx, pal, spans, if fits { g.index.row(*kind) } else { &[] }, origin, w, &x_of, css_w, y + 3.0, ROW_H - 6.0 - foot);
+                    draw_row(
+                        &ctx,
+                        pal,
+                        spans,
+                        if fits { g.index.row(*kind) } else { &[] },
+                        origin,
+                        w,
+                        &x_of,
+                        css_w,
+                        y + 3.0,
+                        ROW_H - 6.0 - foot,
+                    );
                     ctx.set_global_alpha(1.0);
                     // A live run's waits under way, drawn up to now.
                     if !g.open.open.is_empty() {
-                        let now = engine::time::Clock::now(&crate::clock::RealClock) as f64 - origin;
+                        let now =
+                            engine::time::Clock::now(&crate::clock::RealClock) as f64 - origin;
                         for &(task, lane, start) in &g.open.open {
                             let on_row = match *kind {
                                 RowKind::Task(t) => t == task,
@@ -319,7 +377,17 @@ pub fn draw(canvas: &HtmlCanvasElement, groups: &[Group], layout: &Layout, w: Wi
                     }
                     if let Some((t, idx)) = &g.overlay {
                         ctx.set_global_alpha(0.45);
-                        draw_overlay_row(&ctx, pal, t, idx, *kind, w, &x_of, css_w, y + ROW_H - 7.0);
+                        draw_overlay_row(
+                            &ctx,
+                            pal,
+                            t,
+                            idx,
+                            *kind,
+                            w,
+                            &x_of,
+                            css_w,
+                            y + ROW_H - 7.0,
+                        );
                         ctx.set_global_alpha(1.0);
                     }
                 }
@@ -348,8 +416,29 @@ pub fn draw(canvas: &HtmlCanvasElement, groups: &[Group], layout: &Layout, w: Wi
 }
 
 #[allow(clippy::too_many_arguments)]
-fn draw_overlay_row(ctx: &CanvasRenderingContext2d, pal: &Palette, t: &engine::trace::Trace, idx: &Index, kind: RowKind, w: Window, x_of: &dyn Fn(f64) -> f64, right: f64, y: f64) {
-    draw_row(ctx, pal, &t.spans, idx.row(kind), t.start as f64, w, x_of, right, y, 4.0);
+fn draw_overlay_row(
+    ctx: &CanvasRenderingContext2d,
+    pal: &Palette,
+    t: &engine::trace::Trace,
+    idx: &Index,
+    kind: RowKind,
+    w: Window,
+    x_of: &dyn Fn(f64) -> f64,
+    right: f64,
+    y: f64,
+) {
+    draw_row(
+        ctx,
+        pal,
+        &t.spans,
+        idx.row(kind),
+        t.start as f64,
+        w,
+        x_of,
+        right,
+        y,
+        4.0,
+    );
 }
 
 /// The span under (`group`, `row`) at `ns` from the run's start, if any.

@@ -12,7 +12,10 @@ pub fn clamp(w: Window, full: f64) -> Window {
     let full = full.max(MIN_SPAN);
     let span = (w.to - w.from).clamp(MIN_SPAN, full);
     let from = w.from.clamp(0.0, full - span);
-    Window { from, to: from + span }
+    Window {
+        from,
+        to: from + span,
+    }
 }
 
 /// Zooms by `factor` (< 1 zooms in) around `at`, a fraction of the plot's width.
@@ -20,13 +23,25 @@ pub fn zoom(w: Window, factor: f64, at: f64, full: f64) -> Window {
     let span = w.to - w.from;
     let pivot = w.from + span * at.clamp(0.0, 1.0);
     let new_span = (span * factor).clamp(MIN_SPAN, full.max(MIN_SPAN));
-    clamp(Window { from: pivot - new_span * at, to: pivot - new_span * at + new_span }, full)
+    clamp(
+        Window {
+            from: pivot - new_span * at,
+            to: pivot - new_span * at + new_span,
+        },
+        full,
+    )
 }
 
 /// Pans by `by`, a fraction of the window's width (negative: left).
 pub fn pan(w: Window, by: f64, full: f64) -> Window {
     let span = w.to - w.from;
-    clamp(Window { from: w.from + span * by, to: w.to + span * by }, full)
+    clamp(
+        Window {
+            from: w.from + span * by,
+            to: w.to + span * by,
+        },
+        full,
+    )
 }
 
 /// A pointer gesture on the plot: drag to pan, two fingers to pinch, a tap
@@ -66,7 +81,11 @@ impl Gesture {
             }
             2 => {
                 let (a, b) = (self.pointers[0].1, self.pointers[1].1);
-                self.pinch = Some(((a - b).abs().max(1.0), w, ((a + b) / 2.0 / plot_w).clamp(0.0, 1.0)));
+                self.pinch = Some((
+                    (a - b).abs().max(1.0),
+                    w,
+                    ((a + b) / 2.0 / plot_w).clamp(0.0, 1.0),
+                ));
                 self.moved = true;
             }
             _ => {}
@@ -84,7 +103,9 @@ impl Gesture {
             let d = (self.pointers[0].1 - self.pointers[1].1).abs().max(1.0);
             return Effect::View(zoom(w0, d0 / d, at, full));
         }
-        let Some((x0, w0)) = self.start else { return Effect::None };
+        let Some((x0, w0)) = self.start else {
+            return Effect::None;
+        };
         if (x - x0).abs() > 4.0 {
             self.moved = true;
         }
@@ -92,7 +113,13 @@ impl Gesture {
             return Effect::None;
         }
         let dt = (x - x0) / plot_w.max(1.0) * (w0.to - w0.from);
-        Effect::View(clamp(Window { from: w0.from - dt, to: w0.to - dt }, full))
+        Effect::View(clamp(
+            Window {
+                from: w0.from - dt,
+                to: w0.to - dt,
+            },
+            full,
+        ))
     }
 
     /// A pointer went up (or was cancelled).
@@ -126,12 +153,21 @@ mod tests {
 
     #[test]
     fn zoom_keeps_the_point_under_the_cursor() {
-        let w = Window { from: 0.0, to: FULL };
+        let w = Window {
+            from: 0.0,
+            to: FULL,
+        };
         let z = zoom(w, 0.5, 0.25, FULL);
         assert!((z.to - z.from - 5e8).abs() < 1.0);
         // The point at 25 % of the plot stays at 25 %.
         assert!((z.from + 0.25 * (z.to - z.from) - 2.5e8).abs() < 1.0);
-        assert_eq!(zoom(z, 100.0, 0.5, FULL), Window { from: 0.0, to: FULL });
+        assert_eq!(
+            zoom(z, 100.0, 0.5, FULL),
+            Window {
+                from: 0.0,
+                to: FULL
+            }
+        );
     }
 
     #[test]
@@ -144,7 +180,10 @@ mod tests {
 
     #[test]
     fn a_tap_is_not_a_drag_and_a_pinch_zooms() {
-        let w = Window { from: 0.0, to: FULL };
+        let w = Window {
+            from: 0.0,
+            to: FULL,
+        };
         let mut g = Gesture::default();
         g.down(1, 100.0, w, 800.0);
         assert_eq!(g.moved(1, 102.0, 800.0, FULL), Effect::None);

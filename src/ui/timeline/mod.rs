@@ -37,7 +37,12 @@ pub const LIVE_EVERY_MS: i32 = 150;
 
 /// A short description of a trace, for screen readers and the caption.
 pub fn summary(title: &str, t: &Trace) -> String {
-    let busy: u64 = t.spans.iter().filter(|s| s.state == SpanState::Running && s.lane != engine::trace::NO_LANE).map(|s| s.duration()).sum();
+    let busy: u64 = t
+        .spans
+        .iter()
+        .filter(|s| s.state == SpanState::Running && s.lane != engine::trace::NO_LANE)
+        .map(|s| s.duration())
+        .sum();
     format!(
         "{title}: {} tasks on {} lane{} over {}; {}.",
         t.tasks,
@@ -45,14 +50,32 @@ pub fn summary(title: &str, t: &Trace) -> String {
         if t.lanes == 1 { "" } else { "s" },
         format_duration(t.wall()),
         // "0 ns" reads as a measurement error; a run of waits is simply idle.
-        if busy == 0 { "no lane ran code, all waited".to_string() } else { format!("lanes busy {} in all", format_duration(busy)) }
+        if busy == 0 {
+            "no lane ran code, all waited".to_string()
+        } else {
+            format!("lanes busy {} in all", format_duration(busy))
+        }
     )
 }
 
-fn group_title(name: &str, wall: u64, predicted: Option<u64>, is_prediction: bool, cut_short: bool) -> String {
+fn group_title(
+    name: &str,
+    wall: u64,
+    predicted: Option<u64>,
+    is_prediction: bool,
+    cut_short: bool,
+) -> String {
     match (is_prediction, predicted) {
-        (true, _) => format!("{name} · predicted {}{}", format_duration(wall), if cut_short { " (cut short)" } else { "" }),
-        (false, Some(p)) => format!("{name} · {} (predicted {})", format_duration(wall), format_duration(p)),
+        (true, _) => format!(
+            "{name} · predicted {}{}",
+            format_duration(wall),
+            if cut_short { " (cut short)" } else { "" }
+        ),
+        (false, Some(p)) => format!(
+            "{name} · {} (predicted {})",
+            format_duration(wall),
+            format_duration(p)
+        ),
         (false, None) => format!("{name} · {}", format_duration(wall)),
     }
 }
@@ -64,7 +87,14 @@ fn build_groups(app: &AppState, by_task: bool) -> Vec<Group> {
     let mut groups = build_run_groups(app, by_task);
     for t in app.run.imported.get_untracked().iter() {
         let title = group_title(&t.display_name(), t.wall(), None, false, false);
-        groups.push(Group::new(title, t.model, Source::Trace(t.clone()), false, None, by_task));
+        groups.push(Group::new(
+            title,
+            t.model,
+            Source::Trace(t.clone()),
+            false,
+            None,
+            by_task,
+        ));
     }
     groups
 }
@@ -74,8 +104,21 @@ fn build_run_groups(app: &AppState, by_task: bool) -> Vec<Group> {
     let results = app.run.results.get_untracked();
     let mut groups = Vec::new();
     let measured = |r: &crate::session::ModelResult| {
-        let title = group_title(&r.trace.display_name(), r.trace.wall(), r.predicted.as_ref().map(|p| p.wall()), false, false);
-        Group::new(title, Some(r.model), Source::Trace(r.trace.clone()), false, r.predicted.clone(), by_task)
+        let title = group_title(
+            &r.trace.display_name(),
+            r.trace.wall(),
+            r.predicted.as_ref().map(|p| p.wall()),
+            false,
+            false,
+        );
+        Group::new(
+            title,
+            Some(r.model),
+            Source::Trace(r.trace.clone()),
+            false,
+            r.predicted.clone(),
+            by_task,
+        )
     };
     if running {
         for r in app.run.partial.get_untracked().iter() {
@@ -84,7 +127,14 @@ fn build_run_groups(app: &AppState, by_task: bool) -> Vec<Group> {
         if let Some(live) = crate::runtime::live() {
             let title = format!("{} · running…", live.model.label());
             let model = live.model;
-            groups.push(Group::new(title, Some(model), Source::Live(live), false, None, by_task));
+            groups.push(Group::new(
+                title,
+                Some(model),
+                Source::Live(live),
+                false,
+                None,
+                by_task,
+            ));
         }
         return groups;
     }
@@ -95,7 +145,14 @@ fn build_run_groups(app: &AppState, by_task: bool) -> Vec<Group> {
     for p in predictions.iter() {
         let t = &p.trace;
         let title = group_title(&t.display_name(), t.wall(), None, true, p.cut_short);
-        groups.push(Group::new(title, t.model, Source::Trace(t.clone()), true, None, by_task));
+        groups.push(Group::new(
+            title,
+            t.model,
+            Source::Trace(t.clone()),
+            true,
+            None,
+            by_task,
+        ));
     }
     groups
 }
@@ -109,16 +166,29 @@ pub fn png_data_url(app: &AppState, width: f64) -> Result<String, String> {
     if groups.is_empty() {
         return Err("run something first: there is no timeline to save".into());
     }
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
     let body = doc.body().ok_or("no document body")?;
-    let canvas: web_sys::HtmlCanvasElement = doc.create_element("canvas").map_err(|e| format!("{e:?}"))?.unchecked_into();
-    let _ = canvas.set_attribute("style", &format!("position:absolute;left:-100000px;top:0;width:{width}px"));
+    let canvas: web_sys::HtmlCanvasElement = doc
+        .create_element("canvas")
+        .map_err(|e| format!("{e:?}"))?
+        .unchecked_into();
+    let _ = canvas.set_attribute(
+        "style",
+        &format!("position:absolute;left:-100000px;top:0;width:{width}px"),
+    );
     let _ = canvas.set_attribute("aria-hidden", "true");
     body.append_child(&canvas).map_err(|e| format!("{e:?}"))?;
     let layout = Layout::new(&groups, width);
-    let w = Window { from: 0.0, to: full_extent(&groups) };
+    let w = Window {
+        from: 0.0,
+        to: full_extent(&groups),
+    };
     draw::draw(&canvas, &groups, &layout, w, &Extras { playhead: None });
-    let url = canvas.to_data_url_with_type("image/png").map_err(|e| format!("{e:?}"));
+    let url = canvas
+        .to_data_url_with_type("image/png")
+        .map_err(|e| format!("{e:?}"));
     canvas.remove();
     url
 }
@@ -132,7 +202,12 @@ struct Chart {
 
 /// The whole extent of what is drawn, ns.
 fn full_extent(groups: &[Group]) -> f64 {
-    groups.iter().map(|g| g.main.wall()).max().unwrap_or(1).max(1) as f64
+    groups
+        .iter()
+        .map(|g| g.main.wall())
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64
 }
 
 /// The timeline, with its controls, legend and text alternative.
@@ -158,7 +233,9 @@ pub fn Timeline() -> impl IntoView {
         let chart = chart.clone();
         let width = width.clone();
         move |_| {
-            let Some(el) = canvas.try_get_untracked().flatten() else { return false };
+            let Some(el) = canvas.try_get_untracked().flatten() else {
+                return false;
+            };
             // Until the ResizeObserver has told the width, wait for it (it
             // asks for a draw): reading it here would force a layout.
             if width.get() <= 0.0 {
@@ -168,8 +245,16 @@ pub fn Timeline() -> impl IntoView {
             let layout = Layout::new(&c.groups, width.get().max(200.0));
             let f = full_extent(&c.groups);
             full.set(f);
-            let w = view.window.get_untracked().map_or(Window { from: 0.0, to: f }, |(a, b)| Window { from: a, to: b });
-            let extras = Extras { playhead: view.playhead.get_untracked().map(|p| p as f64) };
+            let w = view
+                .window
+                .get_untracked()
+                .map_or(Window { from: 0.0, to: f }, |(a, b)| Window {
+                    from: a,
+                    to: b,
+                });
+            let extras = Extras {
+                playhead: view.playhead.get_untracked().map(|p| p as f64),
+            };
             draw::draw(&el, &c.groups, &layout, w, &extras);
             c.layout = layout;
             drawn.update(|d| *d += 1);
@@ -246,9 +331,24 @@ pub fn Timeline() -> impl IntoView {
         });
     }
 
-    let window_now = move || view.window.get_untracked().map_or(Window { from: 0.0, to: full.get_untracked() }, |(a, b)| Window { from: a, to: b });
+    let window_now = move || {
+        view.window.get_untracked().map_or(
+            Window {
+                from: 0.0,
+                to: full.get_untracked(),
+            },
+            |(a, b)| Window { from: a, to: b },
+        )
+    };
     let set_window = move |w: Window| view.window.set(Some((w.from, w.to)));
-    let zoom_by = move |factor: f64| set_window(interact::zoom(window_now(), factor, 0.5, full.get_untracked()));
+    let zoom_by = move |factor: f64| {
+        set_window(interact::zoom(
+            window_now(),
+            factor,
+            0.5,
+            full.get_untracked(),
+        ))
+    };
     let pan_by = move |by: f64| set_window(interact::pan(window_now(), by, full.get_untracked()));
     let reset = move || view.window.set(None);
     let plot_x = move |client_x: f64| -> Option<(f64, f64)> {
@@ -274,7 +374,11 @@ pub fn Timeline() -> impl IntoView {
             let ns = ns_at(x - LABEL_W, rect.width() - LABEL_W);
             let s = draw::span_at(&ch.groups, g, r, ns)?;
             let origin = ch.groups[g].main.start();
-            let task = if s.task == NO_TASK { "-".to_string() } else { s.task.to_string() };
+            let task = if s.task == NO_TASK {
+                "-".to_string()
+            } else {
+                s.task.to_string()
+            };
             let text = format!(
                 "task {task} · {} (phase {}) · {} · start {} · {}",
                 s.kind.name(),
@@ -294,9 +398,18 @@ pub fn Timeline() -> impl IntoView {
         drawn.track();
         let results = app.run.results.get();
         if !results.is_empty() {
-            results.iter().map(|r| summary(&r.trace.display_name(), &r.trace)).collect::<Vec<_>>().join(" ")
+            results
+                .iter()
+                .map(|r| summary(&r.trace.display_name(), &r.trace))
+                .collect::<Vec<_>>()
+                .join(" ")
         } else {
-            app.predict.predictions.with(|p| p.iter().map(|p| summary(&format!("{} (predicted)", p.trace.display_name()), &p.trace)).collect::<Vec<_>>().join(" "))
+            app.predict.predictions.with(|p| {
+                p.iter()
+                    .map(|p| summary(&format!("{} (predicted)", p.trace.display_name()), &p.trace))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
         }
     };
 
@@ -408,9 +521,22 @@ fn legend_label(s: SpanState) -> &'static str {
 fn lane_table(app: &AppState) -> impl IntoView {
     let results = app.run.results.get_untracked();
     let traces: Vec<(String, Rc<Trace>)> = if results.is_empty() {
-        app.predict.predictions.get_untracked().iter().map(|p| (format!("{} (predicted)", p.trace.display_name()), p.trace.clone())).collect()
+        app.predict
+            .predictions
+            .get_untracked()
+            .iter()
+            .map(|p| {
+                (
+                    format!("{} (predicted)", p.trace.display_name()),
+                    p.trace.clone(),
+                )
+            })
+            .collect()
     } else {
-        results.iter().map(|r| (r.trace.display_name(), r.trace.clone())).collect()
+        results
+            .iter()
+            .map(|r| (r.trace.display_name(), r.trace.clone()))
+            .collect()
     };
     let rows: Vec<(String, String, Vec<String>)> = traces
         .iter()
@@ -420,8 +546,16 @@ fn lane_table(app: &AppState) -> impl IntoView {
                 for s in t.lane_spans(lane) {
                     per[s.state as usize] += s.duration();
                 }
-                let label = if lane == 0 { "main".to_string() } else { format!("worker {lane}") };
-                (name.clone(), label, per.iter().map(|d| format_duration(*d)).collect())
+                let label = if lane == 0 {
+                    "main".to_string()
+                } else {
+                    format!("worker {lane}")
+                };
+                (
+                    name.clone(),
+                    label,
+                    per.iter().map(|d| format_duration(*d)).collect(),
+                )
             })
         })
         .collect();
@@ -442,10 +576,27 @@ fn lane_table(app: &AppState) -> impl IntoView {
 /// Draws `t` on `canvas` for the window `from..to` (ns from the trace's
 /// start), by lane or by task: what the component does on every pan and zoom
 /// frame, with the rows built once, exposed for the benchmark (P7, P9).
-pub fn frame_drawer(canvas: web_sys::HtmlCanvasElement, t: Rc<Trace>, by_task: bool) -> impl Fn(f64, f64) {
-    let groups = vec![Group::new("run".into(), t.model, Source::Trace(t), false, None, by_task)];
+pub fn frame_drawer(
+    canvas: web_sys::HtmlCanvasElement,
+    t: Rc<Trace>,
+    by_task: bool,
+) -> impl Fn(f64, f64) {
+    let groups = vec![Group::new(
+        "run".into(),
+        t.model,
+        Source::Trace(t),
+        false,
+        None,
+        by_task,
+    )];
     move |from, to| {
         let layout = Layout::new(&groups, f64::from(canvas.client_width().max(200)));
-        draw::draw(&canvas, &groups, &layout, Window { from, to }, &Extras { playhead: None });
+        draw::draw(
+            &canvas,
+            &groups,
+            &layout,
+            Window { from, to },
+            &Extras { playhead: None },
+        );
     }
 }

@@ -44,7 +44,13 @@ impl Index {
     pub fn new(lanes: u16, tasks: u64) -> Self {
         let n = usize::from(lanes.max(1));
         let t = (tasks as usize).min(MAX_TASK_ROWS);
-        Self { lanes: vec![Vec::new(); n], gil: Vec::new(), tasks: vec![Vec::new(); t], seen: 0, unsorted: vec![false; n + 1 + t] }
+        Self {
+            lanes: vec![Vec::new(); n],
+            gil: Vec::new(),
+            tasks: vec![Vec::new(); t],
+            seen: 0,
+            unsorted: vec![false; n + 1 + t],
+        }
     }
 
     /// Whether this index fits `len` spans (a live recorder whose spans were
@@ -57,7 +63,11 @@ impl Index {
     /// fewer than were seen, the recorder was emptied and indexing restarts).
     pub fn update(&mut self, spans: &[Span], gil: bool) {
         if spans.len() < self.seen {
-            self.lanes.iter_mut().chain(self.tasks.iter_mut()).chain(std::iter::once(&mut self.gil)).for_each(Vec::clear);
+            self.lanes
+                .iter_mut()
+                .chain(self.tasks.iter_mut())
+                .chain(std::iter::once(&mut self.gil))
+                .for_each(Vec::clear);
             self.unsorted.iter_mut().for_each(|f| *f = false);
             self.seen = 0;
         }
@@ -135,8 +145,17 @@ impl Source {
         match self {
             Source::Trace(t) => t.wall(),
             Source::Live(l) => {
-                let end = l.rec.with_spans(|s| s.iter().rev().take(64).map(|s| s.end).max().unwrap_or(l.start));
-                engine::time::Clock::now(&crate::clock::RealClock).max(end).saturating_sub(l.start)
+                let end = l.rec.with_spans(|s| {
+                    s.iter()
+                        .rev()
+                        .take(64)
+                        .map(|s| s.end)
+                        .max()
+                        .unwrap_or(l.start)
+                });
+                engine::time::Clock::now(&crate::clock::RealClock)
+                    .max(end)
+                    .saturating_sub(l.start)
             }
         }
     }
@@ -188,7 +207,9 @@ impl OpenWaits {
                     self.open.retain(|o| o.0 != e.task);
                     self.open.push((e.task, e.lane, e.at));
                 }
-                EventKind::Wake | EventKind::Start | EventKind::Done | EventKind::Yield => self.open.retain(|o| o.0 != e.task),
+                EventKind::Wake | EventKind::Start | EventKind::Done | EventKind::Yield => {
+                    self.open.retain(|o| o.0 != e.task)
+                }
                 _ => {}
             }
         }
@@ -218,7 +239,14 @@ pub struct Group {
 
 impl Group {
     /// A group drawing `main` (and `overlay` under it).
-    pub fn new(title: String, model: Option<Model>, main: Source, main_is_prediction: bool, overlay: Option<Rc<Trace>>, by_task: bool) -> Self {
+    pub fn new(
+        title: String,
+        model: Option<Model>,
+        main: Source,
+        main_is_prediction: bool,
+        overlay: Option<Rc<Trace>>,
+        by_task: bool,
+    ) -> Self {
         let gil = model == Some(Model::Gil);
         let mut index = Index::new(main.lanes(), main.tasks());
         main.with_spans(|s| index.update(s, gil));
@@ -229,22 +257,45 @@ impl Group {
         });
         let task_row = |t: usize| (RowKind::Task(t as u32), format!("task {t}"));
         let rows = if by_task {
-            (0..(main.tasks() as usize).min(MAX_TASK_ROWS)).map(task_row).collect()
+            (0..(main.tasks() as usize).min(MAX_TASK_ROWS))
+                .map(task_row)
+                .collect()
         } else {
             let mut rows: Vec<(RowKind, String)> = (0..main.lanes())
-                .map(|l| (RowKind::Lane(l), if l == 0 { "main".to_string() } else { format!("worker {l}") }))
+                .map(|l| {
+                    (
+                        RowKind::Lane(l),
+                        if l == 0 {
+                            "main".to_string()
+                        } else {
+                            format!("worker {l}")
+                        },
+                    )
+                })
                 .collect();
             if gil {
                 rows.push((RowKind::Gil, "GIL holder".to_string()));
             }
-            let event_loop = matches!(model, Some(Model::Loop | Model::Hybrid | Model::Js | Model::PyAsync))
-                || (model.is_none() && main.with_spans(|s| s.iter().any(|x| x.lane == NO_LANE)));
+            let event_loop = matches!(
+                model,
+                Some(Model::Loop | Model::Hybrid | Model::Js | Model::PyAsync)
+            ) || (model.is_none()
+                && main.with_spans(|s| s.iter().any(|x| x.lane == NO_LANE)));
             if event_loop {
                 rows.extend((0..(main.tasks() as usize).min(LOOP_TASK_ROWS)).map(task_row));
             }
             rows
         };
-        let mut g = Self { title, model, main, index, main_is_prediction, overlay, rows, open: OpenWaits::default() };
+        let mut g = Self {
+            title,
+            model,
+            main,
+            index,
+            main_is_prediction,
+            overlay,
+            rows,
+            open: OpenWaits::default(),
+        };
         g.follow_waits();
         g
     }

@@ -21,7 +21,11 @@ pub struct JoinHandle<T> {
 
 impl<T> JoinHandle<T> {
     pub(super) fn new(task: async_task::Task<T, TaskMeta>, id: TaskId) -> Self {
-        Self { task: Some(task), id, _not_send: PhantomData }
+        Self {
+            task: Some(task),
+            id,
+            _not_send: PhantomData,
+        }
     }
 
     /// The task's id.

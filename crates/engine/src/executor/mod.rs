@@ -245,7 +245,10 @@ impl Shared {
         let task = TaskRef { id, tag };
         self.next_id.set(id.0 + 1);
         self.live.set(self.live.get() + 1);
-        let meta = TaskMeta { task, owner: Owned::new(self.clone()) };
+        let meta = TaskMeta {
+            task,
+            owner: Owned::new(self.clone()),
+        };
         // SAFETY: `spawn_unchecked` lifts four requirements; each holds:
         // - the future is not `Send`, so its `Runnable` must stay on this thread:
         //   runnables live only in `ready` (inside an `Rc`, so never sent) and in
@@ -258,9 +261,13 @@ impl Shared {
         // - the future borrows only the metadata (which async-task keeps alive and
         //   in place as long as the future), and is otherwise `'static`.
         let (runnable, handle) = unsafe {
-            async_task::Builder::new()
-                .metadata(meta)
-                .spawn_unchecked(move |meta| Tracked { future, _live: Live(meta) }, schedule)
+            async_task::Builder::new().metadata(meta).spawn_unchecked(
+                move |meta| Tracked {
+                    future,
+                    _live: Live(meta),
+                },
+                schedule,
+            )
         };
         if let Some(h) = &self.hooks {
             h.spawned(task);
@@ -343,7 +350,9 @@ impl Executor {
 
     /// A cheap, cloneable handle for use inside tasks (spawn, sleep, read the clock).
     pub fn handle(&self) -> Handle {
-        Handle { shared: self.shared.clone() }
+        Handle {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Spawns a future; it runs when the executor is next driven.
@@ -468,7 +477,10 @@ impl Executor {
     /// ignored at once, as with `cancel`.
     pub fn cancel_in_steps(&self) -> Leftovers {
         self.shared.cancelled.set(true);
-        Leftovers { ready: self.shared.ready.take(), timers: std::mem::take(&mut *self.shared.timers.borrow_mut()) }
+        Leftovers {
+            ready: self.shared.ready.take(),
+            timers: std::mem::take(&mut *self.shared.timers.borrow_mut()),
+        }
     }
 
     /// Makes room for `n` pending timers before any is set: a run that sets

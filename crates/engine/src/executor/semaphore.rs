@@ -62,7 +62,10 @@ impl Semaphore {
 
     /// Waits for a free slot.
     pub fn acquire(&self) -> Acquire {
-        Acquire { sem: self.clone(), waiter: None }
+        Acquire {
+            sem: self.clone(),
+            waiter: None,
+        }
     }
 
     /// Total slots.
@@ -125,7 +128,10 @@ impl Future for Acquire {
                 return Poll::Ready(Permit { sem: inner, slot });
             }
         }
-        let w = Rc::new(Waiter { granted: Cell::new(None), waker: RefCell::new(Some(cx.waker().clone())) });
+        let w = Rc::new(Waiter {
+            granted: Cell::new(None),
+            waker: RefCell::new(Some(cx.waker().clone())),
+        });
         inner.waiters.borrow_mut().push_back(w.clone());
         self.waiter = Some(w);
         Poll::Pending
@@ -138,7 +144,12 @@ impl Drop for Acquire {
         match w.granted.take() {
             // Granted but never collected: pass the slot on.
             Some(slot) => self.sem.inner.release(slot),
-            None => self.sem.inner.waiters.borrow_mut().retain(|x| !Rc::ptr_eq(x, &w)),
+            None => self
+                .sem
+                .inner
+                .waiters
+                .borrow_mut()
+                .retain(|x| !Rc::ptr_eq(x, &w)),
         }
     }
 }

@@ -48,7 +48,11 @@ impl Signal {
     /// notified after generation `seen`, whichever is first. The timer is
     /// [precise](Sleep::precise).
     pub fn wait_until(&self, handle: &Handle, deadline: Nanos, seen: u64) -> SleepOrSignal {
-        SleepOrSignal { sleep: handle.sleep_until(deadline).precise(), signal: self.clone(), seen }
+        SleepOrSignal {
+            sleep: handle.sleep_until(deadline).precise(),
+            signal: self.clone(),
+            seen,
+        }
     }
 }
 
@@ -69,7 +73,11 @@ impl Future for SleepOrSignal {
         if Pin::new(&mut self.sleep).poll(cx).is_ready() {
             return Poll::Ready(());
         }
-        self.signal.inner.wakers.borrow_mut().push(cx.waker().clone());
+        self.signal
+            .inner
+            .wakers
+            .borrow_mut()
+            .push(cx.waker().clone());
         Poll::Pending
     }
 }

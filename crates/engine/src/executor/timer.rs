@@ -135,12 +135,20 @@ impl Timers {
         let seq = self.next_seq;
         self.next_seq += 1;
         let k = key(deadline, seq);
-        let entry = TimerEntry { deadline, seq_and_precise: seq | if precise { PRECISE } else { 0 }, waker };
+        let entry = TimerEntry {
+            deadline,
+            seq_and_precise: seq | if precise { PRECISE } else { 0 },
+            waker,
+        };
         // Best fit: the run whose latest deadline is the latest one not after
         // this one, so a run of long sleeps does not take a short one and then
         // turn away the next short ones. Failing that, an empty run.
         let mut at = HEAP;
-        let mut empty = if self.used < MAX_RUNS { self.used } else { HEAP };
+        let mut empty = if self.used < MAX_RUNS {
+            self.used
+        } else {
+            HEAP
+        };
         for i in 0..self.used {
             if self.fronts[i] == NONE {
                 if empty == HEAP {
@@ -213,7 +221,11 @@ impl Timers {
     }
 
     pub(super) fn next(&self) -> Option<(Nanos, bool)> {
-        let front = if self.head == HEAP { self.heap.peek().map(|Reverse(e)| e) } else { self.runs[self.head].front() };
+        let front = if self.head == HEAP {
+            self.heap.peek().map(|Reverse(e)| e)
+        } else {
+            self.runs[self.head].front()
+        };
         front.map(|e| (e.deadline, e.precise()))
     }
 }
@@ -233,7 +245,12 @@ pub struct Sleep {
 
 impl Sleep {
     pub(super) fn new(shared: Rc<Shared>, deadline: Nanos) -> Self {
-        Self { shared, deadline, registered: false, precise: false }
+        Self {
+            shared,
+            deadline,
+            registered: false,
+            precise: false,
+        }
     }
 
     /// Marks the sleep as standing for something that ends by itself (a
@@ -259,7 +276,9 @@ impl Future for Sleep {
         // into JavaScript in the browser); otherwise a coarse reading does: a
         // deadline it has not seen pass yet gets a timer, which the executor's
         // next clock check fires.
-        if self.shared.clock_floor.get() >= self.deadline || self.shared.clock.coarse_now() >= self.deadline {
+        if self.shared.clock_floor.get() >= self.deadline
+            || self.shared.clock.coarse_now() >= self.deadline
+        {
             return Poll::Ready(());
         }
         if !self.registered {
@@ -267,7 +286,10 @@ impl Future for Sleep {
             // wakes the same task, so registering once is enough.
             // Cloned before the borrow: a foreign waker's clone is code of its own.
             let waker = cx.waker().clone();
-            self.shared.timers.borrow_mut().push(self.deadline, waker, self.precise);
+            self.shared
+                .timers
+                .borrow_mut()
+                .push(self.deadline, waker, self.precise);
             self.registered = true;
         }
         Poll::Pending
@@ -281,7 +303,6 @@ mod tests {
     use super::*;
     use workload::SplitMix64;
 
-
     /// Pushes `deadlines` (interleaved with pops at a moving `now`) into
     /// [`Timers`] and into one plain heap ordered by (deadline, registration),
     /// and checks that both fire the same timers in the same order.
@@ -289,18 +310,21 @@ mod tests {
         let mut timers = Timers::default();
         let mut reference = BinaryHeap::new();
         let (mut now, mut fired, mut expected) = (0, Vec::new(), Vec::new());
-        let mut drain = |timers: &mut Timers, reference: &mut BinaryHeap<Reverse<(Nanos, u64)>>, now: Nanos| {
-            while let Some(e) = timers.pop_due(now) {
-                fired.push((e.deadline, e.seq(), e.precise()));
-            }
-            while reference.peek().is_some_and(|Reverse((d, _))| *d <= now) {
-                let Reverse((d, i)) = reference.pop().unwrap();
-                expected.push((d, i, i.is_multiple_of(3)));
-            }
-            let next = reference.peek().map(|Reverse((d, i))| (*d, i.is_multiple_of(3)));
-            assert_eq!(timers.next(), next, "next timer at {now}");
-            assert_eq!(timers.next_deadline(), next.map(|(d, _)| d));
-        };
+        let mut drain =
+            |timers: &mut Timers, reference: &mut BinaryHeap<Reverse<(Nanos, u64)>>, now: Nanos| {
+                while let Some(e) = timers.pop_due(now) {
+                    fired.push((e.deadline, e.seq(), e.precise()));
+                }
+                while reference.peek().is_some_and(|Reverse((d, _))| *d <= now) {
+                    let Reverse((d, i)) = reference.pop().unwrap();
+                    expected.push((d, i, i.is_multiple_of(3)));
+                }
+                let next = reference
+                    .peek()
+                    .map(|Reverse((d, i))| (*d, i.is_multiple_of(3)));
+                assert_eq!(timers.next(), next, "next timer at {now}");
+                assert_eq!(timers.next_deadline(), next.map(|(d, _)| d));
+            };
         for (i, &d) in deadlines.iter().enumerate() {
             let i = i as u64;
             timers.push(d, Waker::noop().clone(), i.is_multiple_of(3));
@@ -325,7 +349,9 @@ mod tests {
     #[test]
     fn interleaved_durations_fire_in_deadline_order() {
         // Three durations set while the clock moves: three sorted runs.
-        let d: Vec<Nanos> = (0..3000u64).map(|i| i / 3 + [1000, 100, 10][i as usize % 3]).collect();
+        let d: Vec<Nanos> = (0..3000u64)
+            .map(|i| i / 3 + [1000, 100, 10][i as usize % 3])
+            .collect();
         agrees_with_one_heap(&d, 0, 0);
         agrees_with_one_heap(&d, 7, 2);
     }

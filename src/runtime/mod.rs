@@ -367,6 +367,11 @@ impl Driven {
         if trace.model == Some(Model::Loop) {
             trace.driver = Some(self.driver.stats());
         }
+        if cancelled {
+            // The workers were stopped mid-job: what they did until the
+            // cancel is part of the run, and its partial trace shows it.
+            self.rec.cut_under_way(trace.end);
+        }
         self.rec.finish_into(&mut trace);
         trace
     }

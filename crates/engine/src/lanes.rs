@@ -260,6 +260,25 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
         );
     }
 
+    /// Runs `job` on worker `slot` for `task`, noting it as under way on
+    /// `lane` until the reply (a cancelled run keeps it, cut at the cancel).
+    async fn job(
+        &self,
+        task: u32,
+        lane: u16,
+        slot: usize,
+        job: &[Step],
+        payload_kib: u32,
+    ) -> Result<JobDone, String> {
+        if let Some(first) = job.first() {
+            self.rec
+                .begin_under_way(task, lane, first, SpanState::Running, self.now());
+        }
+        let r = self.lanes.job(slot, job, payload_kib).await;
+        self.rec.end_under_way(task);
+        r
+    }
+
     /// Records a job's spans and events on its worker's lane, clamped into
     /// [sent, answered] (worker clocks are converted, and may be off by µs).
     fn record_job(&self, task: u32, lane: u16, steps: &[&Step], r: &JobDone) {
@@ -338,8 +357,13 @@ pub async fn pool_task<E: Env, L: Lanes>(
         );
         let job: Vec<Step> = remote.iter().map(|s| **s).collect();
         match ctx
-            .lanes
-            .job(permit.slot() as usize, &job, payload_of(&remote))
+            .job(
+                task,
+                lane,
+                permit.slot() as usize,
+                &job,
+                payload_of(&remote),
+            )
             .await
         {
             Ok(r) => {
@@ -398,8 +422,9 @@ pub async fn hybrid_task<E: Env, L: Lanes>(
                     0,
                 );
                 match ctx
-                    .lanes
                     .job(
+                        task,
+                        lane,
                         permit.slot() as usize,
                         std::slice::from_ref(step),
                         step.payload_kib,
@@ -538,8 +563,13 @@ pub async fn thread_task<E: Env, L: Lanes>(
                 if mode == GilMode::Free {
                     // No lock: the thread computes the whole phase at once.
                     match ctx
-                        .lanes
-                        .job(slot.slot() as usize, std::slice::from_ref(step), 0)
+                        .job(
+                            task,
+                            lane,
+                            slot.slot() as usize,
+                            std::slice::from_ref(step),
+                            0,
+                        )
                         .await
                     {
                         Ok(r) => {
@@ -806,6 +836,7 @@ mod tests {
     use crate::runner::spawn_batched;
     use crate::sim::VirtualEnv;
     use crate::time::{VirtualClock, MS};
+    use crate::trace::Trace;
 
     /// Virtual lanes whose page takes `lag` to post each quantum's grant,
     /// as a busy main thread does; it keeps the turn-arounds it is told of.
@@ -899,5 +930,106 @@ mod tests {
         let seen = turnarounds("2*[cpu(20M),io(7ms),cpu(6M)]", lag);
         assert!(seen.len() >= 10, "{seen:?}");
         assert!(seen.iter().all(|&g| g == lag), "{seen:?}");
+    }
+
+    /// Lanes whose workers never answer, as when a run is cancelled mid-job.
+    struct Silent;
+
+    impl Lanes for Silent {
+        async fn job(
+            &self,
+            _slot: usize,
+            _steps: &[Step],
+            _payload_kib: u32,
+        ) -> Result<JobDone, String> {
+            std::future::pending().await
+        }
+
+        async fn quantum(
+            &self,
+            _slot: usize,
+            _from: u64,
+            _to: u64,
+            _budget: Nanos,
+        ) -> Result<QuantumDone, String> {
+            std::future::pending().await
+        }
+    }
+
+    #[test]
+    fn jobs_under_way_are_kept_and_cut_where_the_run_is_cancelled() {
+        let workload: Workload = "4*block(10s)".parse().unwrap();
+        let clock = Rc::new(VirtualClock::new());
+        let ex = Rc::new(Executor::new(clock.clone()));
+        let rec = Rc::new(Recorder::new());
+        let ctx = Rc::new(LaneCtx {
+            env: VirtualEnv::new(clock.clone(), ex.handle(), 1.0),
+            lanes: Silent,
+            handle: ex.handle(),
+            rec: rec.clone(),
+            workload: workload.clone(),
+            seed: 1,
+            limit: None,
+            slots: Semaphore::new(2),
+            gil: None,
+            ready_at: 0,
+            waits_in_worker: false,
+        });
+        let c = ctx.clone();
+        spawn_batched(&ex.handle(), &workload, move |h, group, index, at| {
+            spawn_lane_task(h, Model::Pool, c.clone(), group, index, at)
+        });
+        clock.advance(MS);
+        VirtualDriver::new(ex, clock.clone(), 0, 0).run();
+        // Two workers hold a job each; the other two tasks wait for a worker.
+        let lanes: Vec<u16> = rec.with_under_way(|s| s.iter().map(|s| s.lane).collect());
+        assert_eq!(lanes, vec![1, 2]);
+        assert_eq!(rec.span_count(), 0, "nothing has ended yet");
+        rec.cut_under_way(5 * MS);
+        let mut trace = Trace::default();
+        rec.finish_into(&mut trace);
+        let running: Vec<(u16, Nanos, Nanos)> = trace
+            .spans
+            .iter()
+            .filter(|s| s.state == SpanState::Running)
+            .map(|s| (s.lane, s.start, s.end))
+            .collect();
+        assert_eq!(running, vec![(1, MS, 5 * MS), (2, MS, 5 * MS)]);
+        assert!(rec.with_under_way(|s| s.is_empty()));
+    }
+
+    #[test]
+    fn a_finished_run_leaves_nothing_under_way() {
+        let workload: Workload = "3*[io(1ms),cpu(1M)]".parse().unwrap();
+        let clock = Rc::new(VirtualClock::new());
+        let ex = Rc::new(Executor::new(clock.clone()));
+        let rec = Rc::new(Recorder::new());
+        let ctx = Rc::new(LaneCtx {
+            env: VirtualEnv::new(clock.clone(), ex.handle(), 1.0),
+            lanes: VirtualLanes {
+                handle: ex.handle(),
+                cpu: Rc::new(SharedCpu::new(2, 1.0)),
+                ns_per_iter: 1.0,
+                dispatch: 0,
+                ns_per_kib: 0.0,
+                gil_message: 0,
+            },
+            handle: ex.handle(),
+            rec: rec.clone(),
+            workload: workload.clone(),
+            seed: 1,
+            limit: None,
+            slots: Semaphore::new(2),
+            gil: None,
+            ready_at: 0,
+            waits_in_worker: false,
+        });
+        let c = ctx.clone();
+        spawn_batched(&ex.handle(), &workload, move |h, group, index, at| {
+            spawn_lane_task(h, Model::Hybrid, c.clone(), group, index, at)
+        });
+        VirtualDriver::new(ex, clock, 0, 0).run();
+        assert!(rec.span_count() > 0);
+        assert!(rec.with_under_way(|s| s.is_empty()));
     }
 }

@@ -160,6 +160,10 @@ pub struct Recorder {
     counter: Cell<u64>,
     gil_handovers: Cell<u64>,
     failures: RefCell<Vec<Failure>>,
+    /// Work under way on a lane whose span is only known when it ends (a
+    /// job on a worker: its instants come back with the reply). Kept so a
+    /// cancelled run's trace, and a live run's drawing, still show it.
+    under_way: RefCell<Vec<Span>>,
 }
 
 impl Recorder {
@@ -295,6 +299,49 @@ impl Recorder {
             task,
             message: message.into(),
         });
+    }
+
+    /// Notes that `task` began work on `lane` at `start` that is recorded
+    /// when it ends (see [`Recorder::end_under_way`]).
+    pub fn begin_under_way(
+        &self,
+        task: u32,
+        lane: u16,
+        step: &Step,
+        state: SpanState,
+        start: Nanos,
+    ) {
+        let mut open = self.under_way.borrow_mut();
+        open.retain(|s| s.task != task);
+        open.push(Span {
+            task,
+            lane,
+            phase: step.index,
+            kind: step.action.kind(),
+            state,
+            start,
+            end: start,
+        });
+    }
+
+    /// `task`'s work under way has ended (and has been recorded, or failed).
+    pub fn end_under_way(&self, task: u32) {
+        self.under_way.borrow_mut().retain(|s| s.task != task);
+    }
+
+    /// Calls `f` with the work under way, each span ending where it began.
+    pub fn with_under_way<R>(&self, f: impl FnOnce(&[Span]) -> R) -> R {
+        f(&self.under_way.borrow())
+    }
+
+    /// Records the work still under way as spans cut at `end` (a cancelled
+    /// run: the workers were stopped mid-job, and what they had done until
+    /// then is part of the run).
+    pub fn cut_under_way(&self, end: Nanos) {
+        for mut span in self.under_way.take() {
+            span.end = end.max(span.start);
+            self.push(span);
+        }
     }
 
     /// Moves what was recorded into `trace` (spans, tallies, failures).

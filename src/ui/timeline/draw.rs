@@ -327,6 +327,20 @@ pub fn draw(
             ctx.set_font("11px system-ui, sans-serif");
             let origin = g.main.start() as f64;
             let main_alpha = if g.main_is_prediction { 0.55 } else { 1.0 };
+            // A live run's waits and jobs under way, drawn up to now: their
+            // spans are recorded when they end.
+            let open: Vec<(u32, u16, u64, SpanState)> = g
+                .open
+                .open
+                .iter()
+                .map(|&(task, lane, start)| (task, lane, start, SpanState::Waiting))
+                .chain(
+                    g.main
+                        .under_way()
+                        .iter()
+                        .map(|s| (s.task, s.lane, s.start, s.state)),
+                )
+                .collect();
             g.main.with_spans(|spans| {
                 // An index ahead of its spans (a live run's recorder just
                 // emptied at its end): draw no spans until the rebuild.
@@ -350,11 +364,10 @@ pub fn draw(
                         ROW_H - 6.0 - foot,
                     );
                     ctx.set_global_alpha(1.0);
-                    // A live run's waits under way, drawn up to now.
-                    if !g.open.open.is_empty() {
+                    if !open.is_empty() {
                         let now =
                             engine::time::Clock::now(&crate::clock::RealClock) as f64 - origin;
-                        for &(task, lane, start) in &g.open.open {
+                        for &(task, lane, start, state) in &open {
                             let on_row = match *kind {
                                 RowKind::Task(t) => t == task,
                                 RowKind::Lane(l) => l == lane,
@@ -364,7 +377,7 @@ pub fn draw(
                                 let x0 = x_of(start as f64 - origin).max(LABEL_W);
                                 let x1 = x_of(now).min(css_w);
                                 if x1 > x0 {
-                                    let w = SpanState::Waiting as usize;
+                                    let w = state as usize;
                                     ctx.set_fill_style_str(&pal.states[w]);
                                     ctx.fill_rect(x0, y + 3.0, x1 - x0, ROW_H - 6.0);
                                     if let Some(p) = &pal.patterns[w] {

@@ -44,10 +44,15 @@ pub fn summary(title: &str, t: &Trace) -> String {
         .map(|s| s.duration())
         .sum();
     format!(
-        "{title}: {} tasks on {} lane{} over {}; {}.",
+        "{title}: {} tasks on {} lane{} {}{}; {}.",
         t.tasks,
         t.lanes,
         if t.lanes == 1 { "" } else { "s" },
+        if t.cancelled {
+            "cancelled after "
+        } else {
+            "over "
+        },
         format_duration(t.wall()),
         // "0 ns" reads as a measurement error; a run of waits is simply idle.
         if busy == 0 {
@@ -104,13 +109,22 @@ fn build_run_groups(app: &AppState, by_task: bool) -> Vec<Group> {
     let results = app.run.results.get_untracked();
     let mut groups = Vec::new();
     let measured = |r: &crate::session::ModelResult| {
-        let title = group_title(
-            &r.trace.display_name(),
-            r.trace.wall(),
-            r.predicted.as_ref().map(|p| p.wall()),
-            false,
-            false,
-        );
+        let title = if r.trace.cancelled {
+            // Against the whole run's prediction, a part of it reads as a miss.
+            format!(
+                "{} · cancelled after {}",
+                r.trace.display_name(),
+                format_duration(r.trace.wall())
+            )
+        } else {
+            group_title(
+                &r.trace.display_name(),
+                r.trace.wall(),
+                r.predicted.as_ref().map(|p| p.wall()),
+                false,
+                false,
+            )
+        };
         Group::new(
             title,
             Some(r.model),

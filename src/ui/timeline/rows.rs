@@ -176,6 +176,15 @@ impl Source {
         }
     }
 
+    /// A live run's work under way on lanes (jobs whose reply is still to
+    /// come), each as a span that ends where it began; none for a trace.
+    pub fn under_way(&self) -> Vec<Span> {
+        match self {
+            Source::Trace(_) => Vec::new(),
+            Source::Live(l) => l.rec.with_under_way(|s| s.to_vec()),
+        }
+    }
+
     /// Calls `f` with the spans.
     pub fn with_spans<R>(&self, f: impl FnOnce(&[Span]) -> R) -> R {
         match self {

@@ -11,6 +11,12 @@ pub fn last_traces_json() -> String {
     nogil_playground::session::last_traces_json()
 }
 
+/// The run in progress (see `runtime::live_json`): `null` between runs.
+#[wasm_bindgen]
+pub fn live_run_json() -> String {
+    nogil_playground::runtime::live_json()
+}
+
 /// The fault drill: worker `lane` panics; its job fails and it is replaced.
 #[wasm_bindgen]
 pub fn crash_worker(lane: usize) {

@@ -141,6 +141,7 @@ pub async fn run_models(
     on_model_done: impl Fn(&[ModelResult]),
 ) -> SessionEnd {
     let mut results: Vec<ModelResult> = Vec::new();
+    let mut claim = None;
     for (i, &model) in cfg.models.iter().enumerate() {
         if cancel.is_cancelled() {
             return SessionEnd::Cancelled(results);
@@ -161,12 +162,22 @@ pub async fn run_models(
         // before it takes a job, so its run could not start sooner. (Without
         // this, a first pool run's prediction used the typical worker cost
         // and its measured wall included the workers' warm-up.)
-        calibrate::ready().await;
+        calibrate::ready(|| cancel.is_cancelled()).await;
+        // Done waiting: start-up probes still under way stand aside.
+        claim.get_or_insert_with(calibrate::claim);
         if let Some(p) = pool {
             if model.uses_pool() {
-                p.probed(WORKER_PROBES_AT_MOST_MS).await;
+                p.probed(WORKER_PROBES_AT_MOST_MS, || cancel.is_cancelled())
+                    .await;
+                // A probe's job posted before the claim is left to finish.
+                p.settled(WORKER_PROBES_AT_MOST_MS, || cancel.is_cancelled())
+                    .await;
             }
             calibrate::absorb_worker_probes(p);
+        }
+        // Cancel pressed while the run was getting ready: nothing ran.
+        if cancel.is_cancelled() {
+            return SessionEnd::Cancelled(results);
         }
         // The prediction uses what was known before this model ran.
         let costs = calibrate::costs();

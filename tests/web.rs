@@ -170,6 +170,55 @@ async fn cancelling_the_javascript_model_stops_it_and_says_so() {
 }
 
 #[wasm_bindgen_test]
+fn a_cancel_hook_set_after_cancel_runs_at_once() {
+    use nogil_playground::runtime::CancelToken;
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let cancel = CancelToken::new();
+    let fired = Rc::new(Cell::new(0));
+    let f = fired.clone();
+    cancel.on_cancel(move || f.set(f.get() + 1));
+    assert_eq!(fired.get(), 0);
+    cancel.cancel();
+    assert_eq!(fired.get(), 1);
+    // Cancel pressed while a run was still getting ready: the hook the run
+    // sets when it begins runs there and then.
+    let late = Rc::new(Cell::new(0));
+    let l = late.clone();
+    cancel.on_cancel(move || l.set(l.get() + 1));
+    assert_eq!(late.get(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_loop_run_cancelled_before_it_began_ends_at_once_marked_cancelled() {
+    use engine::model::{Model, RunConfig};
+    use nogil_playground::runtime::{run, CancelToken};
+    // Ten-second sleeps: a run that did not see the cancel would finish
+    // them and come back not cancelled, with every task done.
+    let w: workload::Workload = "4*io(10s)".parse().unwrap();
+    let cancel = CancelToken::new();
+    cancel.cancel();
+    let t = run(
+        &w,
+        &RunConfig::new(Model::Loop),
+        None,
+        &cancel,
+        false,
+        &engine::costs::Costs::default(),
+        |_| {},
+    )
+    .await
+    .expect("a cancelled run still reports");
+    assert!(t.cancelled);
+    assert!(
+        !t.spans
+            .iter()
+            .any(|s| s.state == engine::trace::SpanState::Waiting),
+        "no sleep ran to its end"
+    );
+}
+
+#[wasm_bindgen_test]
 fn the_cost_model_survives_a_reload_through_local_storage() {
     use engine::costs::{Calibration, Cost, Origin};
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();

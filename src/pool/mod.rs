@@ -235,12 +235,26 @@ impl Pool {
     /// Waits until every worker has reported its kernel probe, at most
     /// `at_most_ms`. A worker probes before it takes any job, so a run
     /// that waits here loses no time, and its prediction can use the
-    /// workers' own CPU cost rather than a typical one.
-    pub async fn probed(&self, at_most_ms: f64) {
+    /// workers' own CPU cost rather than a typical one. Stops waiting when
+    /// `give_up()` (Cancel pressed).
+    pub async fn probed(&self, at_most_ms: f64, give_up: impl Fn() -> bool) {
         let t0 = now_ms();
         while now_ms() - t0 < at_most_ms
             && self.gave_up().is_none()
+            && !give_up()
             && !self.inner.slots.borrow().iter().all(|s| s.probed)
+        {
+            crate::runtime::next_macrotask().await;
+        }
+    }
+
+    /// Waits until no worker holds a job (a start-up probe's last job, a
+    /// few ms), at most `at_most_ms` or until `give_up()`.
+    pub async fn settled(&self, at_most_ms: f64, give_up: impl Fn() -> bool) {
+        let t0 = now_ms();
+        while now_ms() - t0 < at_most_ms
+            && !give_up()
+            && self.inner.slots.borrow().iter().any(|s| s.job.is_some())
         {
             crate::runtime::next_macrotask().await;
         }

@@ -30,6 +30,31 @@ thread_local! {
     static VERSION: Cell<u64> = const { Cell::new(0) };
     /// The start-up probes have finished (or given up).
     static READY: Cell<bool> = const { Cell::new(false) };
+    /// Sessions under way: while any is, the probes start nothing more.
+    static CLAIMS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A session's hold on the page and its workers (see [`claim`]).
+pub struct Claim(());
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        CLAIMS.with(|c| c.set(c.get().saturating_sub(1)));
+    }
+}
+
+/// Claims the page and the workers for a session: start-up probes still
+/// under way post no further job and start no further run once a session has
+/// stopped waiting for them, so a run never meets a probe's job on its
+/// worker ("worker N is busy") or shares the loop with a probe's run.
+pub fn claim() -> Claim {
+    CLAIMS.with(|c| c.set(c.get() + 1));
+    Claim(())
+}
+
+/// Whether a session holds the page (the probes must stand aside).
+fn claimed() -> bool {
+    CLAIMS.with(|c| c.get() > 0)
 }
 
 /// The start-up probes may take this long at most before runs stop waiting
@@ -38,10 +63,10 @@ const READY_AT_MOST_MS: f64 = 4000.0;
 
 /// Waits until the start-up probes have measured this machine (a run's
 /// prediction needs them; they take a fraction of a second), or gives up
-/// after a few seconds.
-pub async fn ready() {
+/// after a few seconds, or as soon as `give_up()` (Cancel pressed).
+pub async fn ready(give_up: impl Fn() -> bool) {
     let t0 = now_ms();
-    while !READY.with(|r| r.get()) && now_ms() - t0 < READY_AT_MOST_MS {
+    while !READY.with(|r| r.get()) && now_ms() - t0 < READY_AT_MOST_MS && !give_up() {
         super::next_macrotask().await;
     }
 }
@@ -148,6 +173,9 @@ pub async fn probe_main_cpu() {
     let mut last = f64::INFINITY;
     for round in 0..48 {
         super::next_macrotask().await;
+        if claimed() {
+            break;
+        }
         let t0 = now_ms();
         std::hint::black_box(workload::sum_squares_range(0, ROUND));
         let took = now_ms() - t0;
@@ -219,22 +247,29 @@ pub async fn probe_loop() {
         workers: 1,
         ..RunConfig::new(Model::Loop)
     };
-    probe_run("2000*io(1ms)", &cfg, None, false).await;
-    probe_run("20000*io(1ms)", &cfg, None, false).await;
-    probe_run("20000*io(1ms)", &cfg, None, false).await;
-    probe_run("20000*io(1ms)", &cfg, None, true).await;
-    probe_run("1*cpu(48M)", &cfg, None, true).await;
+    for (w, learn) in [
+        ("2000*io(1ms)", false),
+        ("20000*io(1ms)", false),
+        ("20000*io(1ms)", false),
+        ("20000*io(1ms)", true),
+        ("1*cpu(48M)", true),
+    ] {
+        if claimed() {
+            return;
+        }
+        probe_run(w, &cfg, None, learn).await;
+    }
 }
 
 /// Measures a job's round trip with a few empty jobs on an idle worker.
 pub async fn probe_dispatch(pool: &Pool) {
-    if pool.size() == 0 || !pool.is_idle(0) {
+    if pool.size() == 0 || !pool.is_idle(0) || claimed() {
         return;
     }
     let mut trips = Vec::new();
     for _ in 0..12 {
         super::next_macrotask().await;
-        if !pool.is_idle(0) {
+        if !pool.is_idle(0) || claimed() {
             return;
         }
         if let Ok(r) = pool.run(0, vec![protocol::JobStep::Cpu { n: 1 }], 0).await {
@@ -265,7 +300,7 @@ pub async fn probe_workers(pool: &Pool) {
     let lanes = pool.size().min(cores);
     // A run may have started meanwhile (the page stops waiting for the probes
     // after a few seconds): then the workers are its own.
-    let all_idle = || (0..pool.size()).all(|l| pool.is_idle(l));
+    let all_idle = || !claimed() && (0..pool.size()).all(|l| pool.is_idle(l));
     let job = || {
         vec![protocol::JobStep::Cpu {
             n: PARALLEL_PROBE_ITERATIONS,
@@ -286,7 +321,7 @@ pub async fn probe_workers(pool: &Pool) {
         if let Ok(r) = pool.run(0, job(), 0).await {
             alone.extend(took(&r));
         }
-        if lanes < 2 {
+        if lanes < 2 || !all_idle() {
             continue;
         }
         // Every lane's job posted in the same turn, so they start together.
@@ -362,7 +397,7 @@ pub async fn probe_all(pool: Option<Pool>) {
     if let Some(pool) = &pool {
         if pool.ready().await.is_ok() {
             // All of them at once: the figure is the fastest worker's.
-            pool.probed(2000.0).await;
+            pool.probed(2000.0, || false).await;
             absorb_worker_probes(pool);
         }
     }

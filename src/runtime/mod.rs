@@ -110,7 +110,12 @@ impl CancelToken {
         self.cancelled.get()
     }
     /// What cancelling does for the run in progress (replaces the previous).
+    /// On a token already cancelled (Cancel pressed while the run was still
+    /// getting ready) `f` runs at once: the run must not go on unseen.
     pub fn on_cancel(&self, f: impl Fn() + 'static) {
+        if self.is_cancelled() {
+            f();
+        }
         *self.hook.borrow_mut() = Some(Box::new(f));
     }
 }
@@ -233,6 +238,22 @@ pub fn live() -> Option<LiveRun> {
     LIVE.with(|l| l.borrow().clone())
 }
 
+/// The run in progress, for scripts and tests: its model, the spans
+/// recorded so far and the jobs under way on workers, as JSON
+/// (`{"model":"pool","spans":0,"under_way":2}`), or `null` between runs.
+/// A test that must act mid-run waits on this, not on a delay.
+pub fn live_json() -> String {
+    match live() {
+        None => "null".into(),
+        Some(l) => format!(
+            r#"{{"model":"{}","spans":{},"under_way":{}}}"#,
+            l.model.name(),
+            l.rec.span_count(),
+            l.rec.with_under_way(|s| s.len())
+        ),
+    }
+}
+
 fn set_live(run: Option<LiveRun>) {
     LIVE.with(|l| *l.borrow_mut() = run);
 }
@@ -344,7 +365,9 @@ impl Driven {
                 }
             }
         });
-        let cancelled = self.driver.run().await;
+        // Cancelled before it began (the hook above has dropped its tasks):
+        // there is nothing to drive, and the driver would wait for ever.
+        let cancelled = cancel.is_cancelled() || self.driver.run().await;
         cancel.on_cancel(|| {});
         set_live(None);
         let mut trace = self.trace;

@@ -2,12 +2,13 @@
 // by milliseconds: the page says cancelled, the partial trace is kept and
 // marked, and the next run works.
 import { test, expect } from "@playwright/test";
-import { open, setUp, run, until, results, traces, spans, sumSquares, drawn, expectRedrawn } from "./helpers.mjs";
+import { open, setUp, run, until, untilWorking, results, traces, spans, sumSquares, drawn, expectRedrawn } from "./helpers.mjs";
 
 /** Presses Run, waits until the chart has grown a little, presses Cancel. */
 async function runThenCancel(page) {
   await page.getByTestId("run").click();
   await until(page, "running");
+  await untilWorking(page);
   const before = await drawn(page);
   await expectRedrawn(page, before, "the chart grows while the run goes on");
   await expect(page.getByTestId("cancel")).toBeEnabled();

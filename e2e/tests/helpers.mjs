@@ -150,6 +150,40 @@ export async function traces(target) {
   return JSON.parse(await target.evaluate(() => window.wasmBindings.last_traces_json()));
 }
 
+/** The run in progress (`{model, spans, under_way}`), or null between runs. */
+export async function liveRun(target) {
+  return JSON.parse(await target.evaluate(() => window.wasmBindings.live_run_json()));
+}
+
+/**
+ * Waits until a run is truly under way: it has recorded a span or has jobs
+ * on its workers (`under_way` at least `jobs`). Pressing Run first waits for
+ * the start-up probes, so "running" alone does not mean work has begun.
+ */
+export async function untilWorking(target, { jobs = 0 } = {}) {
+  await expect
+    .poll(async () => {
+      const l = await liveRun(target);
+      if (!l) return "no run yet";
+      return (jobs > 0 ? l.under_way >= jobs : l.spans + l.under_way > 0) ? "working" : `${l.spans} spans, ${l.under_way} jobs under way`;
+    }, { message: "the run has begun its work" })
+    .toBe("working");
+}
+
+/**
+ * Whether lanes `a` and `b` (their spans) were busy at the same instant, or
+ * `null` when nothing can be said: the two lanes' busy periods, first start
+ * to last end, never met (on a loaded machine one worker can get its first
+ * job after the other has done them all).
+ */
+export function ranAtOnce(a, b) {
+  if (!a.length || !b.length) return null;
+  const from = (l) => Math.min(...l.map((s) => s.start));
+  const to = (l) => Math.max(...l.map((s) => s.end));
+  if (Math.max(from(a), from(b)) >= Math.min(to(a), to(b))) return null;
+  return anyOverlap(a, b);
+}
+
 /** Spans of a trace as objects, times in ns on the page's clock. */
 export const spans = (t) => t.spans.map(([task, lane, state, start, end]) => ({ task, lane, state, start, end }));
 

@@ -2,7 +2,7 @@
 // the comparison, the timeline's tooltip, a sweep, the code tabs, history
 // and the theme.
 import { test, expect } from "@playwright/test";
-import { open, setUp, run, pressRun, until, results, showTab, CHART, onlyIn } from "./helpers.mjs";
+import { open, setUp, run, pressRun, until, results, showTab, drawn, expectRedrawn, CHART, onlyIn } from "./helpers.mjs";
 
 test.beforeEach(() => onlyIn("isolated"));
 
@@ -42,7 +42,10 @@ test("the gather preset: the results table, the compare bars, and a tooltip per 
   await page.getByTestId("preset").selectOption("gather");
   await pressRun(page);
   // Per task, hover over the sequential run's second task, in its long wait.
+  const before = await drawn(page);
   await page.getByTestId("tl-by-task").check();
+  // The tooltip reads the layout the chart last drew: hover once it has drawn by task.
+  await expectRedrawn(page, before, "the chart redraws by task");
   const box = await page.getByTestId("timeline").boundingBox();
   const taskOne = CHART.axis + CHART.title + CHART.row + CHART.row / 2;
   await page.mouse.move(box.x + CHART.labels + (box.width - CHART.labels) * 0.6, box.y + taskOne);

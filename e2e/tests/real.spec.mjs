@@ -45,9 +45,10 @@ test("gather five ways: our loop, JavaScript and asyncio overlap the waits; sequ
   await runAndWait(page);
   const wall = await cells(page, "wall_ms");
   expect(Object.keys(wall).sort()).toEqual(["js", "loop", "py", "pyasync", "seq"]);
-  // Closer to the longest wait (2 s) than to the sum (3 s), or the other way round.
-  for (const m of ["loop", "js", "pyasync"]) expect(Math.abs(wall[m] - 2000), m).toBeLessThan(Math.abs(wall[m] - 3000));
-  for (const m of ["seq", "py"]) expect(Math.abs(wall[m] - 3000), m).toBeLessThan(Math.abs(wall[m] - 2000));
+  // No wait ends early: at least the longest wait (2 s), or the sum (3 s).
+  // Which of the two each is, is the traces' shape below.
+  for (const m of ["loop", "js", "pyasync"]) expect(Number(wall[m]), m).toBeGreaterThanOrEqual(2000);
+  for (const m of ["seq", "py"]) expect(Number(wall[m]), m).toBeGreaterThanOrEqual(3000);
   // CPython's load time is a metric of its own, not in the wall time.
   const load = await cells(page, "load_ms");
   expect(Number(load.py) + Number(load.pyasync)).toBeGreaterThan(0);
@@ -56,10 +57,12 @@ test("gather five ways: our loop, JavaScript and asyncio overlap the waits; sequ
   await expect(page.getByTestId("compare").locator("rect[data-model]")).toHaveCount(5);
   const t = await traces(page);
   expect(t.map((x) => x.model)).toEqual(["seq", "loop", "js", "pyasync", "py"]);
-  for (const x of t.filter((x) => ["js", "pyasync"].includes(x.model))) {
+  for (const x of t) {
     const waits = x.spans.filter((s) => s[2] === "waiting");
-    expect(waits.length, x.model).toBe(2);
-    expect(waits[0][3] < waits[1][4] && waits[1][3] < waits[0][4], `${x.model}: the two sleeps overlap`).toBe(true);
+    expect(waits.length, x.model).toBeGreaterThanOrEqual(2);
+    const [a, b] = [0, 1].map((task) => waits.filter((s) => s[0] === task).map(([, , , start, end]) => ({ start, end })));
+    const overlap = a.some((p) => b.some((q) => Math.min(p.end, q.end) > Math.max(p.start, q.start)));
+    expect(overlap, `${x.model}: the two sleeps ${["seq", "py"].includes(x.model) ? "follow each other" : "overlap"}`).toBe(!["seq", "py"].includes(x.model));
   }
 });
 
@@ -71,9 +74,8 @@ test("Σi² in wasm, JavaScript and CPython: the same exact sum, and the cost pe
   for (const m of ["seq", "js", "jsworker", "py"]) expect(sums[m], m).toBe((4n * sumSquares(2_000_000)).toString());
   const per = await cells(page, "cpu_ns_per_iter");
   for (const m of ["seq", "js", "py"]) expect(Number(per[m]), m).toBeGreaterThan(0);
-  // CPython interprets bytecode: it is the slowest of the three by orders of magnitude.
-  expect(Number(per.py)).toBeGreaterThan(Number(per.js));
-  expect(Number(per.py)).toBeGreaterThan(Number(per.seq));
+  // (How they compare is the page's to show and `cargo xtask fidelity`'s to
+  // measure: a test asserts no ratio of timings.)
 });
 
 test("plain JavaScript workers compute in parallel: two worker lanes busy at one instant", async ({ page }) => {

@@ -2,7 +2,7 @@
 // reader opens it a year later, an iframe shows it inside someone else's
 // page. The link parameters are a public contract (README, urlstate::codec).
 import { test, expect } from "@playwright/test";
-import { open, setUp, run, pressRun, until, results, traces, share, download, sumSquares, waitForPool, onlyIn, EXAMPLES, PLAIN, SUBPATH } from "./helpers.mjs";
+import { open, setUp, run, pressRun, until, results, traces, spans, anyOverlap, share, download, sumSquares, waitForPool, onlyIn, EXAMPLES, PLAIN, SUBPATH } from "./helpers.mjs";
 
 test("copy the link after editing, open it in a fresh browser, get the same scenario", async ({ page, browser }) => {
   onlyIn("isolated");
@@ -85,7 +85,12 @@ test("the example tutorial page embeds two playgrounds from another origin; Run 
   await until(frame, "done");
   const r = await results(frame);
   expect(r.loop.wall_ms).toBeGreaterThanOrEqual(2000);
-  expect(Math.abs(r.loop.wall_ms - 2000), "the loop is nearer the longest wait than the sum").toBeLessThan(Math.abs(r.loop.wall_ms - 3000));
+  // The loop's two waits overlap; sequential's follow each other.
+  const waits = (t) => [0, 1].map((task) => spans(t).filter((s) => s.task === task && s.state === "waiting"));
+  const inner = await (await page.locator("#gather").elementHandle()).contentFrame();
+  const byModel = Object.fromEntries((await traces(inner)).map((t) => [t.model, t]));
+  expect(anyOverlap(...waits(byModel.loop)), "the loop's waits overlap").toBe(true);
+  expect(anyOverlap(...waits(byModel.seq)), "sequential's waits do not").toBe(false);
   for (const m of ["seq", "loop"]) await expect(frame.getByTestId("compare").locator(`rect[data-model="${m}"]`)).toHaveCount(1);
   // The iframe sized itself from the height the playground posted.
   await expect.poll(() => page.locator("#gather").evaluate((f) => f.style.height)).not.toBe("");

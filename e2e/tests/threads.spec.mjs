@@ -3,7 +3,7 @@
 // cross-origin iframe). Checked by the trace's shape: under the GIL no two
 // threads run at once; free threads do; I/O waits overlap under both.
 import { test, expect } from "@playwright/test";
-import { open, run, pressRun, results, traces, spans, anyOverlap, overlapsWithin, sumSquares, waitForPool, onlyIn, NO_LANE, EXAMPLES, PLAIN } from "./helpers.mjs";
+import { open, run, pressRun, results, traces, spans, anyOverlap, ranAtOnce, overlapsWithin, sumSquares, waitForPool, onlyIn, NO_LANE, EXAMPLES, PLAIN } from "./helpers.mjs";
 
 /**
  * Slack for comparing two workers' clocks, each converted to the page's.
@@ -28,9 +28,11 @@ async function expectGilAndFreeShapes(target, implementation) {
   const clashes = overlapsWithin(gilRunning, TOLERANCE_NS).map(([a, b]) => `lane ${a.lane} ${a.start}–${a.end} vs lane ${b.lane} ${b.start}–${b.end}`);
   expect(clashes, "GIL running spans that overlap").toEqual([]);
   expect(spans(gil).some((s) => s.state === "gil-blocked"), "a thread waited for the GIL").toBe(true);
-  // Free threads run on both lanes at the same instant.
+  // Free threads run on both lanes at the same instant (whenever both
+  // workers were in the run at once: a loaded machine can hand one worker
+  // its first job after the other has done them all).
   const freeRunning = (lane) => spans(free).filter((s) => s.state === "running" && s.lane === lane);
-  expect(anyOverlap(freeRunning(1), freeRunning(2)), "free threads on two lanes run at once").toBe(true);
+  expect(ranAtOnce(freeRunning(1), freeRunning(2)), "free threads on two lanes run at once").not.toBe(false);
   // Each lane's own spans never overlap, in both (a worker's span ends on the worker's clock, converted).
   for (const t of [gil, free]) {
     for (const lane of [0, 1, 2]) {

@@ -872,41 +872,58 @@ mod tests {
         }
     }
 
-    /// The turn-arounds `text` shows under the GIL by messages, 2 workers.
-    fn turnarounds(text: &str, lag: Nanos) -> Vec<Nanos> {
+    /// Virtual lanes on `ex`: 2 cores, 1 ns an iteration, free dispatch.
+    fn virtual_lanes(ex: &Executor, gil_message: Nanos) -> VirtualLanes {
+        VirtualLanes {
+            handle: ex.handle(),
+            cpu: Rc::new(SharedCpu::new(2, 1.0)),
+            ns_per_iter: 1.0,
+            dispatch: 0,
+            ns_per_kib: 0.0,
+            gil_message,
+        }
+    }
+
+    /// Runs `text` under `model` on 2 lanes made by `lanes`, on the virtual
+    /// clock from 1 ms, until every task is done or waits for ever; returns
+    /// the context (its recorder and lanes).
+    fn run_on<L: Lanes + 'static>(
+        text: &str,
+        model: Model,
+        lanes: impl FnOnce(&Executor) -> L,
+    ) -> Rc<LaneCtx<VirtualEnv, L>> {
         let workload: Workload = text.parse().unwrap();
         let clock = Rc::new(VirtualClock::new());
         let ex = Rc::new(Executor::new(clock.clone()));
-        let lanes = Laggy {
-            inner: VirtualLanes {
-                handle: ex.handle(),
-                cpu: Rc::new(SharedCpu::new(2, 1.0)),
-                ns_per_iter: 1.0,
-                dispatch: 0,
-                ns_per_kib: 0.0,
-                gil_message: 100_000,
-            },
-            lag,
-            seen: RefCell::new(Vec::new()),
-        };
         let ctx = Rc::new(LaneCtx {
             env: VirtualEnv::new(clock.clone(), ex.handle(), 1.0),
-            lanes,
+            lanes: lanes(&ex),
             handle: ex.handle(),
             rec: Rc::new(Recorder::new()),
             workload: workload.clone(),
             seed: 1,
             limit: None,
             slots: Semaphore::new(2),
-            gil: Some(Gil::new(GilMode::Quantum, 5 * MS)),
+            gil: (model == Model::Gil).then(|| Gil::new(GilMode::Quantum, 5 * MS)),
             ready_at: 0,
             waits_in_worker: false,
         });
         let c = ctx.clone();
         spawn_batched(&ex.handle(), &workload, move |h, group, index, at| {
-            spawn_lane_task(h, Model::Gil, c.clone(), group, index, at)
+            spawn_lane_task(h, model, c.clone(), group, index, at)
         });
+        clock.advance(MS);
         VirtualDriver::new(ex, clock, 0, 0).run();
+        ctx
+    }
+
+    /// The turn-arounds `text` shows under the GIL by messages, 2 workers.
+    fn turnarounds(text: &str, lag: Nanos) -> Vec<Nanos> {
+        let ctx = run_on(text, Model::Gil, |ex| Laggy {
+            inner: virtual_lanes(ex, 100_000),
+            lag,
+            seen: RefCell::new(Vec::new()),
+        });
         let seen = ctx.lanes.seen.borrow().clone();
         seen
     }
@@ -958,29 +975,7 @@ mod tests {
 
     #[test]
     fn jobs_under_way_are_kept_and_cut_where_the_run_is_cancelled() {
-        let workload: Workload = "4*block(10s)".parse().unwrap();
-        let clock = Rc::new(VirtualClock::new());
-        let ex = Rc::new(Executor::new(clock.clone()));
-        let rec = Rc::new(Recorder::new());
-        let ctx = Rc::new(LaneCtx {
-            env: VirtualEnv::new(clock.clone(), ex.handle(), 1.0),
-            lanes: Silent,
-            handle: ex.handle(),
-            rec: rec.clone(),
-            workload: workload.clone(),
-            seed: 1,
-            limit: None,
-            slots: Semaphore::new(2),
-            gil: None,
-            ready_at: 0,
-            waits_in_worker: false,
-        });
-        let c = ctx.clone();
-        spawn_batched(&ex.handle(), &workload, move |h, group, index, at| {
-            spawn_lane_task(h, Model::Pool, c.clone(), group, index, at)
-        });
-        clock.advance(MS);
-        VirtualDriver::new(ex, clock.clone(), 0, 0).run();
+        let rec = run_on("4*block(10s)", Model::Pool, |_| Silent).rec.clone();
         // Two workers hold a job each; the other two tasks wait for a worker.
         let lanes: Vec<u16> = rec.with_under_way(|s| s.iter().map(|s| s.lane).collect());
         assert_eq!(lanes, vec![1, 2]);
@@ -1000,35 +995,11 @@ mod tests {
 
     #[test]
     fn a_finished_run_leaves_nothing_under_way() {
-        let workload: Workload = "3*[io(1ms),cpu(1M)]".parse().unwrap();
-        let clock = Rc::new(VirtualClock::new());
-        let ex = Rc::new(Executor::new(clock.clone()));
-        let rec = Rc::new(Recorder::new());
-        let ctx = Rc::new(LaneCtx {
-            env: VirtualEnv::new(clock.clone(), ex.handle(), 1.0),
-            lanes: VirtualLanes {
-                handle: ex.handle(),
-                cpu: Rc::new(SharedCpu::new(2, 1.0)),
-                ns_per_iter: 1.0,
-                dispatch: 0,
-                ns_per_kib: 0.0,
-                gil_message: 0,
-            },
-            handle: ex.handle(),
-            rec: rec.clone(),
-            workload: workload.clone(),
-            seed: 1,
-            limit: None,
-            slots: Semaphore::new(2),
-            gil: None,
-            ready_at: 0,
-            waits_in_worker: false,
-        });
-        let c = ctx.clone();
-        spawn_batched(&ex.handle(), &workload, move |h, group, index, at| {
-            spawn_lane_task(h, Model::Hybrid, c.clone(), group, index, at)
-        });
-        VirtualDriver::new(ex, clock, 0, 0).run();
+        let rec = run_on("3*[io(1ms),cpu(1M)]", Model::Hybrid, |ex| {
+            virtual_lanes(ex, 0)
+        })
+        .rec
+        .clone();
         assert!(rec.span_count() > 0);
         assert!(rec.with_under_way(|s| s.is_empty()));
     }

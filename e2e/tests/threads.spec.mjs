@@ -127,8 +127,9 @@ test("races: an await between read and write loses updates on the loop; none wit
 });
 
 test("hand-overs are counted under the GIL: CPU-bound threads take turns", async ({ page }) => {
-  // All four workers ready before Run, and the threads start together at a
-  // barrier (src/worker/threads.rs): without it, under a CPU hog one worker
+  // Run restarts the pool with four workers (the page starts one per core),
+  // and the threads start together at a barrier (src/worker/threads.rs),
+  // whenever each worker is ready: without it, under a CPU hog one worker
   // got its job late and the queue was empty before the others started, so
   // the shared-memory GIL counted no hand-over in 3 of 10 runs.
   const w = "4*cpu(20M)";

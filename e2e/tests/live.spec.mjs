@@ -15,6 +15,9 @@ test("before a run the timeline shows the prediction, redrawn at every edit", as
   let before = await drawn(page);
   await page.getByTestId("workload").fill("3*io(200ms)+1*cpu(1M)");
   await expectRedrawn(page, before, "typing a workload redraws");
+  // What is drawn is the edited scenario (not a redraw of the old one).
+  const chart = page.getByTestId("timeline");
+  await expect(chart).toHaveAttribute("aria-label", /: 4 tasks on/);
   await expect(page.getByTestId("timeline-what")).toContainText("Predicted");
 
   before = await drawn(page);
@@ -22,6 +25,7 @@ test("before a run the timeline shows the prediction, redrawn at every edit", as
   await page.getByTestId("step-count-0-up").click();
   await expect(page.getByTestId("workload")).toHaveValue("6*io(200ms)+1*cpu(1M)");
   await expectRedrawn(page, before, "the ×2 stepper redraws");
+  await expect(chart).toHaveAttribute("aria-label", /: 7 tasks on/);
 
   // The pool is on by default: turning it off must redraw (checking it
   // again would be a no-op, and a redraw for new costs could mask that).
@@ -29,6 +33,7 @@ test("before a run the timeline shows the prediction, redrawn at every edit", as
   await expect(page.getByTestId("model-pool")).toBeChecked();
   await page.getByTestId("model-pool").uncheck();
   await expectRedrawn(page, before, "choosing the models redraws");
+  await expect(chart).not.toHaveAttribute("aria-label", /Worker pool/);
 
   before = await drawn(page);
   const workers = await page.getByTestId("workers").inputValue();

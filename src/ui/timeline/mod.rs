@@ -44,14 +44,14 @@ pub fn summary(title: &str, t: &Trace) -> String {
         .map(|s| s.duration())
         .sum();
     format!(
-        "{title}: {} tasks on {} lane{} {}{}; {}.",
+        "{title}: {} tasks on {} lane{}{}{}; {}.",
         t.tasks,
         t.lanes,
         if t.lanes == 1 { "" } else { "s" },
         if t.cancelled {
-            "cancelled after "
+            ", cancelled after "
         } else {
-            "over "
+            " over "
         },
         format_duration(t.wall()),
         // "0 ns" reads as a measurement error; a run of waits is simply idle.

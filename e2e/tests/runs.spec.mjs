@@ -4,7 +4,7 @@
 import { test, expect } from "@playwright/test";
 import { open, run, setUp, pressRun, until, untilWorking, results, traces, spans, anyOverlap, ranAtOnce, overlapsWithin, sumSquares, onlyIn } from "./helpers.mjs";
 
-test("gather: the loop's wall is near the longest wait, sequential's near the sum", async ({ page }) => {
+test("gather: the loop overlaps its two waits, sequential waits one after the other; no wait ends early", async ({ page }) => {
   onlyIn("isolated");
   await open(page);
   await run(page, { w: "1*io(1s)+1*io(2s)", models: ["seq", "loop"] });

@@ -95,3 +95,20 @@ pub async fn next_frame() {
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
+
+/// Resolves once the browser has drawn what the page holds now (at its next
+/// animation frame), or after `at_most_ms` where no frame comes: a hidden
+/// tab, or an iframe scrolled out of view, gets no frames, and must not wait
+/// for one.
+pub async fn drawn(at_most_ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            // Whichever comes first resolves; the second call does nothing.
+            let _ = w.request_animation_frame(&resolve);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, at_most_ms);
+        } else {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}

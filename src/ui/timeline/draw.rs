@@ -206,8 +206,78 @@ pub fn tick_label(ns: f64, step: f64) -> String {
     }
 }
 
-/// Draws one row of `spans` (indices `idx`, sorted by start) between `y` and
-/// `y + h`, time relative to `origin`.
+/// A row's rectangles, batched: adjacent ones of one state become one, and
+/// each state's colour and pattern are set once per row instead of once per
+/// span. Setting a fill style parses a CSS colour; with thousands of spans
+/// that was most of a live redraw, and a live redraw on the loop's thread is
+/// time the run loses.
+struct RowPainter {
+    y: f64,
+    h: f64,
+    /// The rectangle being extended: (x0, x1, state).
+    pending: Option<(f64, f64, usize)>,
+    /// Finished rectangles per state, as (x0, x1).
+    rects: [Vec<(f64, f64)>; 6],
+}
+
+impl RowPainter {
+    fn new(y: f64, h: f64) -> Self {
+        Self {
+            y,
+            h,
+            pending: None,
+            rects: Default::default(),
+        }
+    }
+
+    /// Adds `x0..x1` in `state`; spans arrive in time order.
+    fn add(&mut self, x0: f64, x1: f64, state: usize) {
+        if let Some((_, b, s)) = &mut self.pending {
+            // Touching (within a hair, for float edges) and of one state.
+            if *s == state && x0 <= *b + 0.05 {
+                *b = b.max(x1);
+                return;
+            }
+        }
+        self.settle();
+        self.pending = Some((x0, x1, state));
+    }
+
+    fn settle(&mut self) {
+        if let Some((a, b, s)) = self.pending.take() {
+            self.rects[s].push((a, b));
+        }
+    }
+
+    /// Fills every state's rectangles: its colour, then its pattern over
+    /// those wide and tall enough to show it.
+    fn finish(mut self, ctx: &CanvasRenderingContext2d, pal: &Palette) {
+        self.settle();
+        let (y, h) = (self.y, self.h);
+        for (state, rects) in self.rects.iter().enumerate() {
+            if rects.is_empty() {
+                continue;
+            }
+            // One `fill_rect` per rectangle, not one path of them all: a
+            // rectangle has the rasterizer's fast path, a many-rectangle path
+            // does not (it made the frame's commit 30 ms).
+            ctx.set_fill_style_str(&pal.states[state]);
+            for &(a, b) in rects {
+                ctx.fill_rect(a, y, b - a, h);
+            }
+            if let (true, Some(p)) = (h >= 8.0, &pal.patterns[state]) {
+                let mut wide = rects.iter().filter(|(a, b)| b - a >= 4.0).peekable();
+                if wide.peek().is_some() {
+                    ctx.set_fill_style_canvas_pattern(p);
+                    for &(a, b) in wide {
+                        ctx.fill_rect(a, y, b - a, h);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn draw_row(
     ctx: &CanvasRenderingContext2d,
@@ -224,14 +294,14 @@ fn draw_row(
     // First span that may be visible: a row's spans do not overlap, so their
     // ends are sorted like their starts.
     let first = idx.partition_point(|&i| (spans[i as usize].end as f64 - origin) < w.from);
+    let mut paint = RowPainter::new(y, h);
     let mut column: Option<(i64, [f64; 6])> = None;
-    let flush = |col: Option<(i64, [f64; 6])>| {
+    let flush = |col: Option<(i64, [f64; 6])>, paint: &mut RowPainter| {
         if let Some((c, cover)) = col {
             let best = (0..6)
                 .max_by(|a, b| cover[*a].total_cmp(&cover[*b]))
                 .unwrap_or(0);
-            ctx.set_fill_style_str(&pal.states[best]);
-            ctx.fill_rect(c as f64, y, 1.0, h);
+            paint.add(c as f64, c as f64 + 1.0, best);
         }
     };
     for &i in &idx[first..] {
@@ -243,19 +313,14 @@ fn draw_row(
         let (x0, x1) = (x_of(s0).max(LABEL_W), x_of(s1).min(right));
         let state = s.state as usize;
         if x1 - x0 >= 1.0 {
-            flush(column.take());
-            ctx.set_fill_style_str(&pal.states[state]);
-            ctx.fill_rect(x0, y, x1 - x0, h);
-            if let (true, Some(p)) = (x1 - x0 >= 4.0 && h >= 8.0, &pal.patterns[state]) {
-                ctx.set_fill_style_canvas_pattern(p);
-                ctx.fill_rect(x0, y, x1 - x0, h);
-            }
+            flush(column.take(), &mut paint);
+            paint.add(x0, x1, state);
         } else if x1 > x0 || x0 < right {
             let c = x0.floor() as i64;
             match &mut column {
                 Some((cc, cover)) if *cc == c => cover[state] += (x1 - x0).max(0.01),
                 _ => {
-                    flush(column.take());
+                    flush(column.take(), &mut paint);
                     let mut cover = [0.0; 6];
                     cover[state] = (x1 - x0).max(0.01);
                     column = Some((c, cover));
@@ -263,7 +328,8 @@ fn draw_row(
             }
         }
     }
-    flush(column.take());
+    flush(column.take(), &mut paint);
+    paint.finish(ctx, pal);
 }
 
 /// What to draw besides the spans.

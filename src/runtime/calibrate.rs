@@ -292,9 +292,9 @@ const PARALLEL_PROBE_ITERATIONS: u64 = 8_000_000;
 /// ([`Cost::CpuParallel`]): the same job on one worker alone, then on as many
 /// workers as there are cores (or as the pool has, if fewer) together,
 /// alternating for a few rounds; the medians. The lone jobs supersede the
-/// workers' start-up probes (every worker probes at once, on cores the
-/// browser also uses after a first render, so they can read up to twice the
-/// real figure). Only the workers compute; the page waits.
+/// workers' start-up probes (taken while the page loads and every worker
+/// probes at once, they read up to twice the real figure). Only the workers
+/// compute; the page waits.
 pub async fn probe_workers(pool: &Pool) {
     let cores = crate::pool::hardware_concurrency();
     let lanes = pool.size().min(cores);

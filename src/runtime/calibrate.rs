@@ -391,9 +391,8 @@ pub async fn probe_workers(pool: &Pool) {
 }
 
 /// Runs every probe, in idle time, one after another (each in slices). The
-/// workers are asked first and warm up and probe their kernel all at once;
-/// the page's own probes wait for them to finish, so the two do not share
-/// the cores.
+/// workers warm up and probe their kernel as soon as they start; the page's
+/// own probes wait for them to finish, so the two do not share the cores.
 pub async fn probe_all(pool: Option<Pool>) {
     if let Some(pool) = &pool {
         if pool.ready().await.is_ok() {

@@ -17,6 +17,12 @@ pub fn live_run_json() -> String {
     nogil_playground::runtime::live_json()
 }
 
+/// Whether the start-up probes have measured this machine (or given up).
+#[wasm_bindgen]
+pub fn costs_measured() -> bool {
+    nogil_playground::runtime::calibrate::is_ready()
+}
+
 /// The fault drill: worker `lane` panics; its job fails and it is replaced.
 #[wasm_bindgen]
 pub fn crash_worker(lane: usize) {

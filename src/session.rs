@@ -174,8 +174,10 @@ pub async fn run_models(
         // this, a first pool run's prediction used the typical worker cost
         // and its measured wall included the workers' warm-up.)
         calibrate::ready(|| cancel.is_cancelled()).await;
-        // Done waiting: start-up probes still under way stand aside.
+        // Done waiting: start-up probes still under way stand aside, and
+        // the run starts once the step they were in has ended.
         claim.get_or_insert_with(calibrate::claim);
+        calibrate::stood_aside(|| cancel.is_cancelled()).await;
         if let Some(p) = pool {
             if model.uses_pool() {
                 p.probed(WORKER_PROBES_AT_MOST_MS, || cancel.is_cancelled())

@@ -88,6 +88,34 @@ test("Σi² ×20 on the pool keeps every worker lane busy", async ({ page }) => 
   expect((await results(page)).pool.checksum).toBe(20n * sumSquares(10_000_000));
 });
 
+test("the start-up probes are never the page's live run", async ({ page }) => {
+  // The probes measure this machine with small real runs of their own; a
+  // script (or a test) waiting for "the run" to be under way must never see
+  // one of them, nor kill or cancel its jobs. Sampled inside the page, every
+  // couple of ms, until the probes are done.
+  await open(page);
+  const { seen, samples, done } = await page.evaluate(async () => {
+    const seen = new Set();
+    let samples = 0;
+    const t0 = performance.now();
+    while (!window.wasmBindings.costs_measured() && performance.now() - t0 < 60_000) {
+      seen.add(window.wasmBindings.live_run_json());
+      samples++;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    return { seen: [...seen], samples, done: window.wasmBindings.costs_measured() };
+  });
+  expect(done, "the start-up probes finished").toBe(true);
+  expect(samples, "the probes were under way while sampled").toBeGreaterThan(10);
+  expect(seen).toEqual(["null"]);
+  // The page's own run is live, of course.
+  await setUp(page, { w: "2*block(2s)", models: ["pool"], workers: 2 });
+  await page.getByTestId("run").click();
+  await untilWorking(page, { jobs: 2 });
+  await until(page, "done");
+  expect((await results(page)).pool.failed_tasks).toBe(0);
+});
+
 test("a worker killed mid-job: its task fails with a reason, it is replaced, later runs work", async ({ page }) => {
   await open(page);
   await setUp(page, { w: "2*block(3s)", models: ["pool"], workers: 2 });

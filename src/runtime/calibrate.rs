@@ -32,6 +32,24 @@ thread_local! {
     static READY: Cell<bool> = const { Cell::new(false) };
     /// Sessions under way: while any is, the probes start nothing more.
     static CLAIMS: Cell<u32> = const { Cell::new(0) };
+    /// Probe chains ([`probe_all`]) with a step under way.
+    static PROBING: Cell<u32> = const { Cell::new(0) };
+}
+
+/// A probe chain at work (see [`stood_aside`]); dropped when it ends or stops.
+struct Probing(());
+
+impl Probing {
+    fn start() -> Self {
+        PROBING.with(|p| p.set(p.get() + 1));
+        Probing(())
+    }
+}
+
+impl Drop for Probing {
+    fn drop(&mut self) {
+        PROBING.with(|p| p.set(p.get().saturating_sub(1)));
+    }
 }
 
 /// A session's hold on the page and its workers (see [`claim`]).
@@ -60,6 +78,25 @@ fn claimed() -> bool {
 /// The start-up probes may take this long at most before runs stop waiting
 /// for them, ms.
 const READY_AT_MOST_MS: f64 = 4000.0;
+
+/// Longest a claimed session waits for the probe step in flight, ms: a step
+/// is tens of ms (hundreds on a loaded machine); this bound only guards
+/// against one that never ends.
+const STAND_ASIDE_AT_MOST_MS: f64 = 15_000.0;
+
+/// Waits, after [`claim`], until every probe chain has stood aside: each
+/// stops before its next step once the page is claimed, so this waits for
+/// the one step in flight (a probe's small run, a round of the workers'
+/// jobs). Without it a first run on a slow machine, which stops waiting for
+/// the probes after [`READY_AT_MOST_MS`], would start beside a probe still
+/// using the loop or the workers, and a kill or a cancel meant for the run's
+/// job could hit the probe's. Stops waiting as soon as `give_up()`.
+pub async fn stood_aside(give_up: impl Fn() -> bool) {
+    let t0 = now_ms();
+    while PROBING.with(|p| p.get()) > 0 && now_ms() - t0 < STAND_ASIDE_AT_MOST_MS && !give_up() {
+        super::next_macrotask().await;
+    }
+}
 
 /// Waits until the start-up probes have measured this machine (a run's
 /// prediction needs them; they take a fraction of a second), or gives up
@@ -212,7 +249,7 @@ pub async fn probe_main_cpu() {
 /// model on the workers) and refines the costs from it as a probe.
 async fn probe_run(w: &str, cfg: &RunConfig, pool: Option<&Pool>, learn: bool) {
     let Ok(w) = w.parse::<Workload>() else { return };
-    let cancel = super::CancelToken::new();
+    let cancel = super::CancelToken::unlisted();
     if let Ok(trace) = super::run(&w, cfg, pool, &cancel, false, &costs(), |_| {}).await {
         if learn {
             let changed_costs = CAL.with(|c| {
@@ -393,19 +430,27 @@ pub async fn probe_workers(pool: &Pool) {
 /// Runs every probe, in idle time, one after another (each in slices). The
 /// workers warm up and probe their kernel as soon as they start; the page's
 /// own probes wait for them to finish, so the two do not share the cores.
+/// A session that claims the page meanwhile stops the chain before its
+/// next step ([`stood_aside`] waits for the one in flight).
 pub async fn probe_all(pool: Option<Pool>) {
     if let Some(pool) = &pool {
-        if pool.ready().await.is_ok() {
+        // Waiting for the workers to start is no step: a claimed session
+        // need not wait for it (a pool that never starts would hold it).
+        if pool.ready().await.is_ok() && !claimed() {
+            let _busy = Probing::start();
             // All of them at once: the figure is the fastest worker's.
-            pool.probed(2000.0, || false).await;
+            pool.probed(2000.0, claimed).await;
             absorb_worker_probes(pool);
         }
     }
-    probe_main_cpu().await;
-    probe_loop().await;
-    if let Some(pool) = &pool {
-        probe_dispatch(pool).await;
-        probe_workers(pool).await;
+    {
+        let _busy = Probing::start();
+        probe_main_cpu().await;
+        probe_loop().await;
+        if let Some(pool) = &pool {
+            probe_dispatch(pool).await;
+            probe_workers(pool).await;
+        }
     }
     READY.with(|r| r.set(true));
 }

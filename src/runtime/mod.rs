@@ -87,12 +87,24 @@ type CancelHook = Box<dyn Fn()>;
 pub struct CancelToken {
     cancelled: Rc<Cell<bool>>,
     hook: Rc<std::cell::RefCell<Option<CancelHook>>>,
+    /// The run is a calibration probe's, which nobody watches: it is not
+    /// published as the page's [`live`] run (the live timeline, and scripts
+    /// that act mid-run, must only ever see a run someone pressed Run for).
+    unlisted: bool,
 }
 
 impl CancelToken {
     /// A fresh token.
     pub fn new() -> Self {
         Self::default()
+    }
+    /// A fresh token for a run nobody watches (a calibration probe): the
+    /// run is never the page's [`live`] run.
+    pub fn unlisted() -> Self {
+        Self {
+            unlisted: true,
+            ..Self::default()
+        }
     }
     /// Whether `other` is a clone of this token (the same run).
     pub fn same(&self, other: &CancelToken) -> bool {
@@ -277,6 +289,7 @@ impl Driven {
         cfg: &RunConfig,
         workers: u16,
         polls_are_running: bool,
+        cancel: &CancelToken,
     ) -> Result<Self, RunError> {
         let rec = Rc::new(Recorder::new());
         rec.set_detail_limit(DETAIL_TASKS);
@@ -301,13 +314,15 @@ impl Driven {
         }
         let mut trace = new_trace(workload, cfg, 1 + workers);
         trace.start = RealClock.now();
-        set_live(Some(LiveRun {
-            model: cfg.model,
-            start: trace.start,
-            lanes: trace.lanes,
-            tasks: trace.tasks,
-            rec: rec.clone(),
-        }));
+        if !cancel.unlisted {
+            set_live(Some(LiveRun {
+                model: cfg.model,
+                start: trace.start,
+                lanes: trace.lanes,
+                tasks: trace.tasks,
+                rec: rec.clone(),
+            }));
+        }
         Ok(Self {
             driver,
             rec,
@@ -369,7 +384,9 @@ impl Driven {
         // there is nothing to drive, and the driver would wait for ever.
         let cancelled = cancel.is_cancelled() || self.driver.run().await;
         cancel.on_cancel(|| {});
-        set_live(None);
+        if !cancel.unlisted {
+            set_live(None);
+        }
         let mut trace = self.trace;
         trace.end = RealClock.now();
         trace.cancelled = cancelled;
@@ -406,7 +423,7 @@ async fn run_loop(
     cancel: &CancelToken,
     progress: impl Fn(f64) + 'static,
 ) -> Result<Trace, RunError> {
-    let run = Driven::new(workload, cfg, 0, true)?;
+    let run = Driven::new(workload, cfg, 0, true, cancel)?;
     let ctx = Rc::new(LoopCtx {
         env: RealEnv {
             handle: run.handle(),
@@ -433,7 +450,7 @@ async fn run_lanes(
 ) -> Result<Trace, RunError> {
     let workers = pool.size() as u16;
     let model = cfg.model;
-    let mut run = Driven::new(workload, cfg, workers, false)?;
+    let mut run = Driven::new(workload, cfg, workers, false, cancel)?;
     if model.is_threads() {
         run.trace_mut().implementation = Some(
             match model {

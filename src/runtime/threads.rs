@@ -72,7 +72,7 @@ pub async fn run(
         )));
     }
     let workers = pool.size();
-    let mut run = Driven::new(workload, cfg, workers as u16, false)?;
+    let mut run = Driven::new(workload, cfg, workers as u16, false, cancel)?;
     run.trace_mut().implementation = Some(
         if cfg.model == Model::Gil {
             GilImpl::SharedMemory.describe()

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use urlstate::View;
 
 use crate::pool::hardware_concurrency;
-use crate::runtime::{calibrate, next_macrotask};
+use crate::runtime::calibrate;
 use crate::state::run::{can_run, start, Phase};
 use crate::state::view::Tab;
 use crate::state::{
@@ -23,6 +23,9 @@ use crate::ui::workspace::{ComparePanel, ResultsPanel, Workspace};
 /// How long the scenario must stay unchanged before it is predicted again, ms
 /// (a slider drag predicts a few times a second, not at every pixel).
 const PREDICT_DEBOUNCE_MS: i32 = 60;
+/// The start-up probes wait for the page to be idle after its first frame,
+/// at most this long (ms) each.
+const STARTUP_PROBES_AFTER_MS: u32 = 1000;
 
 /// Resolves after `ms` milliseconds.
 async fn sleep_ms(ms: i32) {
@@ -125,13 +128,16 @@ pub fn App() -> impl IntoView {
         });
     }
 
-    // Measure this machine's costs in idle time, after the first render;
-    // predictions are redone when the costs change.
+    // Measure this machine's costs in idle time, after the first render
+    // (the workers' probes are tens of ms of CPU each: begun any sooner,
+    // they share a small machine's cores with that render); predictions are
+    // redone when the costs change.
     {
         let pool = app.pool.get();
         let version = app.predict.costs_version;
         spawn_local(async move {
-            next_macrotask().await;
+            crate::runtime::frames::drawn(STARTUP_PROBES_AFTER_MS as i32).await;
+            crate::runtime::frames::idle(STARTUP_PROBES_AFTER_MS).await;
             calibrate::probe_all(pool).await;
             version.set(calibrate::version());
         });

@@ -118,8 +118,9 @@ struct Slot {
     worker: Worker,
     spawned: Nanos,
     startup: Option<Startup>,
-    /// The worker reported its warmed-up kernel probe (it probes right
-    /// after "ready", before it takes any job).
+    /// The page asked this worker for its kernel probe ([`ToWorker::Probe`]).
+    probe_asked: bool,
+    /// The worker reported its warmed-up kernel probe.
     probed: bool,
     ready_waiters: Vec<oneshot::Sender<Result<Startup, String>>>,
     job: Option<(u64, Nanos, Waiting)>,
@@ -137,6 +138,9 @@ struct Inner {
     replaced: Cell<u32>,
     /// Kernel probes the workers reported: (iterations, ns).
     probes: RefCell<Vec<(u64, f64)>>,
+    /// Someone waited for the probes: every worker is asked for its probe
+    /// as soon as it is ready, a replacement included.
+    probes_wanted: Cell<bool>,
 }
 
 /// A pool of Web Workers. Cloning shares it.
@@ -196,6 +200,7 @@ impl Pool {
                 next_job: Cell::new(1),
                 replaced: Cell::new(0),
                 probes: RefCell::new(Vec::new()),
+                probes_wanted: Cell::new(false),
             }),
         };
         for lane in 0..n.max(1) {
@@ -232,12 +237,17 @@ impl Pool {
         Ok(out)
     }
 
-    /// Waits until every worker has reported its kernel probe, at most
-    /// `at_most_ms`. A worker probes before it takes any job, so a run
-    /// that waits here loses no time, and its prediction can use the
-    /// workers' own CPU cost rather than a typical one. Stops waiting when
-    /// `give_up()` (Cancel pressed).
+    /// Asks every worker for its kernel probe (once each, as soon as it is
+    /// ready), then waits until all have reported, at most `at_most_ms`. A
+    /// worker answers its messages in order, so a job posted after the ask
+    /// waits for the probe: a run that waits here loses no time, and its
+    /// prediction can use the workers' own CPU cost rather than a typical
+    /// one. Stops waiting when `give_up()` (Cancel pressed).
     pub async fn probed(&self, at_most_ms: f64, give_up: impl Fn() -> bool) {
+        self.inner.probes_wanted.set(true);
+        for slot in self.inner.slots.borrow_mut().iter_mut() {
+            ask_probe(slot);
+        }
         let t0 = now_ms();
         while now_ms() - t0 < at_most_ms
             && self.gave_up().is_none()
@@ -494,6 +504,7 @@ fn spawn_slot(
         worker,
         spawned: ms_to_ns(spawned_ms),
         startup: None,
+        probe_asked: false,
         probed: false,
         ready_waiters: Vec::new(),
         job: None,
@@ -502,6 +513,18 @@ fn spawn_slot(
         _on_message: on_message,
         _on_error: on_error,
     })
+}
+
+/// Posts [`ToWorker::Probe`] to a ready worker not yet asked.
+fn ask_probe(slot: &mut Slot) {
+    if slot.startup.is_none() || slot.probe_asked {
+        return;
+    }
+    slot.probe_asked = true;
+    let bytes = Uint8Array::from(protocol::encode(&ToWorker::Probe).as_slice());
+    let _ = slot
+        .worker
+        .post_message(&Array::of2(&bytes, &JsValue::UNDEFINED));
 }
 
 /// Terminates the worker in `lane`, fails its job, and spawns a replacement.
@@ -592,6 +615,9 @@ fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent)
             };
             slot.startup = Some(startup);
             slot.failed_starts = 0;
+            if inner.probes_wanted.get() {
+                ask_probe(slot);
+            }
             for w in slot.ready_waiters.drain(..) {
                 let _ = w.send(Ok(startup));
             }

@@ -428,8 +428,9 @@ pub async fn probe_workers(pool: &Pool) {
 }
 
 /// Runs every probe, in idle time, one after another (each in slices). The
-/// workers warm up and probe their kernel as soon as they start; the page's
-/// own probes wait for them to finish, so the two do not share the cores.
+/// workers are asked first and warm up and probe their kernel all at once;
+/// the page's own probes wait for them to finish, so the two do not share
+/// the cores.
 /// A session that claims the page meanwhile stops the chain before its
 /// next step ([`stood_aside`] waits for the one in flight).
 pub async fn probe_all(pool: Option<Pool>) {

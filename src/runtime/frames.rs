@@ -96,6 +96,37 @@ pub async fn next_frame() {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
+/// Resolves once the page is idle (`requestIdleCallback`), or after
+/// `at_most_ms` however busy it is; where the browser has no idle callbacks
+/// (Safari), after the first frame and `at_most_ms / 4`.
+pub async fn idle(at_most_ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let Some(w) = web_sys::window() else {
+            let _ = resolve.call0(&JsValue::NULL);
+            return;
+        };
+        let ric = js_sys::Reflect::get(&w, &JsValue::from_str("requestIdleCallback"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        match ric {
+            Some(ric) => {
+                let opts = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&opts, &"timeout".into(), &at_most_ms.into());
+                if ric.call2(&w, &resolve, &opts).is_err() {
+                    let _ = resolve.call0(&JsValue::NULL);
+                }
+            }
+            None => {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &resolve,
+                    (at_most_ms / 4) as i32,
+                );
+            }
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Resolves once the browser has drawn what the page holds now (at its next
 /// animation frame), or after `at_most_ms` where no frame comes: a hidden
 /// tab, or an iframe scrolled out of view, gets no frames, and must not wait

@@ -47,9 +47,9 @@ pub fn warm_up_and_probe() -> (u64, f64) {
         }
     }
     // Then the figure: the lower quartile of 16 warm rounds. The workers
-    // probe while the page is still loading (its wasm compiling, its first
-    // render) and beside each other, so on a small machine a single long
-    // measurement catches them sharing a core and reads up to twice the
+    // probe beside each other and beside whatever the page and the browser
+    // still do once the page is idle, so on a small machine a single long
+    // measurement can catch them sharing a core and read up to twice the
     // cost a run then sees; the quartile keeps the rounds that had a core.
     const MEASURE: u64 = 4 * ROUND; // a few ms: the coarse clock's step is 0.1 ms
     let mut rounds = [0.0f64; 16];

@@ -4,8 +4,9 @@
 //! messages (and, for the thread models on an isolated page, one
 //! `SharedArrayBuffer`).
 //!
-//! - [`start`]: installs the message handler, says "ready", then warms the
-//!   kernel up and reports what an iteration costs here (a calibration probe).
+//! - [`start`]: installs the message handler and says "ready"; when the page
+//!   asks, the worker warms the kernel up and reports what an iteration costs
+//!   here (a calibration probe).
 //! - [`jobs`]: a job's steps, and one GIL quantum.
 //! - [`threads`]: the thread models in shared memory (the GIL in Atomics).
 //!
@@ -54,9 +55,10 @@ pub(crate) fn post(msg: &FromWorker, payload: Option<ArrayBuffer>) {
 }
 
 /// Installs the message handler, then says "ready": a message posted before
-/// the handler exists would be lost, so the page waits for this. Then warms
-/// the kernel up (V8 runs wasm in its baseline tier first) and reports the
-/// warmed-up cost per iteration, which the page's predictions use.
+/// the handler exists would be lost, so the page waits for this. The kernel
+/// probe (warm-up, then the cost per iteration the predictions use) waits
+/// for the page to ask ([`ToWorker::Probe`]), so it never competes with the
+/// page's first render for the cores.
 pub fn start() {
     let handler = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
         wasm_bindgen_futures::spawn_local(handle(ev));
@@ -71,8 +73,6 @@ pub fn start() {
         },
         None,
     );
-    let (iterations, ns) = jobs::warm_up_and_probe();
-    post(&FromWorker::Probe { iterations, ns }, None);
 }
 
 async fn handle(ev: MessageEvent) {
@@ -148,6 +148,10 @@ async fn handle(ev: MessageEvent) {
             );
         }
         Ok(ToWorker::Crash) => panic!("crash requested by the page (fault drill)"),
+        Ok(ToWorker::Probe) => {
+            let (iterations, ns) = jobs::warm_up_and_probe();
+            post(&FromWorker::Probe { iterations, ns }, None);
+        }
         Err(e) => post(
             &FromWorker::Failed {
                 job: 0,

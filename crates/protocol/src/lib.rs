@@ -162,6 +162,11 @@ pub enum ToWorker {
     /// Panic on purpose: lets tests (and the fault drill) check that a dying
     /// worker is reported and replaced.
     Crash,
+    /// Warm the kernel up and report its cost per iteration with
+    /// [`FromWorker::Probe`]. The page asks once it has drawn and is idle:
+    /// a probe is tens of ms of CPU per worker, which on a small machine
+    /// would otherwise share the cores with the page's own start-up.
+    Probe,
 }
 
 /// One step as the worker timed it, in epoch milliseconds.

@@ -173,17 +173,25 @@ pub async fn run_models(
         // before it takes a job, so its run could not start sooner. (Without
         // this, a first pool run's prediction used the typical worker cost
         // and its measured wall included the workers' warm-up.)
-        calibrate::ready(|| cancel.is_cancelled()).await;
-        // Done waiting: start-up probes still under way stand aside, and
-        // the run starts once the step they were in has ended.
-        claim.get_or_insert_with(calibrate::claim);
-        calibrate::stood_aside(|| cancel.is_cancelled()).await;
+        // (Once: the session's later models need not wait again.)
+        if claim.is_none() {
+            calibrate::ready(|| cancel.is_cancelled()).await;
+            // Done waiting: start-up probes still under way stand aside, and
+            // the run starts once the step they were in has ended.
+            claim = Some(calibrate::claim());
+            calibrate::stood_aside(|| cancel.is_cancelled()).await;
+        }
         if let Some(p) = pool {
             if model.uses_pool() {
                 p.probed(WORKER_PROBES_AT_MOST_MS, || cancel.is_cancelled())
                     .await;
                 // A probe's job posted before the claim is left to finish.
                 p.settled(WORKER_PROBES_AT_MOST_MS, || cancel.is_cancelled())
+                    .await;
+            } else {
+                // Workers asked for their probe before the claim finish it
+                // first: it would share the cores with this run.
+                p.probes_answered(WORKER_PROBES_AT_MOST_MS, || cancel.is_cancelled())
                     .await;
             }
             calibrate::absorb_worker_probes(p);

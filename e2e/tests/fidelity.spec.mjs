@@ -56,9 +56,12 @@ test("the costs table lists every figure with its origin; a run refines the CPU 
   expect(Number(await costRow(page, "cpu_main_ns").locator("td[data-value]").getAttribute("data-value"))).toBeGreaterThan(0);
 
   await page.getByTestId("costs-reset").click();
-  // Everything learnt is forgotten: no figure comes from a run any more; the probes measure again.
+  // Everything learnt is forgotten: no figure comes from a run any more; the probes measure again,
+  // and until they have, a run would wait for them (as a fresh page's first run does).
+  expect(await page.evaluate(() => window.wasmBindings.costs_measured()), "the figures are being measured again").toBe(false);
   await expect(page.locator('[data-testid=costs-table] tr[data-origin="run"]')).toHaveCount(0);
   await expect(costRow(page, "cpu_main_ns")).toHaveAttribute("data-origin", "probe", { timeout: 30_000 });
+  await expect.poll(() => page.evaluate(() => window.wasmBindings.costs_measured()), { timeout: 30_000 }).toBe(true);
 });
 
 test("the figures measured on this machine survive a reload (localStorage)", async ({ page }) => {

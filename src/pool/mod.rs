@@ -138,9 +138,6 @@ struct Inner {
     replaced: Cell<u32>,
     /// Kernel probes the workers reported: (iterations, ns).
     probes: RefCell<Vec<(u64, f64)>>,
-    /// Someone waited for the probes: every worker is asked for its probe
-    /// as soon as it is ready, a replacement included.
-    probes_wanted: Cell<bool>,
 }
 
 /// A pool of Web Workers. Cloning shares it.
@@ -200,7 +197,6 @@ impl Pool {
                 next_job: Cell::new(1),
                 replaced: Cell::new(0),
                 probes: RefCell::new(Vec::new()),
-                probes_wanted: Cell::new(false),
             }),
         };
         for lane in 0..n.max(1) {
@@ -238,21 +234,45 @@ impl Pool {
     }
 
     /// Asks every worker for its kernel probe (once each, as soon as it is
-    /// ready), then waits until all have reported, at most `at_most_ms`. A
-    /// worker answers its messages in order, so a job posted after the ask
-    /// waits for the probe: a run that waits here loses no time, and its
-    /// prediction can use the workers' own CPU cost rather than a typical
-    /// one. Stops waiting when `give_up()` (Cancel pressed).
+    /// ready, a replacement included), then waits until all have reported,
+    /// at most `at_most_ms`. A worker answers its messages in order, so a
+    /// job posted after the ask waits for the probe: a run that waits here
+    /// loses no time, and its prediction can use the workers' own CPU cost
+    /// rather than a typical one. Workers are asked only while someone
+    /// waits here, never in the middle of a run (a worker replaced during a
+    /// run probes before the next run's clock starts). Stops waiting when
+    /// `give_up()` (Cancel pressed).
     pub async fn probed(&self, at_most_ms: f64, give_up: impl Fn() -> bool) {
-        self.inner.probes_wanted.set(true);
-        for slot in self.inner.slots.borrow_mut().iter_mut() {
-            ask_probe(slot);
+        let t0 = now_ms();
+        loop {
+            for slot in self.inner.slots.borrow_mut().iter_mut() {
+                ask_probe(slot);
+            }
+            if now_ms() - t0 >= at_most_ms
+                || self.gave_up().is_some()
+                || give_up()
+                || self.inner.slots.borrow().iter().all(|s| s.probed)
+            {
+                return;
+            }
+            crate::runtime::next_macrotask().await;
         }
+    }
+
+    /// Waits until every worker asked for its probe has reported it, asking
+    /// none, at most `at_most_ms` or until `give_up()`: a run on the main
+    /// thread starts on a machine whose workers are quiet.
+    pub async fn probes_answered(&self, at_most_ms: f64, give_up: impl Fn() -> bool) {
         let t0 = now_ms();
         while now_ms() - t0 < at_most_ms
             && self.gave_up().is_none()
             && !give_up()
-            && !self.inner.slots.borrow().iter().all(|s| s.probed)
+            && self
+                .inner
+                .slots
+                .borrow()
+                .iter()
+                .any(|s| s.probe_asked && !s.probed)
         {
             crate::runtime::next_macrotask().await;
         }
@@ -615,9 +635,6 @@ fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent)
             };
             slot.startup = Some(startup);
             slot.failed_starts = 0;
-            if inner.probes_wanted.get() {
-                ask_probe(slot);
-            }
             for w in slot.ready_waiters.drain(..) {
                 let _ = w.send(Ok(startup));
             }

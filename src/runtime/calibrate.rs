@@ -34,6 +34,11 @@ thread_local! {
     static CLAIMS: Cell<u32> = const { Cell::new(0) };
     /// Probe chains ([`probe_all`]) with a step under way.
     static PROBING: Cell<u32> = const { Cell::new(0) };
+    /// A probe chain is under way (waiting for the workers included): a
+    /// second one ("Measure again" pressed meanwhile) waits for it to end.
+    static CHAIN: Cell<bool> = const { Cell::new(false) };
+    /// Bumped by [`reset`].
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
 }
 
 /// A probe chain at work (see [`stood_aside`]); dropped when it ends or stops.
@@ -154,6 +159,10 @@ pub fn version() -> u64 {
 /// Forgets everything measured (the disclosure's "Measure again").
 pub fn reset() {
     CAL.with(|c| *c.borrow_mut() = Calibration::default());
+    // A run pressed now waits for the probes that measure again, as a
+    // fresh page's first run does, rather than predict from the defaults.
+    READY.with(|r| r.set(false));
+    GENERATION.with(|g| g.set(g.get() + 1));
     if let Some(s) = storage() {
         let _ = s.remove_item(STORAGE_KEY);
     }
@@ -251,7 +260,9 @@ async fn probe_run(w: &str, cfg: &RunConfig, pool: Option<&Pool>, learn: bool) {
     let Ok(w) = w.parse::<Workload>() else { return };
     let cancel = super::CancelToken::unlisted();
     if let Ok(trace) = super::run(&w, cfg, pool, &cancel, false, &costs(), |_| {}).await {
-        if learn {
+        // A job that failed (a worker that died, a pool shut down under the
+        // probe) leaves a trace that says nothing of this machine's costs.
+        if learn && !trace.cancelled && trace.failures.is_empty() {
             let changed_costs = CAL.with(|c| {
                 refine_as(
                     &mut c.borrow_mut(),
@@ -431,9 +442,23 @@ pub async fn probe_workers(pool: &Pool) {
 /// workers are asked first and warm up and probe their kernel all at once;
 /// the page's own probes wait for them to finish, so the two do not share
 /// the cores.
+///
 /// A session that claims the page meanwhile stops the chain before its
 /// next step ([`stood_aside`] waits for the one in flight).
 pub async fn probe_all(pool: Option<Pool>) {
+    // One chain at a time: two would share the loop and the workers, and
+    // each would read the other's work as this machine's cost.
+    while CHAIN.with(|c| c.replace(true)) {
+        super::next_macrotask().await;
+    }
+    struct Chain;
+    impl Drop for Chain {
+        fn drop(&mut self) {
+            CHAIN.with(|c| c.set(false));
+        }
+    }
+    let _chain = Chain;
+    let generation = GENERATION.with(|g| g.get());
     if let Some(pool) = &pool {
         // Waiting for the workers to start is no step: a claimed session
         // need not wait for it (a pool that never starts would hold it).
@@ -453,5 +478,9 @@ pub async fn probe_all(pool: Option<Pool>) {
             probe_workers(pool).await;
         }
     }
-    READY.with(|r| r.set(true));
+    // A reset meanwhile forgot what this chain measured: the chain queued
+    // behind it says when the figures are ready again.
+    if GENERATION.with(|g| g.get()) == generation {
+        READY.with(|r| r.set(true));
+    }
 }

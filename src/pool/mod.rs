@@ -243,51 +243,40 @@ impl Pool {
     /// run probes before the next run's clock starts). Stops waiting when
     /// `give_up()` (Cancel pressed).
     pub async fn probed(&self, at_most_ms: f64, give_up: impl Fn() -> bool) {
-        let t0 = now_ms();
-        loop {
-            for slot in self.inner.slots.borrow_mut().iter_mut() {
-                ask_probe(slot);
-            }
-            if now_ms() - t0 >= at_most_ms
-                || self.gave_up().is_some()
-                || give_up()
-                || self.inner.slots.borrow().iter().all(|s| s.probed)
-            {
-                return;
-            }
-            crate::runtime::next_macrotask().await;
-        }
+        crate::runtime::wait_until(at_most_ms, give_up, || {
+            let all_probed = {
+                let mut slots = self.inner.slots.borrow_mut();
+                slots.iter_mut().for_each(ask_probe);
+                slots.iter().all(|s| s.probed)
+            };
+            all_probed || self.gave_up().is_some()
+        })
+        .await;
     }
 
     /// Waits until every worker asked for its probe has reported it, asking
     /// none, at most `at_most_ms` or until `give_up()`: a run on the main
     /// thread starts on a machine whose workers are quiet.
     pub async fn probes_answered(&self, at_most_ms: f64, give_up: impl Fn() -> bool) {
-        let t0 = now_ms();
-        while now_ms() - t0 < at_most_ms
-            && self.gave_up().is_none()
-            && !give_up()
-            && self
-                .inner
-                .slots
-                .borrow()
-                .iter()
-                .any(|s| s.probe_asked && !s.probed)
-        {
-            crate::runtime::next_macrotask().await;
-        }
+        crate::runtime::wait_until(at_most_ms, give_up, || {
+            self.gave_up().is_some()
+                || !self
+                    .inner
+                    .slots
+                    .borrow()
+                    .iter()
+                    .any(|s| s.probe_asked && !s.probed)
+        })
+        .await;
     }
 
     /// Waits until no worker holds a job (a start-up probe's last job, a
     /// few ms), at most `at_most_ms` or until `give_up()`.
     pub async fn settled(&self, at_most_ms: f64, give_up: impl Fn() -> bool) {
-        let t0 = now_ms();
-        while now_ms() - t0 < at_most_ms
-            && !give_up()
-            && self.inner.slots.borrow().iter().any(|s| s.job.is_some())
-        {
-            crate::runtime::next_macrotask().await;
-        }
+        crate::runtime::wait_until(at_most_ms, give_up, || {
+            self.inner.slots.borrow().iter().all(|s| s.job.is_none())
+        })
+        .await;
     }
 
     /// Waits until worker `lane` is ready.

@@ -97,20 +97,17 @@ const STAND_ASIDE_AT_MOST_MS: f64 = 15_000.0;
 /// using the loop or the workers, and a kill or a cancel meant for the run's
 /// job could hit the probe's. Stops waiting as soon as `give_up()`.
 pub async fn stood_aside(give_up: impl Fn() -> bool) {
-    let t0 = now_ms();
-    while PROBING.with(|p| p.get()) > 0 && now_ms() - t0 < STAND_ASIDE_AT_MOST_MS && !give_up() {
-        super::next_macrotask().await;
-    }
+    super::wait_until(STAND_ASIDE_AT_MOST_MS, give_up, || {
+        PROBING.with(|p| p.get()) == 0
+    })
+    .await;
 }
 
 /// Waits until the start-up probes have measured this machine (a run's
 /// prediction needs them; they take a fraction of a second), or gives up
 /// after a few seconds, or as soon as `give_up()` (Cancel pressed).
 pub async fn ready(give_up: impl Fn() -> bool) {
-    let t0 = now_ms();
-    while !READY.with(|r| r.get()) && now_ms() - t0 < READY_AT_MOST_MS && !give_up() {
-        super::next_macrotask().await;
-    }
+    super::wait_until(READY_AT_MOST_MS, give_up, is_ready).await;
 }
 
 /// Whether the start-up probes have finished.
@@ -340,9 +337,9 @@ const PARALLEL_PROBE_ITERATIONS: u64 = 8_000_000;
 /// ([`Cost::CpuParallel`]): the same job on one worker alone, then on as many
 /// workers as there are cores (or as the pool has, if fewer) together,
 /// alternating for a few rounds; the medians. The lone jobs supersede the
-/// workers' start-up probes (taken while the page loads and every worker
-/// probes at once, they read up to twice the real figure). Only the workers
-/// compute; the page waits.
+/// workers' start-up probes (every worker probes at once, on cores the
+/// browser also uses after a first render, so they can read up to twice the
+/// real figure). Only the workers compute; the page waits.
 pub async fn probe_workers(pool: &Pool) {
     let cores = crate::pool::hardware_concurrency();
     let lanes = pool.size().min(cores);

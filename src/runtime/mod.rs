@@ -500,6 +500,19 @@ pub async fn yield_to_browser() {
     channel.port1().set_onmessage(None);
 }
 
+/// Waits until `done()`, checking once a macrotask (the page keeps drawing
+/// meanwhile), or until `give_up()`, or at most `at_most_ms`.
+pub async fn wait_until(
+    at_most_ms: f64,
+    give_up: impl Fn() -> bool,
+    mut done: impl FnMut() -> bool,
+) {
+    let t0 = crate::clock::now_ms();
+    while !done() && !give_up() && crate::clock::now_ms() - t0 < at_most_ms {
+        next_macrotask().await;
+    }
+}
+
 /// Resolves on a later macrotask, so the browser can draw in between.
 pub async fn next_macrotask() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

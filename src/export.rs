@@ -8,12 +8,7 @@ use crate::session::ModelResult;
 
 /// Saves `content` as a file called `name`.
 pub fn download(name: &str, mime: &str, content: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(content));
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type(mime);
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)
-        .map_err(|e| format!("{e:?}"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+    let url = crate::blob::object_url(&[content], mime)?;
     let r = download_url(name, &url);
     let _ = web_sys::Url::revoke_object_url(&url);
     r

@@ -7,10 +7,12 @@
 //! - [`pool`]: the page's handle to the worker pool; [`worker`]: the code
 //!   inside a worker (the two sides of `postMessage`).
 //! - [`clock`]: the real clock and time-origin conversion.
-//! - [`url`], [`embed`], [`export`]: links, living in an iframe, downloads.
+//! - [`url`], [`embed`], [`export`]: links, living in an iframe, downloads;
+//!   [`blob`]: object URLs for text the page makes.
 //! - [`fatal`]: a panic shows a visible error instead of a blank page.
 
 pub mod app;
+pub mod blob;
 pub mod clock;
 pub mod embed;
 pub mod export;

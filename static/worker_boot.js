@@ -1,5 +1,5 @@
 // No-GIL Playground: a worker's first script (a classic script, started with
-// `new Worker("./worker_boot.js")`).
+// `new Worker("./worker_boot.js")`, or from a `blob:` URL: see below).
 //
 // The page compiles the worker's wasm once and posts the compiled
 // WebAssembly.Module to every worker as its first message (compiling in each
@@ -7,7 +7,10 @@
 // wasm-bindgen glue now, in parallel with that compilation, then waits for the
 // module and instantiates it. The Rust side (`src/worker/`) then installs its
 // own message handler and posts "ready": the page sends no job before that.
-importScripts("./worker.js");
+//
+// Later workers start from one `blob:` script, the glue followed by this file
+// (src/pool/script.rs): the glue is then defined already, and nothing is fetched.
+if (typeof wasm_bindgen === "undefined") importScripts("./worker.js");
 self.onmessage = (event) => {
   const data = event.data || {};
   if (data.nogilModuleError !== undefined) {

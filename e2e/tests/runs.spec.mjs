@@ -116,7 +116,24 @@ test("the start-up probes are never the page's live run", async ({ page }) => {
   expect((await results(page)).pool.failed_tasks).toBe(0);
 });
 
+/** Records the URL of every worker the page starts, in `window.__workerUrls`;
+ * with `refuseBlobs`, a worker asked for from a `blob:` URL throws, as under
+ * a CSP without `worker-src blob:`. */
+const recordWorkers = (page, refuseBlobs = false) =>
+  page.addInitScript((refuse) => {
+    const Native = window.Worker;
+    window.__workerUrls = [];
+    window.Worker = class extends Native {
+      constructor(url, opts) {
+        if (refuse && String(url).startsWith("blob:")) throw new DOMException("refused", "SecurityError");
+        super(url, opts);
+        window.__workerUrls.push(String(url));
+      }
+    };
+  }, refuseBlobs);
+
 test("a worker killed mid-job: its task fails with a reason, it is replaced, later runs work", async ({ page }) => {
+  await recordWorkers(page);
   await open(page);
   await setUp(page, { w: "2*block(3s)", models: ["pool"], workers: 2 });
   await page.getByTestId("run").click();
@@ -136,6 +153,29 @@ test("a worker killed mid-job: its task fails with a reason, it is replaced, lat
   const after = await results(page);
   expect(after.pool.failed_tasks).toBe(0);
   expect(after.pool.checksum).toBe(4n * sumSquares(1000));
+  // The page's first workers load their script by URL; the replacements
+  // start from the one joined `blob:` script, with no request.
+  const urls = await page.evaluate(() => window.__workerUrls);
+  expect(urls[0]).toContain("worker_boot.js");
+  expect(urls.slice(-2).every((u) => u.startsWith("blob:")), urls.join(" ")).toBe(true);
+});
+
+test("a page that refuses blob: workers still replaces a dead worker, from the script's URL", async ({ page }) => {
+  await recordWorkers(page, true);
+  await open(page);
+  await setUp(page, { w: "2*block(3s)", models: ["pool"], workers: 2 });
+  await page.getByTestId("run").click();
+  await untilWorking(page, { jobs: 2 });
+  await page.evaluate(() => window.wasmBindings.kill_worker(0));
+  await until(page, "done");
+  expect((await results(page)).pool.failed_tasks).toBe(1);
+  await run(page, { w: "4*cpu(1000)", models: ["pool"], workers: 2 });
+  const after = await results(page);
+  expect(after.pool.failed_tasks).toBe(0);
+  expect(after.pool.checksum).toBe(4n * sumSquares(1000));
+  const urls = await page.evaluate(() => window.__workerUrls);
+  expect(urls.some((u) => u.startsWith("blob:"))).toBe(false);
+  expect(urls.length).toBeGreaterThanOrEqual(3);
 });
 
 test("a long sequential run asks first; skipping the blocking models is honoured", async ({ page }) => {

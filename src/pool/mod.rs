@@ -5,7 +5,8 @@
 //!
 //! - [`early`]: the workers `static/pool_boot.js` started before the app,
 //!   which the first pool adopts;
-//! - [`module`]: the one compilation of the worker's wasm, started at page load.
+//! - [`module`]: the one compilation of the worker's wasm, started at page load;
+//! - [`script`]: the worker's script, fetched once for the workers after the first pool's;
 //! - [`lanes`]: the pool as the engine's [`engine::lanes::Lanes`] backend, so
 //!   the real runs follow the very policy the predictions simulate.
 //!
@@ -15,6 +16,7 @@
 pub mod early;
 pub mod lanes;
 pub mod module;
+pub mod script;
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -28,10 +30,6 @@ use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::clock::{epoch_ms_to_page_ns, ms_to_ns, now_ms};
-
-/// The worker's first script: it loads the wasm-bindgen glue and waits for
-/// the compiled module (see `static/worker_boot.js`).
-const WORKER_SCRIPT: &str = "./worker_boot.js";
 
 /// A worker that fails to start this many times in a row is given up on
 /// (a broken or missing wasm file would otherwise respawn forever).
@@ -204,6 +202,8 @@ impl Pool {
             pool.inner.slots.borrow_mut().push(slot);
         }
         early::release_rest();
+        // Later workers (replacements, another pool) start without a request.
+        script::prefetch();
         Ok(pool)
     }
 
@@ -473,7 +473,15 @@ fn spawn_slot(
     let (worker, spawned_ms) = match &early {
         Some(e) => (e.worker.clone(), e.spawned_ms),
         None => {
-            let worker = Worker::new(WORKER_SCRIPT)
+            // A worker that failed to start is replaced by one from the URL,
+            // in case the `blob:` script is what failed (a strict CSP).
+            let url = if failed_starts == 0 {
+                script::url()
+            } else {
+                script::BOOT.to_string()
+            };
+            let worker = Worker::new(&url)
+                .or_else(|_| Worker::new(script::BOOT))
                 .map_err(|e| format!("could not start a worker: {e:?}"))?;
             // The module arrives when the one compilation finishes; the boot
             // script waits for it (messages to a worker queue until its

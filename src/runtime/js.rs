@@ -69,13 +69,8 @@ pub async fn run(
     let a = abort.clone();
     cancel.on_cancel(move || a.abort());
 
-    let parts = Array::of1(&JsValue::from_str(&source));
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("text/javascript");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts)
-        .map_err(|e| RunError::Unavailable(format!("{e:?}")))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)
-        .map_err(|e| RunError::Unavailable(format!("{e:?}")))?;
+    let url =
+        crate::blob::object_url(&[&source], "text/javascript").map_err(RunError::Unavailable)?;
     let script: web_sys::HtmlScriptElement = doc
         .create_element("script")
         .map_err(|e| RunError::Unavailable(format!("{e:?}")))?

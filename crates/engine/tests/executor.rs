@@ -1,5 +1,7 @@
 //! The executor on its own: polls, wakes, timers, the semaphore, cancellation.
 //! Small counters in the style of async-task's tests; everything on a virtual clock.
+//! Miri checks the task cell's unsafe code with these: `cargo +nightly miri
+//! test -p engine --test executor -- --skip a_million`.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -361,4 +363,84 @@ impl Drop for CountOnDrop {
     fn drop(&mut self) {
         self.0.set(self.0.get() + 1);
     }
+}
+
+/// Counts its drops: an output or a future dropped exactly once.
+struct CountDrops(Rc<Cell<u32>>);
+impl Drop for CountDrops {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+#[test]
+fn an_output_is_dropped_once_whoever_lets_go_of_it() {
+    let (clock, ex) = setup();
+    let drops = Rc::new(Cell::new(0));
+    // Detached before it finishes: the task drops its output itself.
+    let d = drops.clone();
+    drop(ex.spawn(async move { CountDrops(d) }));
+    // Finished, then its handle dropped unread: the handle drops it.
+    let d = drops.clone();
+    let unread = ex.spawn(async move { CountDrops(d) });
+    // Finished and taken: whoever took it drops it.
+    let (d, h) = (drops.clone(), ex.handle());
+    let taken = Rc::new(Cell::new(false));
+    let t = taken.clone();
+    ex.spawn(async move {
+        let out = h.spawn(async move { CountDrops(d) }).await;
+        t.set(true);
+        drop(out);
+    });
+    assert_eq!(ex.run_virtual(&clock), Outcome::Done);
+    assert!(taken.get());
+    assert!(unread.is_finished());
+    assert_eq!(drops.get(), 2, "the detached one and the taken one");
+    drop(unread);
+    assert_eq!(drops.get(), 3);
+}
+
+#[test]
+fn a_waker_kept_past_its_task_s_end_wakes_nothing_and_frees_it_when_dropped() {
+    let (clock, ex) = setup();
+    let kept = Rc::new(RefCell::new(None));
+    let k = kept.clone();
+    let polls = Rc::new(Cell::new(0));
+    let p = polls.clone();
+    ex.spawn(std::future::poll_fn(move |cx: &mut Context<'_>| {
+        p.set(p.get() + 1);
+        *k.borrow_mut() = Some(cx.waker().clone());
+        Poll::Ready(())
+    }));
+    assert_eq!(ex.run_virtual(&clock), Outcome::Done);
+    let waker = kept.borrow_mut().take().unwrap();
+    waker.wake_by_ref();
+    assert_eq!(ex.ready_tasks(), 0, "a finished task is never queued again");
+    assert_eq!(ex.run_virtual(&clock), Outcome::Done);
+    assert_eq!(polls.get(), 1);
+    // Miri checks that this frees the task (no leak) and nothing after uses it.
+    drop(waker);
+}
+
+#[test]
+fn a_task_woken_many_times_in_one_poll_is_queued_once() {
+    let (clock, ex) = setup();
+    let polls = Rc::new(Cell::new(0));
+    let p = polls.clone();
+    ex.spawn(std::future::poll_fn(move |cx: &mut Context<'_>| {
+        p.set(p.get() + 1);
+        if p.get() == 3 {
+            return Poll::Ready(());
+        }
+        for _ in 0..4 {
+            cx.waker().wake_by_ref();
+            // A clone woken by value (its reference dropped with it).
+            #[allow(clippy::waker_clone_wake)]
+            cx.waker().clone().wake();
+        }
+        Poll::Pending
+    }));
+    assert_eq!(ex.run_virtual(&clock), Outcome::Done);
+    assert_eq!(polls.get(), 3);
+    assert_eq!(ex.live_tasks(), 0);
 }

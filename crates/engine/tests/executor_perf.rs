@@ -179,7 +179,7 @@ fn a_task_whose_last_waker_is_dropped_stops_being_live() {
     });
     assert_eq!(ex.run(Nanos::MAX), Outcome::Stalled);
     assert_eq!(ex.live_tasks(), 1);
-    // Nothing can wake it any more: async-task schedules it once to drop it.
+    // Nothing can wake it any more: it is queued once more, to be dropped.
     drop(slot.borrow_mut().take());
     assert_eq!(ex.ready_tasks(), 1);
     assert_eq!(ex.run(Nanos::MAX), Outcome::Done);

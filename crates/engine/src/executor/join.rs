@@ -6,21 +6,22 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use super::{TaskId, TaskMeta};
+use super::task::TaskHandle;
+use super::TaskId;
 
 /// Resolves to a spawned task's output.
 ///
 /// Dropping the handle detaches the task (it keeps running), as in tokio;
 /// cancelling is the executor's job ([`super::Executor::cancel`]).
 pub struct JoinHandle<T> {
-    task: Option<async_task::Task<T, TaskMeta>>,
+    task: Option<TaskHandle<T>>,
     id: TaskId,
     /// The output may be `!Send`, so the handle must stay on its thread.
     _not_send: PhantomData<Rc<()>>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(super) fn new(task: async_task::Task<T, TaskMeta>, id: TaskId) -> Self {
+    pub(super) fn new(task: TaskHandle<T>, id: TaskId) -> Self {
         Self {
             task: Some(task),
             id,
@@ -44,7 +45,7 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         match self.task.as_mut() {
-            Some(task) => Pin::new(task).poll(cx),
+            Some(task) => task.poll_output(cx),
             // Only reachable by polling after completion, which futures forbid.
             None => Poll::Pending,
         }
@@ -53,8 +54,7 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.detach();
-        }
+        // Detaches: the task runs on (see `TaskHandle`'s drop).
+        drop(self.task.take());
     }
 }

@@ -3,14 +3,14 @@
 //! This is the product's event loop, so it is ours rather than a crate's: the
 //! playground must be able to drive it in slices from the browser (yielding to
 //! the renderer between slices), run it on a virtual clock in tests and in the
-//! "predicted" column, and observe it through narrow hooks. Task allocation and
-//! the waker state machine come from `async-task`; the ready queue, the timers,
-//! the slicing and the instrumentation are here.
+//! "predicted" column, and observe it through narrow hooks. The task cell
+//! (one allocation, its waker, its state) is ours too (`task.rs`, which says
+//! why); the ready queue, the timers, the slicing and the instrumentation are here.
 //!
 //! # Task states
 //!
-//! `async-task` keeps the atomic state machine; this is what is true of a task
-//! from the executor's point of view while each state holds:
+//! `task.rs` keeps each task's state byte; this is what is true of a task from
+//! the executor's point of view while each state holds:
 //!
 //! - **Scheduled**: its `Runnable` sits in the ready queue. Set by `spawn` and by
 //!   every wake. Excludes *Running*: a task is popped before it is polled.
@@ -27,13 +27,14 @@
 //!
 //! A yield, a spawn and a timer are the loop's unit costs (the performance
 //! table's P1, P2 and P10; `examples/executor_bench.rs` measures them natively).
-//! What keeps them low: a task's metadata, not its schedule closure, holds the
-//! executor, so the closure is zero-sized and `async-task` skips a waker clone
-//! and drop per wake; the live count needs no wrapper `async` block nor a
-//! second `Rc`; the ready queue is borrowed without a `RefCell` flag; timers of
-//! equal duration sit in sorted runs, not in one big heap; a fired timer's poll
-//! reuses the executor's clock reading; and the owner-thread check compiles
-//! away where only one thread can exist. The private items say why each is sound.
+//! What keeps them low: a task is one allocation whose state is a plain byte
+//! and whose count a plain integer (one thread, see `task.rs`); its metadata
+//! holds the executor, so a wake needs no closure; the live count is kept by
+//! the task itself, with no wrapper future; the ready queue is borrowed without
+//! a `RefCell` flag; timers of equal duration sit in sorted runs, not in one
+//! big heap; a fired timer's poll reuses the executor's clock reading; and the
+//! owner-thread check compiles away where only one thread can exist. The
+//! private items say why each is sound.
 //!
 //! # Examples
 //!
@@ -58,6 +59,7 @@ mod owner;
 mod ready;
 mod semaphore;
 mod signal;
+mod task;
 mod timer;
 mod yield_now;
 
@@ -71,15 +73,12 @@ pub use yield_now::{yield_now, YieldNow};
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
-
-use async_task::Runnable;
 
 use crate::time::{Clock, Nanos, VirtualClock};
 use owner::Owned;
 use ready::ReadyQueue;
+use task::Runnable;
 use timer::Timers;
 
 /// Identifies a task within one executor; assigned in spawn order from 0.
@@ -135,14 +134,7 @@ pub(crate) struct Shared {
 }
 
 /// What a task's allocation carries beside its future: its name for the hooks,
-/// and the executor it belongs to.
-///
-/// The executor sits here rather than in the schedule closure so that the
-/// closure is zero-sized, which `async-task` rewards: it then reschedules a
-/// task without cloning and dropping a temporary waker around the call (two
-/// atomic read-modify-writes per wake), and `Waker::wake` hands the waker's
-/// own reference to the queue. The future reaches the executor through here too
-/// (see [`Tracked`]), so a task holds one `Rc` of it, not two.
+/// and the executor it belongs to (which its wakes reach through here).
 struct TaskMeta {
     task: TaskRef,
     owner: Owned,
@@ -150,7 +142,7 @@ struct TaskMeta {
 
 /// The schedule function of every task: puts a woken task at the back of the
 /// ready queue, or drops it if the run was cancelled.
-fn schedule(runnable: Runnable<TaskMeta>) {
+fn schedule(runnable: Runnable) {
     // A raw pointer, not a reference: dropping `runnable` may free the task and
     // with it the last `Rc` of the executor, so no reference to the executor
     // may be alive across that drop. `get` aborts off the owner thread.
@@ -169,40 +161,6 @@ fn schedule(runnable: Runnable<TaskMeta>) {
         h.woken(runnable.metadata().task);
     }
     s.ready.push_back(runnable);
-}
-
-/// A task's future, counted in [`Executor::live_tasks`] until it completes or
-/// is dropped (async-task drops a future as soon as it returns `Ready`).
-///
-/// A plain struct rather than an `async` wrapper: no state byte, no extra
-/// `Rc` (the count is reached through the task's own metadata, which
-/// `async-task` guarantees outlives the future it lends to).
-struct Tracked<'a, F> {
-    future: F,
-    /// Declared after `future`, so dropped after it: the count falls once the
-    /// future's own destructors have run.
-    _live: Live<'a>,
-}
-
-/// Decrements the executor's live count when dropped.
-struct Live<'a>(&'a TaskMeta);
-
-impl Drop for Live<'_> {
-    fn drop(&mut self) {
-        let s = self.0.owner.get();
-        s.live.set(s.live.get() - 1);
-    }
-}
-
-impl<F: Future> Future for Tracked<'_, F> {
-    type Output = F::Output;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned: `Tracked` never moves it out,
-        // has no `Drop` of its own, and is `Unpin` only when `F` is.
-        unsafe { self.map_unchecked_mut(|t| &mut t.future) }.poll(cx)
-    }
 }
 
 impl Shared {
@@ -249,30 +207,10 @@ impl Shared {
             task,
             owner: Owned::new(self.clone()),
         };
-        // SAFETY: `spawn_unchecked` lifts four requirements; each holds:
-        // - the future is not `Send`, so its `Runnable` must stay on this thread:
-        //   runnables live only in `ready` (inside an `Rc`, so never sent) and in
-        //   `schedule`, which `Owned::get` lets run on the owner thread only;
-        // - the output is not `Send`, so the `Task` must stay on this thread:
-        //   `JoinHandle` is `!Send`;
-        // - the schedule function is a plain `fn` (`Send + Sync`); the metadata it
-        //   reads is `Send + Sync` via `Owned`, whose soundness argument is in
-        //   `owner.rs`;
-        // - the future borrows only the metadata (which async-task keeps alive and
-        //   in place as long as the future), and is otherwise `'static`.
-        let (runnable, handle) = unsafe {
-            async_task::Builder::new().metadata(meta).spawn_unchecked(
-                move |meta| Tracked {
-                    future,
-                    _live: Live(meta),
-                },
-                schedule,
-            )
-        };
+        let (runnable, handle) = task::spawn(meta, future);
         if let Some(h) = &self.hooks {
             h.spawned(task);
         }
-        // What `runnable.schedule()` would do, minus a call through the task's vtable.
         schedule(runnable);
         JoinHandle::new(handle, id)
     }
@@ -290,7 +228,7 @@ impl Shared {
 /// The tasks a cancelled run still held, to drop in steps (see
 /// [`Executor::cancel_in_steps`]).
 pub struct Leftovers {
-    ready: VecDeque<Runnable<TaskMeta>>,
+    ready: VecDeque<Runnable>,
     timers: Timers,
 }
 

@@ -1,7 +1,7 @@
 //! Keeps the executor's `Rc` state on the thread that owns it.
 //!
-//! `async-task` hands a task's metadata to whichever thread wakes or drops its
-//! `Waker`, because a `Waker` may legally travel to another thread. Our state
+//! A task's `Waker` reaches its metadata from whichever thread wakes or drops
+//! it, because a `Waker` may legally travel to another thread. Our state
 //! is `Rc`/`RefCell` (one thread; in the browser there is no other), so each
 //! task's metadata carries it in an [`Owned`] that checks, cheaply, that it is
 //! used on the thread that made it: a wake from another thread aborts instead
@@ -59,7 +59,7 @@ impl Owned {
 
     /// Whether the calling thread is the one that created this value.
     #[inline]
-    fn on_owner_thread(&self) -> bool {
+    pub(super) fn on_owner_thread(&self) -> bool {
         #[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
         {
             thread_mark() == self.mark

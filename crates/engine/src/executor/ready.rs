@@ -3,9 +3,7 @@
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 
-use async_task::Runnable;
-
-use super::TaskMeta;
+use super::task::Runnable;
 
 /// A `VecDeque` of runnables behind an `UnsafeCell` rather than a `RefCell`.
 ///
@@ -21,13 +19,13 @@ use super::TaskMeta;
 /// so only its own thread ever gets here.
 #[derive(Default)]
 pub(super) struct ReadyQueue {
-    queue: UnsafeCell<VecDeque<Runnable<TaskMeta>>>,
+    queue: UnsafeCell<VecDeque<Runnable>>,
 }
 
 impl ReadyQueue {
     /// Puts a task at the back.
     #[inline]
-    pub(super) fn push_back(&self, runnable: Runnable<TaskMeta>) {
+    pub(super) fn push_back(&self, runnable: Runnable) {
         if self.is_full() {
             self.grow();
         }
@@ -38,7 +36,7 @@ impl ReadyQueue {
 
     /// Takes the task at the front.
     #[inline]
-    pub(super) fn pop_front(&self) -> Option<Runnable<TaskMeta>> {
+    pub(super) fn pop_front(&self) -> Option<Runnable> {
         // SAFETY: the only borrow of the deque (see the type's docs).
         unsafe { (*self.queue.get()).pop_front() }
     }
@@ -56,7 +54,7 @@ impl ReadyQueue {
 
     /// Empties the queue, handing its runnables to the caller: dropping one
     /// drops its future, which may wake tasks and so push onto this queue.
-    pub(super) fn take(&self) -> VecDeque<Runnable<TaskMeta>> {
+    pub(super) fn take(&self) -> VecDeque<Runnable> {
         // SAFETY: the only borrow of the deque (see the type's docs);
         // `VecDeque::new` does not allocate, and the old contents are dropped
         // by the caller, after the borrow ends.

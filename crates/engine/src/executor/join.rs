@@ -46,7 +46,7 @@ impl<T> Future for JoinHandle<T> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         match self.task.as_mut() {
             Some(task) => task.poll_output(cx),
-            // Only reachable by polling after completion, which futures forbid.
+            // Only while the handle is being dropped.
             None => Poll::Pending,
         }
     }

@@ -134,7 +134,7 @@ impl<F: Future> Task<F> {
         // Emptied before what it held is dropped: that drop may reach this task.
         let old = unsafe { std::ptr::replace(Self::stage(ptr), Stage::Empty) };
         let was_future = matches!(old, Stage::Running(_));
-        drop(old);
+        abort_on_unwind(|| drop(old));
         if was_future {
             // The future's own destructors have run: the task is no longer live.
             let s = unsafe { ptr.as_ref() }.meta.owner.get();
@@ -234,7 +234,7 @@ unsafe fn close(ptr: NonNull<Header>) {
         .set((h.state.get() & !(SCHEDULED | RUNNING)) | COMPLETED);
     unsafe { (h.vtable.drop_stage)(ptr) };
     if let Some(w) = h.awaiter.take() {
-        w.wake();
+        abort_on_unwind(|| w.wake());
     }
 }
 
@@ -283,7 +283,7 @@ impl Runnable {
         if finished {
             h.state.set((state & !(SCHEDULED | RUNNING)) | COMPLETED);
             if let Some(w) = h.awaiter.take() {
-                w.wake();
+                abort_on_unwind(|| w.wake());
             }
             unsafe { drop_ref(ptr) };
         } else if state & SCHEDULED != 0 {
@@ -334,8 +334,15 @@ impl<T> TaskHandle<T> {
     }
 
     /// The output if the task has finished; otherwise `cx`'s waker is woken
-    /// when it does. A task whose future was dropped (cancelled) has none,
-    /// and stays pending.
+    /// when it does.
+    ///
+    /// # Panics
+    ///
+    /// If the task finished and its output is gone: polled again after it
+    /// returned the output, or its future was dropped (cancelled: the
+    /// executor drops every task then, so only a caught panic gets here).
+    /// As `async-task`'s handle does: pending for ever would hang the awaiter
+    /// without a word.
     pub(super) fn poll_output(&mut self, cx: &mut Context<'_>) -> Poll<T> {
         // SAFETY: the handle holds a reference.
         let h = unsafe { self.ptr.as_ref() };
@@ -344,7 +351,7 @@ impl<T> TaskHandle<T> {
             unsafe { (h.vtable.take_output)(self.ptr, (&mut out as *mut Option<T>).cast()) };
             return match out {
                 Some(v) => Poll::Ready(v),
-                None => Poll::Pending,
+                None => panic!("a JoinHandle polled after its task's output was taken, or after its task was cancelled"),
             };
         }
         // Replaced, not compared: the old waker (if any) is dropped here,
@@ -367,6 +374,38 @@ impl<T> Drop for TaskHandle<T> {
     }
 }
 
+/// Runs `f`; a panic out of it (a destructor, a wake) aborts instead of
+/// unwinding through a task left half-changed, as `async-task` does.
+fn abort_on_unwind<R>(f: impl FnOnce() -> R) -> R {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            std::process::abort();
+        }
+    }
+    let bomb = Bomb;
+    let r = f();
+    std::mem::forget(bomb);
+    r
+}
+
+/// One more reference. Aborts rather than wrap (`mem::forget` of clones in
+/// a loop could otherwise bring the count back to 0 under live references).
+fn add_ref(h: &Header) {
+    let refs = h.refs.get();
+    if refs == u32::MAX {
+        std::process::abort();
+    }
+    h.refs.set(refs + 1);
+}
+
+/// Aborts unless on the thread that made the task (see `owner.rs`): a waker
+/// may travel, but its task's cells are not atomic.
+#[inline]
+fn abort_off_owner_thread(h: &Header) {
+    h.meta.owner.get();
+}
+
 // ------------------------------------------------------------------ wakers
 
 static WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
@@ -383,9 +422,9 @@ unsafe fn header<'a>(data: *const ()) -> (&'a Header, NonNull<Header>) {
 
 unsafe fn clone(data: *const ()) -> RawWaker {
     let (h, ptr) = unsafe { header(data) };
-    // Aborts off the owner thread: the count is not atomic.
-    h.meta.owner.get();
-    h.refs.set(h.refs.get() + 1);
+    // The count is not atomic.
+    abort_off_owner_thread(h);
+    add_ref(h);
     raw_waker(ptr)
 }
 
@@ -398,8 +437,7 @@ unsafe fn wake(data: *const ()) {
 
 unsafe fn wake_by_ref(data: *const ()) {
     let (h, ptr) = unsafe { header(data) };
-    // Aborts off the owner thread.
-    h.meta.owner.get();
+    abort_off_owner_thread(h);
     let state = h.state.get();
     if state & (SCHEDULED | COMPLETED) != 0 {
         return;
@@ -409,7 +447,7 @@ unsafe fn wake_by_ref(data: *const ()) {
         // The executor queues it when the poll returns.
         return;
     }
-    h.refs.set(h.refs.get() + 1);
+    add_ref(h);
     super::schedule(Runnable { ptr });
 }
 

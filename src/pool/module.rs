@@ -36,18 +36,26 @@ fn compile() -> Promise {
         if let Ok(module) = streaming {
             return Ok(module);
         }
-        let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(WORKER_WASM))
-            .await?
-            .dyn_into()?;
-        if !resp.ok() {
-            return Err(JsValue::from_str(&format!(
-                "{WORKER_WASM}: HTTP {}",
-                resp.status()
-            )));
-        }
+        let resp = fetch_ok(WORKER_WASM)
+            .await
+            .map_err(|e| JsValue::from_str(&e))?;
         let bytes = JsFuture::from(resp.array_buffer()?).await?;
         JsFuture::from(js_sys::WebAssembly::compile(&bytes)).await
     })
+}
+
+/// `fetch(url)`, its response if the status is a success, else why not.
+pub(super) async fn fetch_ok(url: &str) -> Result<web_sys::Response, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("{url}: {e:?}"))?
+        .dyn_into()
+        .map_err(|e| format!("{url}: {e:?}"))?;
+    if !resp.ok() {
+        return Err(format!("{url}: HTTP {}", resp.status()));
+    }
+    Ok(resp)
 }
 
 /// Starts compiling the worker's module (once; later calls do nothing),

@@ -15,27 +15,36 @@
 
 use std::cell::RefCell;
 
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
+
+use super::module::fetch_ok;
 
 /// The worker's boot script (see `static/worker_boot.js`).
 pub const BOOT: &str = "./worker_boot.js";
 /// The wasm-bindgen glue the boot script imports (Trunk writes it there).
 const GLUE: &str = "./worker.js";
 
+/// Where the joined script stands.
+enum Joined {
+    /// Not asked for yet.
+    NotYet,
+    /// Being fetched, or the fetch failed: workers start from [`BOOT`].
+    Unavailable,
+    /// Its `blob:` URL.
+    Ready(String),
+}
+
 thread_local! {
-    /// `None` until [`prefetch`] starts; then `""` (start from [`BOOT`]: still
-    /// fetching, or it failed) until the joined script's `blob:` URL is made.
-    static JOINED: RefCell<Option<String>> = const { RefCell::new(None) };
+    static JOINED: RefCell<Joined> = const { RefCell::new(Joined::NotYet) };
 }
 
 /// The URL to start a worker from: the joined script if it is ready, else
 /// the boot script.
 pub fn url() -> String {
-    JOINED
-        .with(|j| j.borrow().clone())
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| BOOT.to_string())
+    JOINED.with(|j| match &*j.borrow() {
+        Joined::Ready(url) => url.clone(),
+        _ => BOOT.to_string(),
+    })
 }
 
 /// Fetches the glue and the boot script and joins them (once: later calls do
@@ -43,29 +52,24 @@ pub fn url() -> String {
 pub fn prefetch() {
     let first = JOINED.with(|j| {
         let mut j = j.borrow_mut();
-        j.is_none().then(|| *j = Some(String::new())).is_some()
+        let first = matches!(*j, Joined::NotYet);
+        if first {
+            *j = Joined::Unavailable;
+        }
+        first
     });
     if !first {
         return;
     }
     wasm_bindgen_futures::spawn_local(async {
         if let Ok(url) = join().await {
-            JOINED.with(|j| *j.borrow_mut() = Some(url));
+            JOINED.with(|j| *j.borrow_mut() = Joined::Ready(url));
         }
     });
 }
 
 async fn text(url: &str) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| format!("{e:?}"))?
-        .dyn_into()
-        .map_err(|e| format!("{e:?}"))?;
-    if !resp.ok() {
-        return Err(format!("{url}: HTTP {}", resp.status()));
-    }
-    let body = resp.text().map_err(|e| format!("{e:?}"))?;
+    let body = fetch_ok(url).await?.text().map_err(|e| format!("{e:?}"))?;
     JsFuture::from(body)
         .await
         .map_err(|e| format!("{e:?}"))?

@@ -271,3 +271,82 @@ async fn the_loop_driver_records_its_slices_hops_and_the_scheduler_events() {
     );
     assert_eq!(t.checksum, 3 * workload::closed_form(2_000_000));
 }
+
+/// The mailbox's hand-shake, both sides on this one thread: the worker's
+/// `serve` reads its clock between looks at the mailbox, and that clock
+/// (virtual, 10 µs a reading) plays the page. Over a plain (not shared)
+/// buffer `Atomics.wait` throws, so the worker never sleeps: every step is
+/// a reading of this clock.
+fn serve_with_page(
+    mb: &nogil_playground::mailbox::Mailbox,
+    page: impl Fn(u32, &nogil_playground::mailbox::Mailbox),
+) -> (u32, Vec<Vec<u8>>) {
+    use std::cell::{Cell, RefCell};
+    let readings = Cell::new(0u32);
+    let served = RefCell::new(Vec::new());
+    let page_side = mb.clone();
+    mb.serve(
+        || {
+            let n = readings.get();
+            readings.set(n + 1);
+            page(n, &page_side);
+            f64::from(n) * 0.01
+        },
+        |request| {
+            served.borrow_mut().push(request.to_vec());
+            [b"answer to ".as_slice(), request].concat()
+        },
+        |_| panic!("a short answer went as a message"),
+    );
+    (readings.get(), served.into_inner())
+}
+
+fn plain_mailbox() -> nogil_playground::mailbox::Mailbox {
+    nogil_playground::mailbox::Mailbox::over(js_sys::Int32Array::new_with_length(
+        nogil_playground::mailbox::BYTES / 4,
+    ))
+}
+
+#[wasm_bindgen_test]
+fn a_mailbox_takes_jobs_only_while_its_worker_listens_and_carries_answers_back() {
+    use std::cell::RefCell;
+    let mb = plain_mailbox();
+    assert!(!mb.try_post(b"early"), "nobody listens yet");
+    let answers = RefCell::new(Vec::new());
+    let (readings, served) = serve_with_page(&mb, |n, page| match n {
+        3 => assert!(page.try_post(b"job 1"), "the worker listens"),
+        50 => answers.borrow_mut().extend(page.take_answer()),
+        60 => assert!(page.try_post(b"job 2"), "it listens again after a job"),
+        100 => answers.borrow_mut().extend(page.take_answer()),
+        101 => assert!(page.take_answer().is_none(), "an answer is taken once"),
+        _ => {}
+    });
+    assert_eq!(served, vec![b"job 1".to_vec(), b"job 2".to_vec()]);
+    assert_eq!(
+        answers.into_inner(),
+        vec![b"answer to job 1".to_vec(), b"answer to job 2".to_vec()]
+    );
+    // It left after LINGER_MS of quiet (at 0.01 ms a reading), not before.
+    let quiet = f64::from(readings) * 0.01 - 0.61;
+    assert!(
+        quiet >= nogil_playground::mailbox::LINGER_MS - 0.05,
+        "left after {quiet} ms of quiet"
+    );
+    assert!(!mb.try_post(b"late"), "gone back to its event loop");
+}
+
+#[wasm_bindgen_test]
+fn a_released_worker_leaves_its_mailbox_at_once() {
+    let mb = plain_mailbox();
+    let (readings, served) = serve_with_page(&mb, |n, page| {
+        if n == 5 {
+            page.release();
+        }
+    });
+    assert!(served.is_empty());
+    assert!(
+        readings <= 7,
+        "still listening after the release: {readings} readings"
+    );
+    assert!(!mb.try_post(b"job"), "back in its event loop");
+}

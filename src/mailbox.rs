@@ -17,10 +17,13 @@
 //! a worker leaving cannot both win), writes the request, marks it posted
 //! and notifies; the worker runs it and writes the answer back, which the
 //! page awaits with `Atomics.waitAsync`. Anything else (a job that waits, a
-//! payload, the thread models' queue, a probe) still goes as a message: the
-//! page first sends a listening worker back to its event loop
-//! ([`Mailbox::release`]), so the message is not left queued behind the
-//! wait. A worker leaves on its own after [`LINGER_MS`] of quiet.
+//! payload, the thread models' queue, a probe) still goes as a message. The
+//! two sides count messages (the page those it posts, the worker those it
+//! takes from its queue): while one is on its way the worker does not listen
+//! and the page posts no job to the mailbox, so a message is never left
+//! behind the wait nor overtaken by a later job
+//! ([`Mailbox::message_coming`]). A worker leaves on its own after
+//! [`LINGER_MS`] of quiet.
 //!
 //! Layout (`i32` words, then bytes): the request's state, the answer's flag,
 //! the request's length, the answer's length; then [`CAP`] bytes of request
@@ -35,7 +38,7 @@ pub const CAP: u32 = 4096;
 /// How long a worker listens after a job before it goes back to its event
 /// loop, ms: long enough for the page to handle an answer and send the next
 /// job even on a loaded machine (a job between frames of the page's own
-/// work). Nothing waits on it: a message is preceded by [`Mailbox::release`].
+/// work). No message waits on it (see [`Mailbox::message_coming`]).
 pub const LINGER_MS: f64 = 20.0;
 /// How long of that a worker checks the mailbox without sleeping, ms: a job
 /// that comes this soon skips waking a sleeping thread (measured: 20–30 µs a
@@ -58,7 +61,11 @@ const REQ: u32 = 0;
 const REPLY: u32 = 1;
 const REQ_LEN: u32 = 2;
 const REPLY_LEN: u32 = 3;
-const HEADER: u32 = 16;
+/// Messages the page has posted to the worker since the mailbox opened.
+const SENT: u32 = 4;
+/// Of those, how many the worker has taken from its event loop's queue.
+const HANDLED: u32 = 5;
+const HEADER: u32 = 32;
 
 /// The request word's states.
 mod state {
@@ -136,12 +143,16 @@ impl Mailbox {
 
     // ---- the page's side
 
-    /// Posts `request` if the worker listens; `false` if it does not (or
-    /// the request is too long): send a message instead. Post only after
-    /// taking the last answer ([`Mailbox::take_answer`]): the worker writes
-    /// the next answer over it.
+    /// Posts `request` if the worker listens; `false` if it does not, if a
+    /// message is still on its way (the job must not overtake it), or if the
+    /// request is too long: send a message instead. Post only after taking
+    /// the last answer ([`Mailbox::take_answer`]): the worker writes the next
+    /// answer over it.
     pub fn try_post(&self, request: &[u8]) -> bool {
-        if request.len() > CAP as usize || !self.swap_if(REQ, state::LISTENING, state::CLAIMED) {
+        if request.len() > CAP as usize
+            || self.load(SENT) != self.load(HANDLED)
+            || !self.swap_if(REQ, state::LISTENING, state::CLAIMED)
+        {
             return false;
         }
         self.write(HEADER, REQ_LEN, request);
@@ -150,8 +161,11 @@ impl Mailbox {
         true
     }
 
-    /// Sends a listening worker back to its event loop, before a message.
-    pub fn release(&self) {
+    /// Says a message is coming, before it is posted: the worker does not
+    /// listen while one waits in its queue, and a listening worker is sent
+    /// back to its event loop at once.
+    pub fn message_coming(&self) {
+        let _ = Atomics::add(&self.words, SENT, 1);
         if self.swap_if(REQ, state::LISTENING, state::IDLE) {
             let _ = Atomics::notify(&self.words, REQ);
         }
@@ -184,6 +198,17 @@ impl Mailbox {
 
     // ---- the worker's side
 
+    /// Counts a message taken from the worker's queue (every message after
+    /// the one that brought the mailbox).
+    pub fn message_handled(&self) {
+        let _ = Atomics::add(&self.words, HANDLED, 1);
+    }
+
+    /// Whether a message the page posted still waits in the worker's queue.
+    fn message_waiting(&self) -> bool {
+        self.load(SENT) != self.load(HANDLED)
+    }
+
     /// Listens for requests for up to [`LINGER_MS`] of quiet, answering each
     /// with `serve(request)` (an answer longer than [`CAP`] goes to
     /// `too_long`, to be sent as a message). Returns when the worker should
@@ -206,6 +231,14 @@ impl Mailbox {
                 }
                 if s == state::IDLE {
                     return;
+                }
+                // A message waits: back to the event loop, unless the page
+                // claimed a job first (that job came first; serve it).
+                if self.message_waiting() {
+                    if self.swap_if(REQ, state::LISTENING, state::IDLE) {
+                        return;
+                    }
+                    continue;
                 }
                 let t = now_ms();
                 if s == state::LISTENING && t - quiet_from >= LINGER_MS {

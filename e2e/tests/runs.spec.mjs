@@ -74,9 +74,11 @@ test("every model's trace: no overlap within a lane, spans inside the run, loop 
 
 test("many small pool jobs: through the workers' mailboxes where the page is isolated, as messages where not; every job exact", async ({ page }, info) => {
   await open(page);
+  // The start-up probes post jobs of their own: count only this run's.
+  await page.waitForFunction(() => window.wasmBindings.costs_measured());
   const before = await page.evaluate(() => window.wasmBindings.mailbox_jobs());
-  // 60 jobs, one at a time on two workers, then jobs that wait (always
-  // messages: a job that waited in a mailbox would fail the run).
+  // 60 jobs, one at a time, then jobs that wait (always messages: a job
+  // that waited in a mailbox would fail the run).
   await run(page, { w: "60*cpu(2M)+4*[io(5ms),cpu(2M)]", models: ["pool"], workers: 2, limit: 1 });
   const sent = (await page.evaluate(() => window.wasmBindings.mailbox_jobs())) - before;
   const r = await results(page);

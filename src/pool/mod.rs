@@ -136,9 +136,8 @@ struct Slot {
 
 impl Slot {
     /// Posts `bytes` as a message, transferring `payload` if there is one,
-    /// with the shared memory `mem` beside it. A worker listening on its
-    /// mailbox is sent back to its event loop first, so the message is
-    /// handled at once.
+    /// with the shared memory `mem` beside it. The mailbox, if any, is told
+    /// first: a listening worker goes back to its event loop to take it.
     fn send(
         &self,
         bytes: &[u8],
@@ -146,7 +145,7 @@ impl Slot {
         mem: Option<&js_sys::Int32Array>,
     ) -> Result<(), JsValue> {
         if let Some((mb, _)) = &self.mailbox {
-            mb.release();
+            mb.message_coming();
         }
         let out = crate::wire::outgoing(bytes, payload, mem);
         match &out.transfer {

@@ -128,6 +128,11 @@ fn serve_request(request: &[u8]) -> Vec<u8> {
 /// through a future executor's microtask.
 fn handle(ev: MessageEvent) {
     let received_ms = epoch_ms();
+    MAILBOX.with(|m| {
+        if let Some(mb) = m.borrow().as_ref() {
+            mb.message_handled();
+        }
+    });
     let Some(msg) = crate::wire::incoming(ev.data()) else {
         post(
             &FromWorker::Failed {

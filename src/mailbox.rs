@@ -25,9 +25,10 @@
 //! ([`Mailbox::message_coming`]). A worker leaves on its own after
 //! [`LINGER_MS`] of quiet.
 //!
-//! Layout (`i32` words, then bytes): the request's state, the answer's flag,
-//! the request's length, the answer's length; then [`CAP`] bytes of request
-//! and [`CAP`] bytes of answer.
+//! Layout: eight `i32` words (the request's state, the answer's flag, the
+//! request's length, the answer's length, the messages posted and those
+//! taken, two unused), then [`CAP`] bytes of request and [`CAP`] bytes of
+//! answer.
 
 use js_sys::{Atomics, Int32Array, Promise, Reflect, SharedArrayBuffer, Uint8Array};
 use wasm_bindgen::prelude::wasm_bindgen;

@@ -19,13 +19,13 @@
 pub mod jobs;
 pub mod threads;
 
+use std::cell::RefCell;
+
 use js_sys::{ArrayBuffer, Reflect};
 use protocol::{FromWorker, ToWorker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
-
-use std::cell::RefCell;
 
 use crate::clock::{epoch_ms, now_ms};
 use crate::mailbox::Mailbox;

@@ -41,6 +41,13 @@ pub fn workers_replaced() -> u32 {
     nogil_playground::pool::workers_replaced()
 }
 
+/// Jobs sent through a worker's mailbox (shared memory, isolated pages only)
+/// rather than as messages, since the page loaded.
+#[wasm_bindgen]
+pub fn mailbox_jobs() -> f64 {
+    nogil_playground::pool::mailbox_jobs() as f64
+}
+
 /// The benchmark's pool start on an idle page: a second pool of `n` workers
 /// (beside the page's own), from spawning to every worker's "ready" as the
 /// page receives it, in ms; the pool is then shut down. The module is the

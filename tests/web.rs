@@ -271,3 +271,139 @@ async fn the_loop_driver_records_its_slices_hops_and_the_scheduler_events() {
     );
     assert_eq!(t.checksum, 3 * workload::closed_form(2_000_000));
 }
+
+/// The mailbox's hand-shake, both sides on this one thread: the worker's
+/// `serve` reads its clock between looks at the mailbox, and that clock
+/// (virtual, 10 µs a reading) plays the page: `page(n, mailbox)` runs at the
+/// n-th reading. Over a plain (not shared) buffer `Atomics.wait` throws, so
+/// the worker never sleeps: every step is a reading of this clock. Returns
+/// the readings taken and, per request served, (the reading it came after, the request).
+fn serve_with_page(
+    mb: &nogil_playground::mailbox::Mailbox,
+    page: impl Fn(u32, &nogil_playground::mailbox::Mailbox),
+) -> (u32, Vec<(u32, Vec<u8>)>) {
+    use std::cell::{Cell, RefCell};
+    let readings = Cell::new(0u32);
+    let served = RefCell::new(Vec::new());
+    let page_side = mb.clone();
+    mb.serve(
+        || {
+            let n = readings.get();
+            // A worker that never leaves would hang the test: fail it instead.
+            assert!(n < 100_000, "the worker never left its mailbox");
+            readings.set(n + 1);
+            page(n, &page_side);
+            f64::from(n) * 0.01
+        },
+        |request| {
+            served.borrow_mut().push((readings.get(), request.to_vec()));
+            assert!(
+                !page_side.try_post(b"while busy"),
+                "a job was taken while another ran"
+            );
+            [b"answer to ".as_slice(), request].concat()
+        },
+        |_| panic!("a short answer went as a message"),
+    );
+    (readings.get(), served.into_inner())
+}
+
+fn plain_mailbox() -> nogil_playground::mailbox::Mailbox {
+    nogil_playground::mailbox::Mailbox::over(js_sys::Int32Array::new_with_length(
+        nogil_playground::mailbox::BYTES / 4,
+    ))
+}
+
+#[wasm_bindgen_test]
+fn a_mailbox_takes_jobs_only_while_its_worker_listens_and_carries_answers_back() {
+    use std::cell::RefCell;
+    let mb = plain_mailbox();
+    assert!(!mb.try_post(b"early"), "nobody listens yet");
+    let answers = RefCell::new(Vec::new());
+    let (readings, served) = serve_with_page(&mb, |n, page| match n {
+        3 => assert!(page.try_post(b"job 1"), "the worker listens"),
+        50 => answers.borrow_mut().extend(page.take_answer()),
+        60 => assert!(page.try_post(b"job 2"), "it listens again after a job"),
+        100 => answers.borrow_mut().extend(page.take_answer()),
+        101 => assert!(page.take_answer().is_none(), "an answer is taken once"),
+        _ => {}
+    });
+    let requests: Vec<&[u8]> = served.iter().map(|(_, r)| r.as_slice()).collect();
+    assert_eq!(requests, vec![b"job 1".as_slice(), b"job 2"]);
+    assert_eq!(
+        answers.into_inner(),
+        vec![b"answer to job 1".to_vec(), b"answer to job 2".to_vec()]
+    );
+    // It left after LINGER_MS of quiet after the last job, not before.
+    let last = served.last().map_or(0, |(at, _)| *at);
+    let quiet = f64::from(readings - last) * 0.01;
+    assert!(
+        quiet >= nogil_playground::mailbox::LINGER_MS,
+        "left after {quiet} ms of quiet"
+    );
+    assert!(!mb.try_post(b"late"), "gone back to its event loop");
+}
+
+#[wasm_bindgen_test]
+fn a_message_on_its_way_sends_the_worker_back_and_no_job_overtakes_it() {
+    use std::cell::Cell;
+    let mb = plain_mailbox();
+    let refused = Cell::new(false);
+    let (readings, served) = serve_with_page(&mb, |n, page| {
+        if n == 5 {
+            page.message_coming();
+            refused.set(!page.try_post(b"after the message"));
+        }
+    });
+    assert!(refused.get(), "a job overtook a message");
+    assert!(served.is_empty());
+    assert!(
+        readings <= 7,
+        "still listening with a message waiting: {readings} readings"
+    );
+    // The worker takes the message; then it may listen, and take jobs, again.
+    assert!(!mb.try_post(b"job"), "back in its event loop");
+    mb.message_handled();
+    let (_, served) = serve_with_page(&mb, |n, page| {
+        if n == 2 {
+            assert!(
+                page.try_post(b"job"),
+                "listening again once the message is taken"
+            );
+        }
+    });
+    assert_eq!(served.len(), 1);
+}
+
+#[wasm_bindgen_test]
+fn a_worker_with_a_message_waiting_does_not_listen_after_its_job() {
+    use std::cell::Cell;
+    let mb = plain_mailbox();
+    let page = mb.clone();
+    let readings = Cell::new(0u32);
+    mb.serve(
+        || {
+            let n = readings.get();
+            assert!(n < 100_000, "the worker never left its mailbox");
+            readings.set(n + 1);
+            if n == 2 {
+                assert!(page.try_post(b"job"));
+            }
+            f64::from(n) * 0.01
+        },
+        |_| {
+            // Announced while the job runs: nothing to wake, so the worker
+            // must see it before listening again.
+            page.message_coming();
+            b"done".to_vec()
+        },
+        |_| panic!("a short answer went as a message"),
+    );
+    assert!(
+        readings.get() <= 6,
+        "lingered with a message waiting: {} readings",
+        readings.get()
+    );
+    assert_eq!(mb.take_answer(), Some(b"done".to_vec()));
+    assert!(!mb.try_post(b"next"), "a job would overtake the message");
+}

@@ -72,6 +72,33 @@ test("every model's trace: no overlap within a lane, spans inside the run, loop 
   }
 });
 
+test("many small pool jobs: through the workers' mailboxes where the page is isolated, as messages where not; every job exact", async ({ page }, info) => {
+  await open(page);
+  // The start-up probes post jobs of their own: count only this run's.
+  await page.waitForFunction(() => window.wasmBindings.costs_measured());
+  const before = await page.evaluate(() => window.wasmBindings.mailbox_jobs());
+  // 60 jobs, one at a time, then jobs that wait (always messages: a job
+  // that waited in a mailbox would fail the run).
+  await run(page, { w: "60*cpu(2M)+4*[io(5ms),cpu(2M)]", models: ["pool"], workers: 2, limit: 1 });
+  const sent = (await page.evaluate(() => window.wasmBindings.mailbox_jobs())) - before;
+  const r = await results(page);
+  expect(r.pool.checksum).toBe(64n * sumSquares(2_000_000));
+  const [t] = await traces(page);
+  const done = t.events.filter((e) => e[3] === "done").length;
+  expect(done, "every task completed").toBe(64);
+  // One job at a time (limit=1): no two jobs' work overlaps, on any lane.
+  const running = spans(t).filter((s) => s.lane !== 0 && s.lane !== 65535 && s.state === "running");
+  expect(running.length, "every job's work is in the trace").toBeGreaterThan(0);
+  expect(overlapsWithin(running), "jobs one at a time").toEqual([]);
+  if (info.project.name === "isolated") {
+    // A worker listens on its mailbox for 20 ms after a job; the next one
+    // comes within microseconds of the answer. Jobs that wait never go there.
+    expect(sent, "jobs sent through a mailbox").toBeGreaterThan(0);
+  } else {
+    expect(sent, "no shared memory: every job is a message").toBe(0);
+  }
+});
+
 test("Σi² ×20 on the pool keeps every worker lane busy", async ({ page }) => {
   test.setTimeout(90_000);
   await open(page);

@@ -23,13 +23,14 @@ use std::rc::{Rc, Weak};
 
 use engine::time::Nanos;
 use futures_channel::oneshot;
-use js_sys::{Array, ArrayBuffer, Uint8Array};
+use js_sys::ArrayBuffer;
 use protocol::{FromWorker, JobStep, ToWorker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use crate::clock::{epoch_ms_to_page_ns, ms_to_ns, now_ms};
+use crate::mailbox::Mailbox;
 
 /// A worker that fails to start this many times in a row is given up on
 /// (a broken or missing wasm file would otherwise respawn forever).
@@ -126,8 +127,74 @@ struct Slot {
     failed_starts: u32,
     /// Bumped on every respawn, so events from a dead worker are ignored.
     generation: u32,
+    /// The job fast path, where the page is isolated (see [`crate::mailbox`]),
+    /// and the function that handles its answers.
+    mailbox: Option<(Mailbox, js_sys::Function)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+impl Slot {
+    /// Posts `bytes` as a message, transferring `payload` if there is one,
+    /// with the shared memory `mem` beside it. The mailbox, if any, is told
+    /// first: a listening worker goes back to its event loop to take it.
+    fn send(
+        &self,
+        bytes: &[u8],
+        payload: Option<ArrayBuffer>,
+        mem: Option<&js_sys::Int32Array>,
+    ) -> Result<(), JsValue> {
+        if let Some((mb, _)) = &self.mailbox {
+            mb.message_coming();
+        }
+        let out = crate::wire::outgoing(bytes, payload, mem);
+        match &out.transfer {
+            Some(transfer) => self.worker.post_message_with_transfer(&out.data, transfer),
+            None => self.worker.post_message(&out.data),
+        }
+    }
+
+    /// Gives a ready worker a mailbox, where the page can have one.
+    fn open_mailbox(&mut self, inner: &Rc<Inner>, lane: usize) {
+        let Some(mb) = Mailbox::new() else {
+            return;
+        };
+        if self
+            .send(
+                &protocol::encode(&ToWorker::Mailbox),
+                None,
+                Some(mb.words()),
+            )
+            .is_err()
+        {
+            return;
+        }
+        let weak = Rc::downgrade(inner);
+        let generation = self.generation;
+        let on_answer = Closure::<dyn FnMut(JsValue)>::new(move |_: JsValue| {
+            let answered = ms_to_ns(now_ms());
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let answer = {
+                let slots = inner.slots.borrow();
+                match slots.get(lane) {
+                    Some(s) if s.generation == generation => {
+                        s.mailbox.as_ref().and_then(|(mb, _)| mb.take_answer())
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(bytes) = answer {
+                on_answer(&inner, lane, generation, answered, &bytes);
+            }
+        });
+        // Kept for the page's life: an answer's promise may still settle after
+        // this worker is replaced (the handler then finds a newer generation),
+        // and a dropped closure would throw. One per worker started.
+        let f: js_sys::Function = on_answer.into_js_value().unchecked_into();
+        self.mailbox = Some((mb, f));
+    }
 }
 
 struct Inner {
@@ -177,6 +244,17 @@ pub fn kill_worker(lane: usize) {
 /// Workers replaced after dying since the page's pool started.
 pub fn workers_replaced() -> u32 {
     CURRENT.with(|c| c.borrow().as_ref().map_or(0, |p| p.replaced()))
+}
+
+thread_local! {
+    /// Jobs sent through a mailbox rather than as messages, by any pool.
+    static MAILBOX_JOBS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Jobs the page's pools have sent through a worker's mailbox (the fast path
+/// on isolated pages) rather than as messages.
+pub fn mailbox_jobs() -> u64 {
+    MAILBOX_JOBS.with(Cell::get)
 }
 
 /// `navigator.hardwareConcurrency`, at least 1.
@@ -405,26 +483,26 @@ impl Pool {
         if slot.job.is_some() {
             return Err(JobError::Unavailable(format!("worker {lane} is busy")));
         }
-        let bytes = Uint8Array::from(protocol::encode(&msg).as_slice());
-        let payload = (payload_bytes > 0).then(|| ArrayBuffer::new(payload_bytes));
-        let data = Array::of2(
-            &bytes,
-            &payload.clone().map_or(JsValue::UNDEFINED, JsValue::from),
-        );
-        if let Some(mem) = &mem {
-            data.push(mem);
-        }
+        let bytes = protocol::encode(&msg);
         let sent = ms_to_ns(now_ms());
-        // The request's bytes and payload are transferred, not copied.
-        let transfer = Array::of1(&bytes.buffer());
-        if let Some(buf) = &payload {
-            transfer.push(buf);
+        // A job of CPU work with nothing beside it goes through the mailbox
+        // if the worker listens there; anything else as a message.
+        let quick = payload_bytes == 0
+            && mem.is_none()
+            && matches!(&msg, ToWorker::Job { steps, .. }
+                if !steps.iter().any(|s| matches!(s, JobStep::Io { .. })));
+        match &slot.mailbox {
+            Some((mb, on_answer)) if quick && mb.try_post(&bytes) => {
+                mb.when_answered(on_answer);
+                MAILBOX_JOBS.with(|n| n.set(n.get() + 1));
+            }
+            _ => {
+                let payload = (payload_bytes > 0).then(|| ArrayBuffer::new(payload_bytes));
+                slot.send(&bytes, payload, mem.as_ref()).map_err(|e| {
+                    JobError::Unavailable(format!("could not post to worker {lane}: {e:?}"))
+                })?;
+            }
         }
-        slot.worker
-            .post_message_with_transfer(&data, &transfer)
-            .map_err(|e| {
-                JobError::Unavailable(format!("could not post to worker {lane}: {e:?}"))
-            })?;
         slot.job = Some((job, sent, waiting));
         Ok(())
     }
@@ -433,10 +511,7 @@ impl Pool {
     /// and the pool replaces it.
     pub fn crash(&self, lane: usize) {
         if let Some(slot) = self.inner.slots.borrow().get(lane) {
-            let bytes = Uint8Array::from(protocol::encode(&ToWorker::Crash).as_slice());
-            let _ = slot
-                .worker
-                .post_message(&Array::of2(&bytes, &JsValue::UNDEFINED));
+            let _ = slot.send(&protocol::encode(&ToWorker::Crash), None, None);
         }
     }
 
@@ -527,6 +602,7 @@ fn spawn_slot(
         job: None,
         failed_starts,
         generation,
+        mailbox: None,
         _on_message: on_message,
         _on_error: on_error,
     })
@@ -538,10 +614,7 @@ fn ask_probe(slot: &mut Slot) {
         return;
     }
     slot.probe_asked = true;
-    let bytes = Uint8Array::from(protocol::encode(&ToWorker::Probe).as_slice());
-    let _ = slot
-        .worker
-        .post_message(&Array::of2(&bytes, &JsValue::UNDEFINED));
+    let _ = slot.send(&protocol::encode(&ToWorker::Probe), None, None);
 }
 
 /// Terminates the worker in `lane`, fails its job, and spawns a replacement.
@@ -610,12 +683,14 @@ fn causal(epoch_ms: f64, sent: Nanos, answered: Nanos) -> Nanos {
 
 fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent) {
     let answered = ms_to_ns(now_ms());
-    let data: Array = match ev.data().dyn_into() {
-        Ok(a) => a,
-        Err(_) => return,
-    };
-    let bytes = Uint8Array::new(&data.get(0)).to_vec();
-    let msg = protocol::decode::<FromWorker>(&bytes);
+    if let Some(incoming) = crate::wire::incoming(ev.data()) {
+        on_answer(inner, lane, generation, answered, &incoming.bytes);
+    }
+}
+
+/// A worker's message or mailbox answer, `bytes`, received at `answered`.
+fn on_answer(inner: &Rc<Inner>, lane: usize, generation: u32, answered: Nanos, bytes: &[u8]) {
+    let msg = protocol::decode::<FromWorker>(bytes);
     let mut slots = inner.slots.borrow_mut();
     let Some(slot) = slots.get_mut(lane).filter(|s| s.generation == generation) else {
         return;
@@ -632,6 +707,7 @@ fn on_message(inner: &Rc<Inner>, lane: usize, generation: u32, ev: MessageEvent)
             };
             slot.startup = Some(startup);
             slot.failed_starts = 0;
+            slot.open_mailbox(inner, lane);
             for w in slot.ready_waiters.drain(..) {
                 let _ = w.send(Ok(startup));
             }

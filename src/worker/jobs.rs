@@ -1,5 +1,7 @@
 //! Inside a worker: a job's steps, one GIL quantum, and the kernel warm-up.
 
+use std::future::Future;
+
 use js_sys::Promise;
 use protocol::{JobStep, StepTiming};
 use wasm_bindgen::JsCast;
@@ -82,6 +84,23 @@ pub async fn run_steps(steps: &[JobStep]) -> (u128, Vec<StepTiming>) {
         });
     }
     (checksum, timings)
+}
+
+/// Runs a job that never waits at once, in the caller's task; `None` if a
+/// step waits (run that job with [`run_steps`]).
+pub fn run_now(steps: &[JobStep]) -> Option<(u128, Vec<StepTiming>)> {
+    if steps.iter().any(|s| matches!(s, JobStep::Io { .. })) {
+        return None;
+    }
+    // With nothing to wait for, the future completes in its first poll.
+    let mut job = std::pin::pin!(run_steps(steps));
+    match job
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(done) => Some(done),
+        std::task::Poll::Pending => None,
+    }
 }
 
 /// One turn holding the GIL: computes from `from` towards `to`, looking at the

@@ -9,6 +9,8 @@
 //!   here (a calibration probe).
 //! - [`jobs`]: a job's steps, and one GIL quantum.
 //! - [`threads`]: the thread models in shared memory (the GIL in Atomics).
+//! - after a job of CPU work, on isolated pages, the worker listens on its
+//!   mailbox for the next one for a moment ([`crate::mailbox`]).
 //!
 //! The worker binary (`src/bin/worker.rs`) only calls [`start`]; the page
 //! compiles the wasm module once and hands it to every worker (see
@@ -17,13 +19,16 @@
 pub mod jobs;
 pub mod threads;
 
-use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
+use std::cell::RefCell;
+
+use js_sys::{ArrayBuffer, Reflect};
 use protocol::{FromWorker, ToWorker};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use crate::clock::epoch_ms;
+use crate::clock::{epoch_ms, now_ms};
+use crate::mailbox::Mailbox;
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -40,14 +45,15 @@ pub(crate) fn can_block() -> bool {
 
 /// Posts `msg`, transferring `payload` if there is one.
 pub(crate) fn post(msg: &FromWorker, payload: Option<ArrayBuffer>) {
-    let bytes = Uint8Array::from(protocol::encode(msg).as_slice());
-    let data = Array::of2(
-        &bytes,
-        &payload.clone().map_or(JsValue::UNDEFINED, JsValue::from),
-    );
-    let result = match payload {
-        Some(buf) => scope().post_message_with_transfer(&data, &Array::of1(&buf)),
-        None => scope().post_message(&data),
+    post_bytes(&protocol::encode(msg), payload);
+}
+
+/// Posts a message already encoded.
+fn post_bytes(bytes: &[u8], payload: Option<ArrayBuffer>) {
+    let out = crate::wire::outgoing(bytes, payload, None);
+    let result = match &out.transfer {
+        Some(transfer) => scope().post_message_with_transfer(&out.data, transfer),
+        None => scope().post_message(&out.data),
     };
     if result.is_err() {
         web_sys::console::error_1(&"worker: could not post a reply".into());
@@ -60,9 +66,7 @@ pub(crate) fn post(msg: &FromWorker, payload: Option<ArrayBuffer>) {
 /// for the page to ask ([`ToWorker::Probe`]), so it never competes with the
 /// page's first render for the cores.
 pub fn start() {
-    let handler = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
-        wasm_bindgen_futures::spawn_local(handle(ev));
-    });
+    let handler = Closure::<dyn FnMut(MessageEvent)>::new(handle);
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // The handler lives as long as the worker does.
     handler.forget();
@@ -75,18 +79,75 @@ pub fn start() {
     );
 }
 
-async fn handle(ev: MessageEvent) {
+thread_local! {
+    /// This worker's mailbox, once the page has sent one (isolated pages only).
+    static MAILBOX: RefCell<Option<Mailbox>> = const { RefCell::new(None) };
+}
+
+/// After a job, listens on the mailbox (if there is one) for the page's next
+/// job for a moment, answering each there; then back to the event loop.
+fn serve_mailbox() {
+    let Some(mb) = MAILBOX.with(|m| m.borrow().clone()) else {
+        return;
+    };
+    mb.serve(now_ms, serve_request, |answer| post_bytes(&answer, None));
+}
+
+/// A job from the mailbox, answered: only jobs that never wait come this way.
+fn serve_request(request: &[u8]) -> Vec<u8> {
     let received_ms = epoch_ms();
-    let data: Array = ev.data().unchecked_into();
-    let bytes = Uint8Array::new(&data.get(0)).to_vec();
-    let payload_in = data
-        .get(1)
-        .dyn_into::<ArrayBuffer>()
-        .map_or(0, |b| b.byte_length());
-    match protocol::decode::<ToWorker>(&bytes) {
+    let answer = match protocol::decode::<ToWorker>(request) {
+        Ok(ToWorker::Job { job, steps, .. }) => match jobs::run_now(&steps) {
+            Some((checksum, timings)) => FromWorker::Done {
+                job,
+                checksum,
+                received_ms,
+                steps: timings,
+                payload_in: 0,
+                spans: Vec::new(),
+            },
+            None => FromWorker::Failed {
+                job,
+                message: "a job that waits came through the mailbox".into(),
+            },
+        },
+        Ok(_) => FromWorker::Failed {
+            job: 0,
+            message: "only jobs come through the mailbox".into(),
+        },
+        Err(e) => FromWorker::Failed {
+            job: 0,
+            message: e.0,
+        },
+    };
+    protocol::encode(&answer)
+}
+
+/// Handles one message from the page. Everything but a job that waits runs
+/// here, in the message's own task: a job of CPU work answers without a trip
+/// through a future executor's microtask.
+fn handle(ev: MessageEvent) {
+    let received_ms = epoch_ms();
+    MAILBOX.with(|m| {
+        if let Some(mb) = m.borrow().as_ref() {
+            mb.message_handled();
+        }
+    });
+    let Some(msg) = crate::wire::incoming(ev.data()) else {
+        post(
+            &FromWorker::Failed {
+                job: 0,
+                message: "a message of an unknown shape".into(),
+            },
+            None,
+        );
+        return;
+    };
+    let payload_in = msg.payload_bytes;
+    match protocol::decode::<ToWorker>(&msg.bytes) {
         Ok(ToWorker::Threads { job, tasks, mode }) => {
-            // Thread models: the shared memory rides as the message's third item.
-            let Ok(mem) = data.get(2).dyn_into::<js_sys::Int32Array>() else {
+            // Thread models: the shared memory rides with the message.
+            let Some(mem) = msg.mem else {
                 post(
                     &FromWorker::Failed {
                         job,
@@ -114,19 +175,35 @@ async fn handle(ev: MessageEvent) {
             steps,
             reply_payload_bytes,
         }) => {
-            let (checksum, timings) = jobs::run_steps(&steps).await;
-            let reply = (reply_payload_bytes > 0).then(|| ArrayBuffer::new(reply_payload_bytes));
-            post(
-                &FromWorker::Done {
-                    job,
-                    checksum,
-                    received_ms,
-                    steps: timings,
-                    payload_in,
-                    spans: Vec::new(),
-                },
-                reply,
-            );
+            let answer = move |(checksum, timings)| {
+                let reply =
+                    (reply_payload_bytes > 0).then(|| ArrayBuffer::new(reply_payload_bytes));
+                post(
+                    &FromWorker::Done {
+                        job,
+                        checksum,
+                        received_ms,
+                        steps: timings,
+                        payload_in,
+                        spans: Vec::new(),
+                    },
+                    reply,
+                );
+            };
+            match jobs::run_now(&steps) {
+                Some(done) => {
+                    answer(done);
+                    serve_mailbox();
+                }
+                None => wasm_bindgen_futures::spawn_local(async move {
+                    answer(jobs::run_steps(&steps).await);
+                }),
+            }
+        }
+        Ok(ToWorker::Mailbox) => {
+            if let Some(words) = msg.mem {
+                MAILBOX.with(|m| *m.borrow_mut() = Some(Mailbox::over(words)));
+            }
         }
         Ok(ToWorker::Quantum {
             job,

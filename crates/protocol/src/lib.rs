@@ -167,6 +167,11 @@ pub enum ToWorker {
     /// a probe is tens of ms of CPU per worker, which on a small machine
     /// would otherwise share the cores with the page's own start-up.
     Probe,
+    /// A mailbox in shared memory rides beside this message (where the page
+    /// is cross-origin isolated): after a job, the worker listens on it for
+    /// a moment, and the page posts the next job of CPU work there rather
+    /// than as a message (the browser's `mailbox` module).
+    Mailbox,
 }
 
 /// One step as the worker timed it, in epoch milliseconds.

@@ -197,6 +197,39 @@ impl Mailbox {
         Some(answer)
     }
 
+    /// Whether an answer waits to be taken.
+    pub fn answer_waiting(&self) -> bool {
+        self.load(REPLY) == 1
+    }
+
+    /// Whether a posted request waits for the worker to take it.
+    pub fn request_untaken(&self) -> bool {
+        self.load(REQ) == state::POSTED
+    }
+
+    /// Takes back a request the worker has not taken (a compare-and-swap,
+    /// so the worker and the page cannot both have it), to send it as a
+    /// message instead; `None` if the worker took it meanwhile. The worker,
+    /// if it still listens, goes back to its event loop.
+    pub fn reclaim(&self) -> Option<Vec<u8>> {
+        if !self.swap_if(REQ, state::POSTED, state::IDLE) {
+            return None;
+        }
+        let _ = Atomics::notify(&self.words, REQ);
+        Some(self.read(HEADER, REQ_LEN))
+    }
+
+    /// The header words, for a diagnostic message.
+    pub fn describe(&self) -> String {
+        format!(
+            "request {}, answer {}, messages sent {} / handled {}",
+            self.load(REQ),
+            self.load(REPLY),
+            self.load(SENT),
+            self.load(HANDLED)
+        )
+    }
+
     // ---- the worker's side
 
     /// Counts a message taken from the worker's queue (every message after
@@ -227,8 +260,13 @@ impl Mailbox {
             let quiet_from = now_ms();
             loop {
                 let s = self.load(REQ);
-                if s == state::POSTED {
+                // Taken by compare-and-swap: the page may have reclaimed a
+                // job it found untaken for too long ([`Mailbox::reclaim`]).
+                if s == state::POSTED && self.swap_if(REQ, state::POSTED, state::TAKEN) {
                     break;
+                }
+                if s == state::POSTED {
+                    continue;
                 }
                 if s == state::IDLE {
                     return;
@@ -260,7 +298,6 @@ impl Mailbox {
                 let _ = Atomics::wait_with_timeout(&self.words, REQ, s, left.max(0.01));
             }
             let request = self.read(HEADER, REQ_LEN);
-            self.store(REQ, state::TAKEN);
             let answer = serve(&request);
             if answer.len() > CAP as usize {
                 self.store(REQ, state::LISTENING);

@@ -48,6 +48,13 @@ pub fn mailbox_jobs() -> f64 {
     nogil_playground::pool::mailbox_jobs() as f64
 }
 
+/// Mailbox jobs the pool's safety net rescued since the page loaded (zero on
+/// a healthy page; each is also logged as a "mailbox: …" warning).
+#[wasm_bindgen]
+pub fn mailbox_rescues() -> f64 {
+    nogil_playground::pool::mailbox_rescues() as f64
+}
+
 /// The benchmark's pool start on an idle page: a second pool of `n` workers
 /// (beside the page's own), from spawning to every worker's "ready" as the
 /// page receives it, in ms; the pool is then shut down. The module is the

@@ -407,3 +407,61 @@ fn a_worker_with_a_message_waiting_does_not_listen_after_its_job() {
     assert_eq!(mb.take_answer(), Some(b"done".to_vec()));
     assert!(!mb.try_post(b"next"), "a job would overtake the message");
 }
+
+#[wasm_bindgen_test]
+fn a_request_taken_back_before_the_worker_looks_is_never_served() {
+    use std::cell::RefCell;
+    let mb = plain_mailbox();
+    let reclaimed = RefCell::new(None);
+    // Posted, then taken back before the worker looks again (as the pool's
+    // safety net does with a request left untaken): the worker goes back
+    // to its event loop without serving it.
+    let (readings, served) = serve_with_page(&mb, |n, page| {
+        if n == 3 {
+            assert!(page.try_post(b"job"));
+            assert!(page.request_untaken());
+            *reclaimed.borrow_mut() = page.reclaim();
+        }
+    });
+    assert_eq!(reclaimed.into_inner(), Some(b"job".to_vec()));
+    assert!(served.is_empty(), "served a job the page took back");
+    assert!(
+        readings <= 5,
+        "stayed {readings} readings after the job was taken back"
+    );
+    assert!(!mb.try_post(b"again"), "back in its event loop");
+    assert!(!mb.answer_waiting());
+}
+
+#[wasm_bindgen_test]
+fn a_request_the_worker_has_taken_cannot_be_taken_back() {
+    use std::cell::RefCell;
+    let tried = RefCell::new(Vec::new());
+    // While a job runs, its request is the worker's.
+    let mb = plain_mailbox();
+    let page = mb.clone();
+    let readings = std::cell::Cell::new(0u32);
+    mb.serve(
+        || {
+            let n = readings.get();
+            assert!(n < 100_000, "the worker never left its mailbox");
+            readings.set(n + 1);
+            if n == 2 {
+                assert!(page.try_post(b"job"));
+            }
+            f64::from(n) * 0.01
+        },
+        |_| {
+            tried.borrow_mut().push(page.reclaim());
+            assert!(!page.request_untaken());
+            b"done".to_vec()
+        },
+        |_| panic!("a short answer went as a message"),
+    );
+    assert_eq!(
+        tried.into_inner(),
+        vec![None],
+        "took back a request being served"
+    );
+    assert_eq!(mb.take_answer(), Some(b"done".to_vec()));
+}

@@ -99,6 +99,32 @@ test("many small pool jobs: through the workers' mailboxes where the page is iso
   }
 });
 
+test("a mailbox answer whose wake-up is lost is rescued: the run completes, exact", async ({ page }) => {
+  onlyIn("isolated");
+  // The page's Atomics.waitAsync loses every wake-up once the test says so:
+  // only the pool's safety net can then bring a mailbox job's answer back.
+  await page.addInitScript(() => {
+    const native = Atomics.waitAsync;
+    Atomics.waitAsync = function (...args) {
+      if (!window.__loseWakeups) return native.apply(this, args);
+      return { async: true, value: new Promise(() => {}) };
+    };
+  });
+  await open(page);
+  await page.waitForFunction(() => window.wasmBindings.costs_measured());
+  const before = await page.evaluate(() => [window.wasmBindings.mailbox_jobs(), window.wasmBindings.mailbox_rescues()]);
+  await page.evaluate(() => (window.__loseWakeups = true));
+  await run(page, { w: "12*cpu(1M)", models: ["pool"], workers: 2, limit: 1 });
+  const after = await page.evaluate(() => [window.wasmBindings.mailbox_jobs(), window.wasmBindings.mailbox_rescues()]);
+  expect((await results(page)).pool.checksum).toBe(12n * sumSquares(1_000_000));
+  const sent = after[0] - before[0];
+  const rescued = after[1] - before[1];
+  expect(sent, "jobs went through a mailbox").toBeGreaterThan(0);
+  // Every mailbox job's answer was lost, so each was rescued (taken from the
+  // mailbox by the timer) and none twice.
+  expect(rescued).toBe(sent);
+});
+
 test("Σi² ×20 on the pool keeps every worker lane busy", async ({ page }) => {
   test.setTimeout(90_000);
   await open(page);

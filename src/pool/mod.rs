@@ -9,6 +9,8 @@
 //! - [`script`]: the worker's script, fetched once for the workers after the first pool's;
 //! - [`lanes`]: the pool as the engine's [`engine::lanes::Lanes`] backend, so
 //!   the real runs follow the very policy the predictions simulate.
+//! - `watchdog`: the safety net under jobs sent through a worker's mailbox
+//!   ([`crate::mailbox`]): none can be lost.
 //!
 //! Lanes are numbered from 0 here; in traces, worker lane `i` is lane `i + 1`
 //! (lane 0 is the main thread).
@@ -17,6 +19,9 @@ pub mod early;
 pub mod lanes;
 pub mod module;
 pub mod script;
+mod watchdog;
+
+pub use watchdog::rescues as mailbox_rescues;
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -130,6 +135,8 @@ struct Slot {
     /// The job fast path, where the page is isolated (see [`crate::mailbox`]),
     /// and the function that handles its answers.
     mailbox: Option<(Mailbox, js_sys::Function)>,
+    /// The job out through the mailbox, if the current job went that way.
+    watched: Option<watchdog::Watched>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -203,6 +210,8 @@ struct Inner {
     replaced: Cell<u32>,
     /// Kernel probes the workers reported: (iterations, ns).
     probes: RefCell<Vec<(u64, f64)>>,
+    /// The mailbox jobs' safety net.
+    watchdog: watchdog::Watchdog,
 }
 
 /// A pool of Web Workers. Cloning shares it.
@@ -273,6 +282,7 @@ impl Pool {
                 next_job: Cell::new(1),
                 replaced: Cell::new(0),
                 probes: RefCell::new(Vec::new()),
+                watchdog: watchdog::Watchdog::default(),
             }),
         };
         for lane in 0..n.max(1) {
@@ -495,6 +505,8 @@ impl Pool {
             Some((mb, on_answer)) if quick && mb.try_post(&bytes) => {
                 mb.when_answered(on_answer);
                 MAILBOX_JOBS.with(|n| n.set(n.get() + 1));
+                slot.watched = Some(watchdog::Watched::new(job));
+                watchdog::arm(&self.inner);
             }
             _ => {
                 let payload = (payload_bytes > 0).then(|| ArrayBuffer::new(payload_bytes));
@@ -603,6 +615,7 @@ fn spawn_slot(
         failed_starts,
         generation,
         mailbox: None,
+        watched: None,
         _on_message: on_message,
         _on_error: on_error,
     })

@@ -1,0 +1,189 @@
+//! The mailbox's safety net: a job sent through a worker's mailbox
+//! ([`crate::mailbox`]) can never be lost, even if a hand-off goes wrong.
+//!
+//! Why: one fresh-clone CI run in five of the first mailbox held a page's
+//! start-up probe for 15 s, most likely a mailbox job whose answer never
+//! reached the page, and reading the hand-shake found no cause. So while a
+//! job is out through a mailbox, a timer looks every [`TICK_MS`]: a request
+//! still untaken at two looks in a row is taken back (by compare-and-swap,
+//! so the worker cannot also run it) and sent as a message; an answer left
+//! untaken at two looks in a row (its `Atomics.waitAsync` never fired) is
+//! taken and handled here. Either costs the job [`TICK_MS`]–2×[`TICK_MS`],
+//! never the page; each is counted ([`rescues`]) and logged with the
+//! mailbox's words (`console.warn`, "mailbox: …"), and the e2e tests print
+//! those lines, so a rare fault shows up where it happened.
+//!
+//! The timer runs only while some job is out through a mailbox: the fast
+//! path pays one flag check a job, the idle page nothing.
+
+use std::cell::{Cell, OnceCell};
+use std::rc::{Rc, Weak};
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::{on_answer, Inner};
+use crate::clock::{ms_to_ns, now_ms};
+
+/// How often the timer looks, ms. A hand-off takes microseconds, or a few
+/// milliseconds when the machine is loaded; a job stuck for two looks is
+/// stuck.
+pub const TICK_MS: i32 = 50;
+
+thread_local! {
+    /// Jobs the safety net has rescued since the page loaded.
+    static RESCUES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Mailbox jobs the safety net rescued (taken back and sent as messages, or
+/// answers taken without their wake-up), since the page loaded. Zero on a
+/// healthy page.
+pub fn rescues() -> u64 {
+    RESCUES.with(Cell::get)
+}
+
+/// A job out through a slot's mailbox, as the timer last saw it.
+pub(super) struct Watched {
+    /// The job's id (the slot's job must still be this one).
+    pub job: u64,
+    /// Whether the last look found it stuck (request untaken or answer left).
+    pub stuck: bool,
+}
+
+impl Watched {
+    /// A job just posted.
+    pub fn new(job: u64) -> Self {
+        Self { job, stuck: false }
+    }
+}
+
+/// One pool's timer.
+#[derive(Default)]
+pub(super) struct Watchdog {
+    /// The interval's id while it runs.
+    timer: Cell<Option<i32>>,
+    /// Its handler, made once and kept: the handler stops the interval from
+    /// inside itself, so it must not be dropped there.
+    tick: OnceCell<Closure<dyn FnMut()>>,
+}
+
+/// Starts `inner`'s timer if it is not running (call after posting a job
+/// through a mailbox).
+pub(super) fn arm(inner: &Rc<Inner>) {
+    let dog = &inner.watchdog;
+    if dog.timer.get().is_some() {
+        return;
+    }
+    let weak: Weak<Inner> = Rc::downgrade(inner);
+    let tick = dog.tick.get_or_init(|| {
+        Closure::new(move || {
+            if let Some(inner) = weak.upgrade() {
+                look(&inner);
+            }
+        })
+    });
+    let id = web_sys::window().and_then(|w| {
+        w.set_interval_with_callback_and_timeout_and_arguments_0(
+            tick.as_ref().unchecked_ref(),
+            TICK_MS,
+        )
+        .ok()
+    });
+    dog.timer.set(id);
+}
+
+fn disarm(inner: &Inner) {
+    if let (Some(id), Some(w)) = (inner.watchdog.timer.take(), web_sys::window()) {
+        w.clear_interval_with_handle(id);
+    }
+}
+
+/// What a look found to do for one worker.
+enum Rescue {
+    /// An answer left waiting: handle it.
+    Answer {
+        lane: usize,
+        generation: u32,
+        bytes: Vec<u8>,
+        why: String,
+    },
+    /// A request taken back: it was sent as a message.
+    Resent { why: String },
+}
+
+/// One look at every job out through a mailbox.
+fn look(inner: &Rc<Inner>) {
+    let mut rescued = Vec::new();
+    let mut watching = false;
+    {
+        let mut slots = inner.slots.borrow_mut();
+        for (lane, slot) in slots.iter_mut().enumerate() {
+            let current = slot.job.as_ref().map(|(id, _, _)| *id);
+            let Some(w) = slot.watched.as_mut().filter(|w| Some(w.job) == current) else {
+                slot.watched = None;
+                continue;
+            };
+            let Some((mb, _)) = &slot.mailbox else {
+                slot.watched = None;
+                continue;
+            };
+            let stuck = mb.answer_waiting() || mb.request_untaken();
+            if !(stuck && w.stuck) {
+                w.stuck = stuck;
+                watching = true;
+                continue;
+            }
+            let words = mb.describe();
+            let job = w.job;
+            if mb.answer_waiting() {
+                if let Some(bytes) = mb.take_answer() {
+                    slot.watched = None;
+                    rescued.push(Rescue::Answer {
+                        lane,
+                        generation: slot.generation,
+                        bytes,
+                        why: format!(
+                            "worker {lane}'s answer to job {job} waited {TICK_MS}+ ms without its wake-up ({words})"
+                        ),
+                    });
+                }
+            } else if let Some(request) = mb.reclaim() {
+                slot.watched = None;
+                let sent = slot.send(&request, None, None).is_ok();
+                rescued.push(Rescue::Resent {
+                    why: format!(
+                        "worker {lane} left job {job} untaken {TICK_MS}+ ms; {} ({words})",
+                        if sent {
+                            "sent it as a message"
+                        } else {
+                            "could not send it as a message"
+                        }
+                    ),
+                });
+            } else {
+                // Taken meanwhile: keep watching.
+                w.stuck = false;
+                watching = true;
+            }
+        }
+    }
+    if !watching {
+        disarm(inner);
+    }
+    for r in rescued {
+        RESCUES.with(|n| n.set(n.get() + 1));
+        let why = match &r {
+            Rescue::Answer { why, .. } | Rescue::Resent { why } => why,
+        };
+        web_sys::console::warn_1(&format!("mailbox: {why}").into());
+        if let Rescue::Answer {
+            lane,
+            generation,
+            bytes,
+            ..
+        } = r
+        {
+            on_answer(inner, lane, generation, ms_to_ns(now_ms()), &bytes);
+        }
+    }
+}

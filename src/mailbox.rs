@@ -172,6 +172,13 @@ impl Mailbox {
         }
     }
 
+    /// Takes back a [`Mailbox::message_coming`] whose message could not be
+    /// posted: a count the worker will never match would keep it from
+    /// listening for the rest of its life.
+    pub fn message_withdrawn(&self) {
+        let _ = Atomics::sub(&self.words, SENT, 1);
+    }
+
     /// Calls `f` once an answer is there (in a microtask, if one is already).
     pub fn when_answered(&self, f: &js_sys::Function) {
         let _ = self.answered().unchecked_ref::<Thenable>().then(f);

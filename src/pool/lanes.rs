@@ -74,8 +74,9 @@ impl Lanes for PoolLanes {
             .run(slot, job, payload_kib.saturating_mul(1024))
             .await
             .map_err(|e| e.to_string())?;
-        // Round trip beyond the work itself; payloads are rare and counted apart.
-        if payload_kib == 0 {
+        // Round trip beyond the work itself; payloads are rare and counted
+        // apart, and a job the mailbox's safety net rescued waited for it.
+        if payload_kib == 0 && !r.rescued {
             let work = r
                 .steps
                 .last()

@@ -83,6 +83,9 @@ pub struct JobReply {
     pub spans: Vec<(u32, u8, protocol::ThreadState, Nanos, Nanos)>,
     /// When the page received the answer.
     pub answered: Nanos,
+    /// Whether the mailbox's safety net rescued the job (`pool/watchdog.rs`):
+    /// its round trip then says nothing about dispatch.
+    pub rescued: bool,
 }
 
 /// How a worker's start went, on the page's clock.
@@ -137,6 +140,8 @@ struct Slot {
     mailbox: Option<(Mailbox, js_sys::Function)>,
     /// The job out through the mailbox, if the current job went that way.
     watched: Option<watchdog::Watched>,
+    /// The safety net rescued the current job.
+    rescued: bool,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -155,10 +160,16 @@ impl Slot {
             mb.message_coming();
         }
         let out = crate::wire::outgoing(bytes, payload, mem);
-        match &out.transfer {
+        let posted = match &out.transfer {
             Some(transfer) => self.worker.post_message_with_transfer(&out.data, transfer),
             None => self.worker.post_message(&out.data),
+        };
+        if posted.is_err() {
+            if let Some((mb, _)) = &self.mailbox {
+                mb.message_withdrawn();
+            }
         }
+        posted
     }
 
     /// Gives a ready worker a mailbox, where the page can have one.
@@ -516,6 +527,7 @@ impl Pool {
             }
         }
         slot.job = Some((job, sent, waiting));
+        slot.rescued = false;
         Ok(())
     }
 
@@ -616,6 +628,7 @@ fn spawn_slot(
         generation,
         mailbox: None,
         watched: None,
+        rescued: false,
         _on_message: on_message,
         _on_error: on_error,
     })
@@ -756,6 +769,7 @@ fn on_answer(inner: &Rc<Inner>, lane: usize, generation: u32, answered: Nanos, b
                     steps,
                     spans,
                     answered,
+                    rescued: std::mem::take(&mut slot.rescued),
                 };
                 drop(slots);
                 let _ = tx.send(Ok(reply));

@@ -22,7 +22,7 @@ use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::{on_answer, Inner};
+use super::{on_answer, Inner, JobError};
 use crate::clock::{ms_to_ns, now_ms};
 
 /// How often the timer looks, ms. A hand-off takes microseconds, or a few
@@ -42,18 +42,29 @@ pub fn rescues() -> u64 {
     RESCUES.with(Cell::get)
 }
 
+/// How a look found a job stuck.
+#[derive(Clone, Copy, PartialEq)]
+enum Stuck {
+    /// The request is still posted: the worker has not taken it.
+    Untaken,
+    /// The answer is there, unread: its wake-up has not come.
+    Unread,
+}
+
 /// A job out through a slot's mailbox, as the timer last saw it.
 pub(super) struct Watched {
     /// The job's id (the slot's job must still be this one).
-    pub job: u64,
-    /// Whether the last look found it stuck (request untaken or answer left).
-    pub stuck: bool,
+    job: u64,
+    /// How the last look found it, if stuck. A job is rescued only when two
+    /// looks in a row find it stuck the same way: a request taken late whose
+    /// answer has just come is no lost wake-up.
+    stuck: Option<Stuck>,
 }
 
 impl Watched {
     /// A job just posted.
     pub fn new(job: u64) -> Self {
-        Self { job, stuck: false }
+        Self { job, stuck: None }
     }
 }
 
@@ -65,6 +76,23 @@ pub(super) struct Watchdog {
     /// Its handler, made once and kept: the handler stops the interval from
     /// inside itself, so it must not be dropped there.
     tick: OnceCell<Closure<dyn FnMut()>>,
+}
+
+impl Drop for Watchdog {
+    /// A pool dropped with a job out (shut down, or a pool of another size
+    /// replaced it) must not leave its interval calling a dropped handler.
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Watchdog {
+    /// Stops the interval, if it runs.
+    fn stop(&self) {
+        if let (Some(id), Some(w)) = (self.timer.take(), web_sys::window()) {
+            w.clear_interval_with_handle(id);
+        }
+    }
 }
 
 /// Starts `inner`'s timer if it is not running (call after posting a job
@@ -92,12 +120,6 @@ pub(super) fn arm(inner: &Rc<Inner>) {
     dog.timer.set(id);
 }
 
-fn disarm(inner: &Inner) {
-    if let (Some(id), Some(w)) = (inner.watchdog.timer.take(), web_sys::window()) {
-        w.clear_interval_with_handle(id);
-    }
-}
-
 /// What a look found to do for one worker.
 enum Rescue {
     /// An answer left waiting: handle it.
@@ -109,6 +131,11 @@ enum Rescue {
     },
     /// A request taken back: it was sent as a message.
     Resent { why: String },
+    /// A request taken back that could not be sent: the job fails.
+    Failed {
+        waiting: super::Waiting,
+        why: String,
+    },
 }
 
 /// One look at every job out through a mailbox.
@@ -127,17 +154,24 @@ fn look(inner: &Rc<Inner>) {
                 slot.watched = None;
                 continue;
             };
-            let stuck = mb.answer_waiting() || mb.request_untaken();
-            if !(stuck && w.stuck) {
-                w.stuck = stuck;
+            let now = if mb.answer_waiting() {
+                Some(Stuck::Unread)
+            } else if mb.request_untaken() {
+                Some(Stuck::Untaken)
+            } else {
+                None
+            };
+            if now.is_none() || now != w.stuck {
+                w.stuck = now;
                 watching = true;
                 continue;
             }
             let words = mb.describe();
             let job = w.job;
-            if mb.answer_waiting() {
+            if now == Some(Stuck::Unread) {
                 if let Some(bytes) = mb.take_answer() {
                     slot.watched = None;
+                    slot.rescued = true;
                     rescued.push(Rescue::Answer {
                         lane,
                         generation: slot.generation,
@@ -149,41 +183,55 @@ fn look(inner: &Rc<Inner>) {
                 }
             } else if let Some(request) = mb.reclaim() {
                 slot.watched = None;
-                let sent = slot.send(&request, None, None).is_ok();
-                rescued.push(Rescue::Resent {
-                    why: format!(
-                        "worker {lane} left job {job} untaken {TICK_MS}+ ms; {} ({words})",
-                        if sent {
-                            "sent it as a message"
-                        } else {
-                            "could not send it as a message"
+                slot.rescued = true;
+                match slot.send(&request, None, None) {
+                    Ok(()) => rescued.push(Rescue::Resent {
+                        why: format!(
+                            "worker {lane} left job {job} untaken {TICK_MS}+ ms; sent it as a message ({words})"
+                        ),
+                    }),
+                    Err(e) => {
+                        if let Some((_, _, waiting)) = slot.job.take() {
+                            rescued.push(Rescue::Failed {
+                                waiting,
+                                why: format!(
+                                    "worker {lane} left job {job} untaken {TICK_MS}+ ms, and it could not be sent as a message: {e:?} ({words})"
+                                ),
+                            });
                         }
-                    ),
-                });
+                    }
+                }
             } else {
                 // Taken meanwhile: keep watching.
-                w.stuck = false;
+                w.stuck = None;
                 watching = true;
             }
         }
     }
     if !watching {
-        disarm(inner);
+        inner.watchdog.stop();
     }
     for r in rescued {
         RESCUES.with(|n| n.set(n.get() + 1));
-        let why = match &r {
-            Rescue::Answer { why, .. } | Rescue::Resent { why } => why,
-        };
-        web_sys::console::warn_1(&format!("mailbox: {why}").into());
-        if let Rescue::Answer {
-            lane,
-            generation,
-            bytes,
-            ..
-        } = r
-        {
-            on_answer(inner, lane, generation, ms_to_ns(now_ms()), &bytes);
+        match r {
+            Rescue::Answer {
+                lane,
+                generation,
+                bytes,
+                why,
+            } => {
+                warn(&why);
+                on_answer(inner, lane, generation, ms_to_ns(now_ms()), &bytes);
+            }
+            Rescue::Resent { why } => warn(&why),
+            Rescue::Failed { waiting, why } => {
+                warn(&why);
+                waiting.fail(JobError::Unavailable(why));
+            }
         }
     }
+}
+
+fn warn(why: &str) {
+    web_sys::console::warn_1(&format!("mailbox: {why}").into());
 }

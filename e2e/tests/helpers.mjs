@@ -44,7 +44,8 @@ export function watchErrors(page) {
   page.on("console", (m) => {
     // The mailbox's safety net logs every job it rescues: print them, so a
     // rare fault shows in the run's log (the job itself still completes).
-    if (m.type() === "warning" && m.text().startsWith("mailbox:")) console.log(m.text());
+    // So does the session when a start-up probe step outlasts its wait.
+    if (m.type() === "warning" && /^(mailbox|calibrate):/.test(m.text())) console.log(m.text());
     if (m.type() === "error" && m.text().includes("panicked at")) {
       const first = m.text().split("\n").slice(0, 2).join(" ");
       console.log(`wasm panic: ${first}`);

@@ -34,6 +34,9 @@ thread_local! {
     static CLAIMS: Cell<u32> = const { Cell::new(0) };
     /// Probe chains ([`probe_all`]) with a step under way.
     static PROBING: Cell<u32> = const { Cell::new(0) };
+    /// The probe step under way, named for the warning [`stood_aside`] logs
+    /// if it outlasts the wait.
+    static STEP: Cell<&'static str> = const { Cell::new("") };
     /// A probe chain is under way (waiting for the workers included): a
     /// second one ("Measure again" pressed meanwhile) waits for it to end.
     static CHAIN: Cell<bool> = const { Cell::new(false) };
@@ -97,10 +100,23 @@ const STAND_ASIDE_AT_MOST_MS: f64 = 15_000.0;
 /// using the loop or the workers, and a kill or a cancel meant for the run's
 /// job could hit the probe's. Stops waiting as soon as `give_up()`.
 pub async fn stood_aside(give_up: impl Fn() -> bool) {
-    super::wait_until(STAND_ASIDE_AT_MOST_MS, give_up, || {
+    super::wait_until(STAND_ASIDE_AT_MOST_MS, &give_up, || {
         PROBING.with(|p| p.get()) == 0
     })
     .await;
+    if PROBING.with(|p| p.get()) != 0 && !give_up() {
+        // Never expected: a step is a fraction of a second. Said, so that a
+        // run that started late shows why (the e2e tests print it).
+        let step = STEP.with(Cell::get);
+        web_sys::console::warn_1(
+            &format!("calibrate: the start-up probe step \"{step}\" was still under way after {STAND_ASIDE_AT_MOST_MS} ms; the run starts beside it").into(),
+        );
+    }
+}
+
+/// Names the probe step under way (see [`stood_aside`]).
+fn step(name: &'static str) {
+    STEP.with(|s| s.set(name));
 }
 
 /// Waits until the start-up probes have measured this machine (a run's
@@ -318,6 +334,9 @@ pub async fn probe_dispatch(pool: &Pool) {
             return;
         }
         if let Ok(r) = pool.run(0, vec![protocol::JobStep::Cpu { n: 1 }], 0).await {
+            if r.rescued {
+                continue;
+            }
             trips.push(r.answered.saturating_sub(r.sent) as f64);
         }
     }
@@ -461,6 +480,7 @@ pub async fn probe_all(pool: Option<Pool>) {
         // need not wait for it (a pool that never starts would hold it).
         if pool.ready().await.is_ok() && !claimed() {
             let _busy = Probing::start();
+            step("the workers' kernel probes");
             // All of them at once: the figure is the fastest worker's.
             pool.probed(2000.0, claimed).await;
             absorb_worker_probes(pool);
@@ -468,10 +488,14 @@ pub async fn probe_all(pool: Option<Pool>) {
     }
     {
         let _busy = Probing::start();
+        step("the main thread's CPU");
         probe_main_cpu().await;
+        step("the loop");
         probe_loop().await;
         if let Some(pool) = &pool {
+            step("the pool's dispatch");
             probe_dispatch(pool).await;
+            step("the workers at once");
             probe_workers(pool).await;
         }
     }

@@ -314,6 +314,34 @@ fn plain_mailbox() -> nogil_playground::mailbox::Mailbox {
     ))
 }
 
+/// One job through a fresh plain mailbox, posted at the worker's third
+/// reading; `during(page)` runs while the worker serves it. Returns the
+/// mailbox and the readings taken.
+fn serve_one(
+    during: impl Fn(&nogil_playground::mailbox::Mailbox),
+) -> (nogil_playground::mailbox::Mailbox, u32) {
+    let mb = plain_mailbox();
+    let page = mb.clone();
+    let readings = std::cell::Cell::new(0u32);
+    mb.serve(
+        || {
+            let n = readings.get();
+            assert!(n < 100_000, "the worker never left its mailbox");
+            readings.set(n + 1);
+            if n == 2 {
+                assert!(page.try_post(b"job"));
+            }
+            f64::from(n) * 0.01
+        },
+        |_| {
+            during(&page);
+            b"done".to_vec()
+        },
+        |_| panic!("a short answer went as a message"),
+    );
+    (mb, readings.get())
+}
+
 #[wasm_bindgen_test]
 fn a_mailbox_takes_jobs_only_while_its_worker_listens_and_carries_answers_back() {
     use std::cell::RefCell;
@@ -377,32 +405,12 @@ fn a_message_on_its_way_sends_the_worker_back_and_no_job_overtakes_it() {
 
 #[wasm_bindgen_test]
 fn a_worker_with_a_message_waiting_does_not_listen_after_its_job() {
-    use std::cell::Cell;
-    let mb = plain_mailbox();
-    let page = mb.clone();
-    let readings = Cell::new(0u32);
-    mb.serve(
-        || {
-            let n = readings.get();
-            assert!(n < 100_000, "the worker never left its mailbox");
-            readings.set(n + 1);
-            if n == 2 {
-                assert!(page.try_post(b"job"));
-            }
-            f64::from(n) * 0.01
-        },
-        |_| {
-            // Announced while the job runs: nothing to wake, so the worker
-            // must see it before listening again.
-            page.message_coming();
-            b"done".to_vec()
-        },
-        |_| panic!("a short answer went as a message"),
-    );
+    // Announced while the job runs: nothing to wake, so the worker must see
+    // it before listening again.
+    let (mb, readings) = serve_one(|page| page.message_coming());
     assert!(
-        readings.get() <= 6,
-        "lingered with a message waiting: {} readings",
-        readings.get()
+        readings <= 6,
+        "lingered with a message waiting: {readings} readings"
     );
     assert_eq!(mb.take_answer(), Some(b"done".to_vec()));
     assert!(!mb.try_post(b"next"), "a job would overtake the message");
@@ -435,29 +443,12 @@ fn a_request_taken_back_before_the_worker_looks_is_never_served() {
 
 #[wasm_bindgen_test]
 fn a_request_the_worker_has_taken_cannot_be_taken_back() {
-    use std::cell::RefCell;
-    let tried = RefCell::new(Vec::new());
     // While a job runs, its request is the worker's.
-    let mb = plain_mailbox();
-    let page = mb.clone();
-    let readings = std::cell::Cell::new(0u32);
-    mb.serve(
-        || {
-            let n = readings.get();
-            assert!(n < 100_000, "the worker never left its mailbox");
-            readings.set(n + 1);
-            if n == 2 {
-                assert!(page.try_post(b"job"));
-            }
-            f64::from(n) * 0.01
-        },
-        |_| {
-            tried.borrow_mut().push(page.reclaim());
-            assert!(!page.request_untaken());
-            b"done".to_vec()
-        },
-        |_| panic!("a short answer went as a message"),
-    );
+    let tried = std::cell::RefCell::new(Vec::new());
+    let (mb, _) = serve_one(|page| {
+        tried.borrow_mut().push(page.reclaim());
+        assert!(!page.request_untaken());
+    });
     assert_eq!(
         tried.into_inner(),
         vec![None],

@@ -109,6 +109,25 @@ test("the convoy: after each sleep the I/O thread waits for the GIL while the CP
   expect(afterSleep.filter((b) => anyOverlap([b], cpu)).length, "GIL waits beside the running CPU thread").toBeGreaterThan(0);
 });
 
+test("the convoy in shared memory: a holder that drops the GIL on request waits for it from that instant", async ({ page }) => {
+  onlyIn("isolated");
+  await open(page, "./?preset=convoy");
+  await pressRun(page);
+  const [t] = await traces(page);
+  // The CPU thread's own record, in order: it runs, drops the GIL when the
+  // I/O thread asks, waits until it has it again, runs on.
+  const cpu = spans(t)
+    .filter((s) => s.task === 1 && s.lane !== NO_LANE && (s.state === "running" || s.state === "gil-blocked"))
+    .sort((a, b) => a.start - b.start);
+  const drops = cpu.slice(1).filter((s, i) => cpu[i].state === "running" && s.state === "gil-blocked").map((s) => [cpu[cpu.indexOf(s) - 1], s]);
+  expect(drops.length, "the CPU thread dropped the GIL when asked").toBeGreaterThan(0);
+  // The wait starts where the running stopped: no stretch with the thread
+  // neither running nor waiting for the GIL (it used to sleep up to a switch
+  // interval, unrecorded, when the I/O thread took the GIL and let it go
+  // again before it looked).
+  for (const [ran, waited] of drops) expect(waited.start, "the GIL wait starts as the running ends").toBe(ran.end);
+});
+
 test("races: an await between read and write loses updates on the loop; none without it, none with atomics", async ({ page }, info) => {
   await open(page, "./?preset=race-await");
   await pressRun(page);

@@ -49,13 +49,21 @@ impl Thread<'_> {
 
     /// Takes the GIL, recording the wait as GIL-blocked.
     fn acquire(&mut self) {
+        self.acquire_since(epoch_ms());
+    }
+
+    /// Takes the GIL, recording the wait from `t0` as GIL-blocked.
+    fn acquire_since(&mut self, t0: f64) {
         if !self.gil {
             return;
         }
-        let t0 = epoch_ms();
         loop {
             match Atomics::compare_exchange(self.mem, shared::GIL, 0, self.me) {
-                Ok(0) => break,
+                Ok(0) => {
+                    let _ = Atomics::add(self.mem, shared::SWITCHES, 1);
+                    let _ = Atomics::notify(self.mem, shared::SWITCHES);
+                    break;
+                }
                 Ok(holder) => {
                     // Wait for a change, at most a switch interval; if none
                     // came, ask the holder to drop it.
@@ -79,16 +87,32 @@ impl Thread<'_> {
     }
 
     /// At a check point: if another thread asked, hand the GIL over, wait
-    /// until someone took it (forced switching), and queue for it again.
-    fn check_drop(&mut self) -> bool {
+    /// until someone took it (forced switching), and queue for it again. The
+    /// whole wait, from `t0` (when its running stopped), is GIL-blocked: the
+    /// thread wants to run.
+    fn check_drop(&mut self, t0: f64) -> bool {
         if !self.gil || Atomics::load(self.mem, shared::DROP_REQUEST).unwrap_or(0) == 0 {
             return false;
         }
         let _ = Atomics::store(self.mem, shared::DROP_REQUEST, 0);
         let _ = Atomics::add(self.mem, shared::HANDOVERS, 1);
+        // "Someone took it" is the count of takes moving, as CPython's
+        // `switch_number`: the GIL being held would miss a taker that has
+        // already let go again (an I/O thread off to its next wait), and
+        // this thread would then sleep a whole switch interval with the GIL
+        // free.
+        let switches = Atomics::load(self.mem, shared::SWITCHES).unwrap_or(0);
         self.release();
-        let _ = Atomics::wait_with_timeout(self.mem, shared::GIL, 0, self.switch_ms);
-        self.acquire();
+        loop {
+            let left = self.switch_ms - (epoch_ms() - t0);
+            if Atomics::load(self.mem, shared::SWITCHES).unwrap_or(switches) != switches
+                || left <= 0.0
+            {
+                break;
+            }
+            let _ = Atomics::wait_with_timeout(self.mem, shared::SWITCHES, switches, left);
+        }
+        self.acquire_since(t0);
         true
     }
 
@@ -177,8 +201,10 @@ fn run_task(t: &mut Thread<'_>, steps: &[JobStep]) -> u128 {
                     k = end;
                     if k < n && t.gil && Atomics::load(mem, shared::DROP_REQUEST).unwrap_or(0) != 0
                     {
-                        t.span(ThreadState::Running, run_start, epoch_ms());
-                        t.check_drop();
+                        // One instant ends the running and starts the wait.
+                        let now = epoch_ms();
+                        t.span(ThreadState::Running, run_start, now);
+                        t.check_drop(now);
                         run_start = epoch_ms();
                     }
                 }
@@ -195,7 +221,7 @@ fn run_task(t: &mut Thread<'_>, steps: &[JobStep]) -> u128 {
                         IncrGap::Plain => {
                             std::hint::black_box(workload::sum_squares(INCR_GAP_WORK));
                             // The GIL may switch between the read and the write.
-                            t.check_drop();
+                            t.check_drop(epoch_ms());
                         }
                         IncrGap::Yield => t.wait_ms(0.0),
                         IncrGap::Sleep { ns } => t.wait_ms(ns as f64 / 1e6),

@@ -90,6 +90,9 @@ pub mod shared {
     pub const NEXT_TASK: u32 = 4;
     /// Threads arrived at the start barrier.
     pub const STARTED: u32 = 5;
+    /// Times a thread has taken the GIL (CPython's `switch_number`): a
+    /// holder that dropped it waits for this to move.
+    pub const SWITCHES: u32 = 6;
     /// Words in the buffer.
     pub const WORDS: u32 = 8;
 }

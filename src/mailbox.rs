@@ -196,7 +196,7 @@ impl Mailbox {
 
     /// Takes the answer, if one is there.
     pub fn take_answer(&self) -> Option<Vec<u8>> {
-        if self.load(REPLY) != 1 {
+        if !self.answer_waiting() {
             return None;
         }
         let answer = self.read(HEADER + CAP, REPLY_LEN);
@@ -269,10 +269,10 @@ impl Mailbox {
                 let s = self.load(REQ);
                 // Taken by compare-and-swap: the page may have reclaimed a
                 // job it found untaken for too long ([`Mailbox::reclaim`]).
-                if s == state::POSTED && self.swap_if(REQ, state::POSTED, state::TAKEN) {
-                    break;
-                }
                 if s == state::POSTED {
+                    if self.swap_if(REQ, state::POSTED, state::TAKEN) {
+                        break;
+                    }
                     continue;
                 }
                 if s == state::IDLE {

@@ -6,9 +6,20 @@
 // checksums, never times.
 import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+/** Scratch folders made by this file's tests, removed after each test so runs leave no litter in the temp dir. */
+const scratch = [];
+function scratchDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+test.afterEach(() => {
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Σ i² for i < n, computed independently with BigInt. */
 const sumSquares = (n) => {
@@ -118,7 +129,7 @@ test("the threading program, run with the system python3 and --trace, imports an
   await page.getByTestId("py-threading").click();
   const source = await page.getByTestId("python-code").textContent();
   expect(source).toContain("ThreadPoolExecutor");
-  const dir = mkdtempSync(join(tmpdir(), "nogil-trace-"));
+  const dir = scratchDir("nogil-trace-");
   writeFileSync(join(dir, "prog.py"), source);
   const out = execFileSync("python3", [join(dir, "prog.py"), "--trace", join(dir, "trace.json")]).toString();
   expect(out).toContain(`checksum: ${(2n * sumSquares(200_000) + 2n * sumSquares(300_000)).toString()}`);
@@ -135,7 +146,7 @@ test("the threading program, run with the system python3 and --trace, imports an
 
 test("a hostile or malformed trace file gets a clear error and no markup in it ever runs", async ({ page }) => {
   await openPage(page, "?v=1&w=1*io(10ms)&models=loop");
-  const dir = mkdtempSync(join(tmpdir(), "nogil-bad-"));
+  const dir = scratchDir("nogil-bad-");
   writeFileSync(join(dir, "broken.json"), '{"traceEvents": [ {"ph": "X", ');
   await page.getByTestId("trace-file").setInputFiles(join(dir, "broken.json"));
   await expect(page.getByTestId("trace-error")).toContainText("broken.json");

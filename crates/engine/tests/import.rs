@@ -62,7 +62,10 @@ fn python_trace(src: &str, name: &str) -> Option<String> {
         "python failed:\n{src}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Some(std::fs::read_to_string(&trace).expect("the program writes its trace"))
+    let text = std::fs::read_to_string(&trace).expect("the program writes its trace");
+    // Leave nothing behind in the temp dir: CI machines and developers run this often.
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(text)
 }
 
 #[test]

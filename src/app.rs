@@ -85,7 +85,16 @@ pub fn App() -> impl IntoView {
         env,
         scenario,
         run: RunState::new(),
-        pool: PoolState::start(cores),
+        // As many workers as the scenario asks for (one per core unless it
+        // says): a pool of another size would be restarted at the first Run,
+        // which then paid the start-up and cut short the start-up probes
+        // measuring the pool the page began with.
+        pool: PoolState::start(
+            scenario
+                .knobs
+                .get_untracked()
+                .map_or(cores, |k| usize::from(k.workers).max(1)),
+        ),
         view: ViewState::new(tab),
         predict: PredictState::new(),
     };

@@ -2,7 +2,7 @@
 // answers, a Σi² job runs with its exact result on screen, and a workload
 // with an error says where.
 import { test, expect } from "@playwright/test";
-import { open, run, results, sumSquares, onlyIn } from "./helpers.mjs";
+import { open, run, pressRun, results, sumSquares, onlyIn } from "./helpers.mjs";
 
 test("the pool starts one worker per core and says whether the page is cross-origin isolated", async ({ page }, info) => {
   await open(page);
@@ -19,6 +19,20 @@ test("the pool starts one worker per core and says whether the page is cross-ori
     await expect(page.getByTestId(`model-${m}`)).toBeEnabled();
   }
   await expect(page.getByTestId("enable-isolation")).toHaveCount(isolated ? 0 : 1);
+});
+
+test("a link that asks for another number of workers than cores starts that many with the page, and its first run keeps them", async ({ page }) => {
+  // Started at one per core, the pool was restarted at the first Run: the
+  // run paid the start-up, and the start-up probes lost the pool they measured.
+  await open(page, "./?preset=gil-cpu");
+  const status = page.getByTestId("pool-status");
+  await expect(status).toHaveAttribute("data-workers", "4");
+  const before = await status.textContent();
+  await pressRun(page);
+  const r = await results(page);
+  expect(r.gil.checksum).toBe(4n * sumSquares(20_000_000));
+  // The same pool: its measured start-up is the one the page showed before.
+  await expect(status).toHaveText(before);
 });
 
 test("Σi² runs exactly on every model of our own, small and large", async ({ page }) => {

@@ -283,61 +283,78 @@ pub fn refine_as(
     // The GIL in shared memory: each hand-off shows in the trace as the gap
     // between the holder's letting go and the waiter's running.
     if model == Model::Gil && cfg.shared_memory {
-        let (total, count) = gil_handoffs(trace);
+        let (median, count) = gil_handoffs(trace, cfg.switch_interval);
         if count > 0 {
-            observe(cal, Cost::GilHandoff, total as f64 / count as f64, count);
+            observe(cal, Cost::GilHandoff, median as f64, count);
         }
     }
 
     // Whatever the runtime measured directly (job round trips, GIL messages, probes).
     for o in &trace.observed {
-        if o.count > 0 && !(o.cost == Cost::Dispatch && oversubscribed(cfg)) {
+        if o.count > 0 && !(o.cost == Cost::Dispatch && oversubscribed(trace, cfg)) {
             observe(cal, o.cost, o.total / o.count as f64, o.count);
         }
     }
     changed
 }
 
-/// The hand-offs of a GIL in shared memory in `trace`, (total ns, count):
-/// for each wait for the GIL during which its holder let it go, the time from
-/// that release to the wait's end. The release is the last running span to
-/// end on another lane before the wait ends (one thread runs at a time under
-/// the GIL, so that is the holder's); a wait that began after it found the
-/// lock free, and no hand-off.
-pub fn gil_handoffs(trace: &Trace) -> (Nanos, u64) {
-    let mut ends: Vec<(Nanos, u16)> = trace
+/// The hand-offs of a GIL in shared memory in `trace`: (the median one, how
+/// many). A hand-off is a wait for the GIL during which its holder let it go,
+/// from that release to the wait's end. A thread lets the GIL go where its
+/// running ends and where it begins to wait on I/O (a thread that takes the
+/// GIL only to start a wait leaves no running span); one thread runs at a time
+/// under the GIL, so the last release on another lane before the wait ends is
+/// the holder's. A wait that began after it found the lock free. The median,
+/// and only gaps within a switch interval: each end of a gap is read on
+/// another worker's clock, and the two may be tens of µs apart.
+pub fn gil_handoffs(trace: &Trace, switch: Nanos) -> (Nanos, u64) {
+    let mut releases: Vec<(Nanos, u16)> = trace
         .spans
         .iter()
-        .filter(|s| s.state == SpanState::Running && s.lane != MAIN_LANE && s.lane != NO_LANE)
-        .map(|s| (s.end, s.lane))
+        .filter(|s| s.lane != MAIN_LANE && s.lane != NO_LANE)
+        .filter_map(|s| match s.state {
+            SpanState::Running => Some((s.end, s.lane)),
+            SpanState::Waiting => Some((s.start, s.lane)),
+            _ => None,
+        })
         .collect();
-    ends.sort_unstable();
-    let (mut total, mut count) = (0, 0);
-    for wait in trace
+    releases.sort_unstable();
+    let mut gaps: Vec<Nanos> = trace
         .spans
         .iter()
         .filter(|s| s.state == SpanState::GilBlocked && s.end > s.start)
-    {
-        let before = &ends[..ends.partition_point(|&(t, _)| t <= wait.end)];
-        if let Some(&(released, _)) = before.iter().rev().find(|&&(_, l)| l != wait.lane) {
-            if released >= wait.start {
-                total += wait.end - released;
-                count += 1;
-            }
-        }
+        .filter_map(|wait| {
+            let before = &releases[..releases.partition_point(|&(t, _)| t <= wait.end)];
+            let (released, _) = *before
+                .iter()
+                .rev()
+                .take_while(|&&(t, _)| t >= wait.start)
+                .find(|&&(_, lane)| lane != wait.lane)?;
+            Some(wait.end - released)
+        })
+        .filter(|&gap| gap <= switch)
+        .collect();
+    if gaps.is_empty() {
+        return (0, 0);
     }
-    (total, count)
+    let mid = gaps.len() / 2;
+    let (_, median, _) = gaps.select_nth_unstable(mid);
+    (*median, gaps.len() as u64)
 }
 
-/// Whether a run had more workers than cores. A job's round trip beyond its
-/// own work then also holds its waits for a core (the worker is handed its
-/// message, or finishes, while the other workers hold both cores), which the
-/// simulation already charges as shared CPU ([`crate::cpu::SharedCpu`]):
-/// learnt as dispatch, 4 workers on 2 cores read 5–6 ms a job, and the next
+/// Whether a run computed on more workers at once than there are cores for
+/// more than a tenth of its CPU time. A job's round trip beyond its own work
+/// then also holds its waits for a core (the worker is handed its message, or
+/// finishes, while the other workers hold every core), which the simulation
+/// already charges as shared CPU ([`crate::cpu::SharedCpu`]): learnt as
+/// dispatch, 4 workers computing on 2 cores read 5–6 ms a job, and the next
 /// prediction of `4*cpu(20M)` on free threads doubled (14.6 → 30.6 ms, for
 /// 16.4 measured).
-fn oversubscribed(cfg: &RunConfig) -> bool {
-    cfg.workers > cfg.cores.max(1)
+fn oversubscribed(trace: &Trace, cfg: &RunConfig) -> bool {
+    let profile = concurrency_profile(trace);
+    let total: Nanos = profile.iter().sum();
+    let over: Nanos = profile.iter().skip(usize::from(cfg.cores.max(1)) + 1).sum();
+    over.saturating_mul(10) > total
 }
 
 /// A figure the runtime measured directly during a run: `total` over `count`
@@ -528,10 +545,15 @@ mod tests {
     }
 
     #[test]
-    fn round_trips_of_more_workers_than_cores_teach_no_dispatch_cost() {
-        let w: Workload = "4*io(1ms)".parse().unwrap();
-        let observed = |cfg: &RunConfig| {
-            let mut trace = simulate(&w, cfg, &Costs::zero());
+    fn round_trips_of_more_workers_computing_than_cores_teach_no_dispatch_cost() {
+        let learnt = |w: &str, workers: u16| {
+            let w: Workload = w.parse().unwrap();
+            let cfg = RunConfig {
+                workers,
+                cores: 2,
+                ..RunConfig::new(Model::Pool)
+            };
+            let mut trace = simulate(&w, &cfg, &Costs::cpu_only(1.0));
             trace.observed = vec![
                 Observation {
                     cost: Cost::Dispatch,
@@ -545,21 +567,19 @@ mod tests {
                 },
             ];
             let mut cal = Calibration::default();
-            refine(&mut cal, &trace, &w, cfg, 1.0);
+            refine(&mut cal, &trace, &w, &cfg, 1.0);
             (
                 cal.provenance(Cost::Dispatch).origin,
                 cal.provenance(Cost::GilMessage).origin,
             )
         };
-        let fits = RunConfig {
-            workers: 2,
-            cores: 2,
-            ..RunConfig::new(Model::Pool)
-        };
-        assert_eq!(observed(&fits), (Origin::Run, Origin::Run));
-        let over = RunConfig { workers: 4, ..fits };
-        // The GIL's messages are one thread at a time: still learnt.
-        assert_eq!(observed(&over), (Origin::Default, Origin::Run));
+        // As many computing as there are cores: the round trips are dispatch.
+        assert_eq!(learnt("4*cpu(1M)", 2), (Origin::Run, Origin::Run));
+        // More workers than cores, but only waiting: still dispatch.
+        assert_eq!(learnt("4*io(1ms)", 4), (Origin::Run, Origin::Run));
+        // Four computing on two cores: the round trips held waits for a core.
+        // (The GIL's messages are one thread at a time: still learnt.)
+        assert_eq!(learnt("4*cpu(1M)", 4), (Origin::Default, Origin::Run));
     }
 
     #[test]
@@ -574,9 +594,17 @@ mod tests {
         };
         let costs = Costs::cpu_only(0.4).with(Cost::GilHandoff, 300_000.0);
         let trace = simulate(&w, &cfg, &costs);
-        let (total, count) = gil_handoffs(&trace);
+        let (median, count) = gil_handoffs(&trace, cfg.switch_interval);
         assert!(count >= 3, "{count} hand-offs");
-        assert_eq!(total, 300_000 * count);
+        assert_eq!(median, 300_000);
+        // Threads that take the GIL only to start a wait, beside CPU-bound
+        // ones: each wait's start is a release too.
+        let mixed: Workload = "2*[io(1ms),cpu(5M),io(1ms),io(2ms)]+2*cpu(20M)"
+            .parse()
+            .unwrap();
+        let (median, count) = gil_handoffs(&simulate(&mixed, &cfg, &costs), cfg.switch_interval);
+        assert!(count >= 3, "{count} hand-offs");
+        assert_eq!(median, 300_000);
         let mut cal = Calibration::default();
         refine(&mut cal, &trace, &w, &cfg, 1.0);
         assert_eq!(cal.provenance(Cost::GilHandoff).origin, Origin::Run);

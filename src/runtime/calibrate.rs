@@ -425,14 +425,17 @@ pub async fn probe_workers(pool: &Pool) {
     if together.len() >= 2 * lanes && lanes >= 2 {
         // The figure is the slow-down with every core busy; with fewer
         // workers than cores the probe saw part of it (`cpu::rate` is linear
-        // in the busy cores).
-        let seen = median(&mut together) / single;
-        let ratio = 1.0 + (seen - 1.0) * (cores - 1) as f64 / (lanes - 1) as f64;
-        observe_probe(
-            Cost::CpuParallel,
-            ratio.clamp(1.0, engine::cpu::MAX_PARALLEL),
-            together.len() as u64,
-        );
+        // in the busy cores). Only from at least half the cores: from 2 of
+        // 16, the scaling would multiply the noise of a few ms by 15.
+        if lanes * 2 >= cores {
+            let seen = median(&mut together) / single;
+            let ratio = 1.0 + (seen - 1.0) * (cores - 1) as f64 / (lanes - 1) as f64;
+            observe_probe(
+                Cost::CpuParallel,
+                ratio.clamp(1.0, engine::cpu::MAX_PARALLEL),
+                together.len() as u64,
+            );
+        }
         if !all_idle() {
             return;
         }

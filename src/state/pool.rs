@@ -1,6 +1,7 @@
 //! The worker pool as the page sees it: its status, and the handle runs use.
-//! The pool starts with the page (one worker per core), stays warm between
-//! runs, and is restarted only when a run asks for another number of workers.
+//! The pool starts with the page (as many workers as the scenario asks for,
+//! one per core unless it says), stays warm between runs, and is restarted
+//! only when a run asks for another number of workers.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,7 +13,7 @@ use crate::pool::Pool;
 pub enum PoolStatus {
     /// Starting this many workers.
     Starting(usize),
-    /// Every worker answered; start-up as measured (first spawn to last ready).
+    /// Every worker answered; start-up as measured (the slowest worker's, spawn to ready).
     Ready {
         /// Workers.
         workers: usize,
@@ -82,11 +83,19 @@ impl PoolState {
                 spawn_local(async move {
                     match p.ready().await {
                         Ok(s) => {
-                            let spawned = s.iter().map(|s| s.spawned).min().unwrap_or(0);
-                            let ready = s.iter().map(|s| s.ready).max().unwrap_or(0);
+                            // The slowest worker's own start-up: the workers
+                            // start side by side, but not all at once (the
+                            // boot script's before the app, more by the app),
+                            // and the first spawn to the last ready would
+                            // count the app's loading in between.
+                            let startup = s
+                                .iter()
+                                .map(|s| s.ready.saturating_sub(s.spawned))
+                                .max()
+                                .unwrap_or(0);
                             status.set(PoolStatus::Ready {
                                 workers: s.len(),
-                                startup_ms: ready.saturating_sub(spawned) as f64 / 1e6,
+                                startup_ms: startup as f64 / 1e6,
                             });
                         }
                         Err(e) => status.set(PoolStatus::Failed(e)),

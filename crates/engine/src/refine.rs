@@ -304,9 +304,10 @@ pub fn refine_as(
 /// running ends and where it begins to wait on I/O (a thread that takes the
 /// GIL only to start a wait leaves no running span); one thread runs at a time
 /// under the GIL, so the last release on another lane before the wait ends is
-/// the holder's. A wait that began after it found the lock free. The median,
-/// and only gaps within a switch interval: each end of a gap is read on
-/// another worker's clock, and the two may be tens of µs apart.
+/// the holder's. A wait that began after that release found the lock free:
+/// no hand-off. The median, and only gaps within a switch interval: each end
+/// of a gap is read on another worker's clock, and the two may be tens of µs
+/// apart.
 pub fn gil_handoffs(trace: &Trace, switch: Nanos) -> (Nanos, u64) {
     let mut releases: Vec<(Nanos, u16)> = trace
         .spans

@@ -146,12 +146,15 @@ test("races: an await between read and write loses updates on the loop; none wit
 });
 
 test("hand-overs are counted under the GIL: CPU-bound threads take turns", async ({ page }) => {
-  // Run restarts the pool with four workers (the page starts one per core),
-  // and the threads start together at a barrier (src/worker/threads.rs),
+  // The threads start together at a barrier (src/worker/threads.rs),
   // whenever each worker is ready: without it, under a CPU hog one worker
   // got its job late and the queue was empty before the others started, so
-  // the shared-memory GIL counted no hand-over in 3 of 10 runs.
-  const w = "4*cpu(20M)";
+  // the shared-memory GIL counted no hand-over in 3 of 10 runs. Each thread
+  // computes about 30 ms, six switch intervals: with 20M iterations (7 ms,
+  // barely more than one) a fresh-clone CI run under a CPU hog once counted
+  // none, the waiters woken from the barrier late enough that each holder
+  // finished before anyone had waited a whole interval.
+  const w = "4*cpu(90M)";
   await open(page, `./?w=${w}&models=gil&workers=4`);
   await run(page, { w, models: ["gil"], workers: 4 });
   const r = await results(page);

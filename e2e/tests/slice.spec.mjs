@@ -24,7 +24,7 @@ test("the pool starts one worker per core and says whether the page is cross-ori
 test("a link that asks for another number of workers than cores starts that many with the page, and its first run keeps them", async ({ page }) => {
   // Started at one per core, the pool was restarted at the first Run: the
   // run paid the start-up, and the start-up probes lost the pool they measured.
-  await page.goto("./");
+  // (Read on the blank page the test starts on: no need to load the app twice.)
   const workers = (await page.evaluate(() => navigator.hardwareConcurrency)) + 1;
   await open(page, `./?v=1&w=${workers}*cpu(2M)&models=gil,free&workers=${workers}`);
   const status = page.getByTestId("pool-status");

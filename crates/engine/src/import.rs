@@ -972,7 +972,7 @@ pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
                 });
             }
         }
-        trace.events.sort_by_key(|e| e.at);
+        Event::sort_by_time(&mut trace.events);
         let label = trace.display_name();
         out.push(Imported {
             label: format!("{label} (imported)"),

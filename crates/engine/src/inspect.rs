@@ -1086,7 +1086,7 @@ impl ReplayBuilder {
                 .owned
                 .take()
                 .unwrap_or_else(|| self.trace.events.clone());
-            v.sort_by_key(|e| e.at);
+            Event::sort_by_time(&mut v);
             self.owned = Some(v);
             heavy = true;
         }

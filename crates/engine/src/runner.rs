@@ -351,7 +351,7 @@ impl Recorder {
         // Events from workers arrive after the fact: put them in time order
         // (stable, so simultaneous events keep the order they were recorded in).
         if !events.windows(2).all(|w| w[0].at <= w[1].at) {
-            events.sort_by_key(|e| e.at);
+            Event::sort_by_time(&mut events);
         }
         trace.events = events;
         trace.events_dropped = self.events_dropped.get();

@@ -82,8 +82,13 @@ use task::Runnable;
 use timer::Timers;
 
 /// Identifies a task within one executor; assigned in spawn order from 0.
+///
+/// 32 bits, not 64: every task's header carries it, and a 64-bit id would
+/// align the header to 8 bytes and grow every task by 16 (P2's memory per
+/// suspended task measured 117 B with it, 101 B without). After 2³² spawns
+/// in one executor (far past any workload's limit) ids wrap around.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TaskId(pub u64);
+pub struct TaskId(pub u32);
 
 /// The tag of a task that stands for no task of the workload (a spawner, a helper).
 pub const UNTAGGED: u32 = u32::MAX;
@@ -125,7 +130,7 @@ pub(crate) struct Shared {
     /// the clock is at least this, so a timer due by then needs no new reading.
     clock_floor: Cell<Nanos>,
     hooks: Option<Rc<dyn Hooks>>,
-    next_id: Cell<u64>,
+    next_id: Cell<u32>,
     live: Cell<u64>,
     current: Cell<Option<TaskRef>>,
     cancelled: Cell<bool>,
@@ -201,7 +206,7 @@ impl Shared {
     {
         let id = TaskId(self.next_id.get());
         let task = TaskRef { id, tag };
-        self.next_id.set(id.0 + 1);
+        self.next_id.set(id.0.wrapping_add(1));
         self.live.set(self.live.get() + 1);
         let meta = TaskMeta {
             task,

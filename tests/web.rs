@@ -456,3 +456,52 @@ fn a_request_the_worker_has_taken_cannot_be_taken_back() {
     );
     assert_eq!(mb.take_answer(), Some(b"done".to_vec()));
 }
+
+#[wasm_bindgen_test]
+fn the_prediction_warning_names_each_miss_and_says_when_runs_are_too_short_to_judge() {
+    use nogil_playground::ui::results::fidelity_warning_text;
+    // Within 15 %: nothing to say.
+    assert_eq!(
+        fidelity_warning_text(&[("Event loop", 14.9, 5.0), ("Sequential", -3.0, 900.0)]),
+        None
+    );
+    assert_eq!(fidelity_warning_text(&[]), None);
+    // Only short runs missed: the warning names them, says such runs vary,
+    // and how to get steadier figures.
+    let short = fidelity_warning_text(&[
+        ("Worker pool", -26.2, 4.5),
+        ("Loop + pool", -48.0, 7.3),
+        ("Sequential", 2.0, 5.3),
+    ])
+    .unwrap();
+    assert!(
+        short.contains("for Worker pool -26 %, Loop + pool -48 %."),
+        "{short}"
+    );
+    assert!(!short.contains("Sequential"), "{short}");
+    assert!(
+        short.contains("under 200 ms can vary") && short.contains("double the workload"),
+        "{short}"
+    );
+    assert!(!short.contains("not yet well measured"), "{short}");
+    // A long run missed too: the general causes, no word about short runs.
+    let long =
+        fidelity_warning_text(&[("Worker pool", 30.0, 4.5), ("Threads + GIL", -20.0, 1500.0)])
+            .unwrap();
+    assert!(
+        long.contains("for Worker pool +30 %, Threads + GIL -20 %:"),
+        "{long}"
+    );
+    assert!(
+        long.contains("not yet well measured") && !long.contains("under 200 ms"),
+        "{long}"
+    );
+    // Just over the limit: not shown as the limit itself.
+    let edge = fidelity_warning_text(&[("Sequential", 15.3, 5.0)]).unwrap();
+    assert!(edge.contains("Sequential +15.3 %."), "{edge}");
+    // Single spaces: no source indentation inside the text.
+    assert!(
+        !short.contains("  ") && !long.contains("  "),
+        "{short} / {long}"
+    );
+}

@@ -128,6 +128,56 @@ test("a mailbox answer whose wake-up is lost is rescued: the run completes, exac
   expect(rescued).toBe(sent);
 });
 
+test("a mailbox answer that arrives while the page is busy is not taken for a lost wake-up", async ({ page }) => {
+  onlyIn("isolated");
+  // The page holds Atomics.waitAsync's wake-ups back once the test says so,
+  // and steers the mailbox safety net's looks (its 50 ms interval): none
+  // while the test waits for an answer; then one that sees the answer
+  // waiting, a 300 ms busy spell, a late look, and only then the wake-up,
+  // as a wake-up queued behind a busy spell runs after the timer that was
+  // due during it. A net that took that answer for a lost one would rescue it.
+  await page.addInitScript(() => {
+    const native = Atomics.waitAsync;
+    const t = (window.__t = { hold: false, held: [], looks: 0, step: "idle" });
+    Atomics.waitAsync = function (...args) {
+      const r = native.apply(this, args);
+      if (!r.async) return r;
+      return { async: true, value: r.value.then((v) => (t.hold ? new Promise((res) => t.held.push(() => res(v))) : v)) };
+    };
+    const every = window.setInterval.bind(window);
+    window.setInterval = (f, ms, ...rest) => {
+      if (ms !== 50 || typeof f !== "function") return every(f, ms, ...rest);
+      return every(() => {
+        if (t.step === "wait" && t.held.length === 0) return;
+        f();
+        t.looks++;
+        if (t.step === "wait") {
+          // This look saw the answer waiting; now the page is busy.
+          const start = performance.now();
+          while (performance.now() - start < 300);
+          t.step = "late";
+        } else if (t.step === "late") {
+          t.step = "done";
+          t.hold = false;
+          t.held.splice(0).forEach((wake) => wake());
+        }
+      }, ms);
+    };
+  });
+  await open(page);
+  await page.waitForFunction(() => window.wasmBindings.costs_measured());
+  const before = await page.evaluate(() => [window.wasmBindings.mailbox_jobs(), window.wasmBindings.mailbox_rescues()]);
+  await setUp(page, { w: "400*cpu(2M)", models: ["pool"], workers: 2, limit: 1 });
+  await page.evaluate(() => Object.assign(window.__t, { hold: true, step: "wait" }));
+  await page.getByTestId("run").click();
+  await until(page, "done");
+  const after = await page.evaluate(() => [window.wasmBindings.mailbox_jobs(), window.wasmBindings.mailbox_rescues()]);
+  expect(after[0] - before[0], "jobs went through a mailbox").toBeGreaterThan(0);
+  expect(await page.evaluate(() => window.__t.step), "the busy spell happened, and the wake-up came after the late look").toBe("done");
+  expect(after[1] - before[1], "no answer was rescued").toBe(0);
+  expect((await results(page)).pool.checksum).toBe(400n * sumSquares(2_000_000));
+});
+
 test("Σi² ×20 on the pool keeps every worker lane busy", async ({ page }) => {
   test.setTimeout(90_000);
   await open(page);

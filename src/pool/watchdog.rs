@@ -8,8 +8,12 @@
 //! still untaken at two looks in a row is taken back (by compare-and-swap,
 //! so the worker cannot also run it) and sent as a message; an answer left
 //! untaken at two looks in a row (its `Atomics.waitAsync` never fired) is
-//! taken and handled here. Either costs the job [`TICK_MS`]–2×[`TICK_MS`],
-//! never the page; each is counted ([`rescues`]) and logged with the
+//! taken and handled here. A look that comes late ([`LATE_MS`] after the one
+//! before: the page's thread was busy, a sequential run's block, say) does
+//! not confirm: a wake-up that arrived meanwhile waits in the same task
+//! queue and has not had its turn yet, so it is not lost; the look after it
+//! does, and a third stuck look always does. Either costs the job
+//! [`TICK_MS`]–2×[`TICK_MS`] of the page's free time, never the page; each is counted ([`rescues`]) and logged with the
 //! mailbox's words (`console.warn`, "mailbox: …"), and the e2e tests print
 //! those lines, so a rare fault shows up where it happened.
 //!
@@ -29,6 +33,11 @@ use crate::clock::{ms_to_ns, now_ms};
 /// milliseconds when the machine is loaded; a job stuck for two looks is
 /// stuck.
 pub const TICK_MS: i32 = 50;
+
+/// A look this long after the one before came late: the page's thread was
+/// busy in between, ms. Twice the tick: a loaded machine fires the interval
+/// some ms late, which is no busy spell.
+pub const LATE_MS: f64 = 2.0 * TICK_MS as f64;
 
 thread_local! {
     /// Jobs the safety net has rescued since the page loaded.
@@ -59,12 +68,18 @@ pub(super) struct Watched {
     /// looks in a row find it stuck the same way: a request taken late whose
     /// answer has just come is no lost wake-up.
     stuck: Option<Stuck>,
+    /// How many looks in a row have found it stuck that way.
+    seen: u8,
 }
 
 impl Watched {
     /// A job just posted.
     pub fn new(job: u64) -> Self {
-        Self { job, stuck: None }
+        Self {
+            job,
+            stuck: None,
+            seen: 0,
+        }
     }
 }
 
@@ -76,6 +91,8 @@ pub(super) struct Watchdog {
     /// Its handler, made once and kept: the handler stops the interval from
     /// inside itself, so it must not be dropped there.
     tick: OnceCell<Closure<dyn FnMut()>>,
+    /// When the interval last ran (or started), ms on the page's clock.
+    last_look: Cell<f64>,
 }
 
 impl Drop for Watchdog {
@@ -118,6 +135,7 @@ pub(super) fn arm(inner: &Rc<Inner>) {
         .ok()
     });
     dog.timer.set(id);
+    dog.last_look.set(now_ms());
 }
 
 /// What a look found to do for one worker.
@@ -142,6 +160,8 @@ enum Rescue {
 fn look(inner: &Rc<Inner>) {
     let mut rescued = Vec::new();
     let mut watching = false;
+    let at = now_ms();
+    let late = at - inner.watchdog.last_look.replace(at) > LATE_MS;
     {
         let mut slots = inner.slots.borrow_mut();
         for (lane, slot) in slots.iter_mut().enumerate() {
@@ -163,6 +183,14 @@ fn look(inner: &Rc<Inner>) {
             };
             if now.is_none() || now != w.stuck {
                 w.stuck = now;
+                w.seen = u8::from(now.is_some());
+                watching = true;
+                continue;
+            }
+            w.seen = w.seen.saturating_add(1);
+            if late && w.seen < 3 {
+                // The page was busy since the last look: what woke meanwhile
+                // has not run yet. The next look decides.
                 watching = true;
                 continue;
             }
@@ -204,6 +232,7 @@ fn look(inner: &Rc<Inner>) {
             } else {
                 // Taken meanwhile: keep watching.
                 w.stuck = None;
+                w.seen = 0;
                 watching = true;
             }
         }

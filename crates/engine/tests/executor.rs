@@ -444,3 +444,46 @@ fn a_task_woken_many_times_in_one_poll_is_queued_once() {
     assert_eq!(polls.get(), 3);
     assert_eq!(ex.live_tasks(), 0);
 }
+
+/// Cancelling a run whose tasks queue on a semaphore: each dropped waiter
+/// that had been granted the permit passes it on, which wakes the next
+/// waiter, which the cancelled executor drops at once. Those drops must not
+/// nest (a million of them overflowed the page's stack), so this runs on a
+/// thread with a small stack, and every task is dropped.
+#[test]
+fn cancelling_a_long_queue_on_a_semaphore_drops_every_task_without_nesting_the_drops() {
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(|| {
+            const TASKS: u32 = 200_000;
+            let (clock, ex) = setup();
+            let sem = Semaphore::new(1);
+            let dropped = Rc::new(Cell::new(0u32));
+            struct Counted(Rc<Cell<u32>>);
+            impl Drop for Counted {
+                fn drop(&mut self) {
+                    self.0.set(self.0.get() + 1);
+                }
+            }
+            for _ in 0..TASKS {
+                let (h, sem, c) = (ex.handle(), sem.clone(), Counted(dropped.clone()));
+                ex.spawn(async move {
+                    let _c = c;
+                    let _p = sem.acquire().await;
+                    h.sleep(SECOND).await;
+                });
+            }
+            ex.run(u64::MAX);
+            assert_eq!(sem.waiters(), TASKS as usize - 1);
+            // The holder's sleep ends: it releases the permit, which wakes
+            // the first waiter; the run is cancelled before that one runs.
+            clock.advance_to(SECOND);
+            ex.run_budget(Nanos::MAX, 1);
+            ex.cancel();
+            drop(ex);
+            assert_eq!(dropped.get(), TASKS, "every task's future was dropped");
+        })
+        .unwrap()
+        .join()
+        .expect("the cancelled run's drops overflowed the stack or panicked");
+}

@@ -156,7 +156,7 @@ fn schedule(runnable: Runnable) {
     // executor, so `shared` points to a live `Shared` until the runnable goes.
     if unsafe { (*shared).cancelled.get() } {
         // Dropping the runnable drops the future: the task is cancelled.
-        drop(runnable);
+        bury(runnable);
         return;
     }
     // SAFETY: as above; the runnable then moves into the queue, which keeps the
@@ -166,6 +166,44 @@ fn schedule(runnable: Runnable) {
         h.woken(runnable.metadata().task);
     }
     s.ready.push_back(runnable);
+}
+
+thread_local! {
+    /// Cancelled tasks waiting for the [`bury`] call under way to drop them.
+    static GRAVEYARD: RefCell<Vec<Runnable>> = const { RefCell::new(Vec::new()) };
+    /// Whether a [`bury`] call is under way on this thread.
+    static BURYING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Drops a cancelled task's runnable, and with it the future.
+///
+/// Dropping a future may wake another task of the cancelled run, which comes
+/// back here: a semaphore passes on the permit its dropped waiter had been
+/// granted, and the next waiter's drop passes it on again. Dropped inside
+/// one another, a run of a million tasks queued on a limit (or on the pool's
+/// lanes) overflowed the stack on cancel (`RangeError: Maximum call stack
+/// size exceeded` in the page). So a drop that comes back while another is
+/// under way waits in a list, and the first call drops the list in a loop:
+/// the stack stays one drop deep, however long the chain.
+fn bury(runnable: Runnable) {
+    if BURYING.with(|b| b.replace(true)) {
+        GRAVEYARD.with(|g| g.borrow_mut().push(runnable));
+        return;
+    }
+    /// Ends the burial even if a drop unwinds (native tests), so later
+    /// cancellations are not queued for ever.
+    struct Done;
+    impl Drop for Done {
+        fn drop(&mut self) {
+            BURYING.with(|b| b.set(false));
+        }
+    }
+    let _done = Done;
+    drop(runnable);
+    // Popped with the list's borrow released before the drop: the drop may push.
+    while let Some(next) = GRAVEYARD.with(|g| g.borrow_mut().pop()) {
+        drop(next);
+    }
 }
 
 impl Shared {

@@ -222,9 +222,28 @@ impl Simulation {
                 )
             }
             _ => {
-                let ex = Rc::new(Executor::new(clock.clone()));
                 let threads = model.is_threads();
                 let shared = cfg.shared_memory;
+                // Where the page hands each task's phases to the workers
+                // (the pool, loop + pool, threads by messages), those tasks
+                // run on our loop and pay its per-poll and per-spawn costs,
+                // as the loop model's do: the real run drives them with the
+                // same hooks, recording no events (`Driven::new`). Threads
+                // in shared memory take their tasks from a queue there.
+                let page_loop =
+                    matches!(model, Model::Pool | Model::Hybrid) || (threads && !shared);
+                let ex = if page_loop {
+                    let hooks = Rc::new(
+                        LoopHooks::new(rec.clone(), clock.clone(), MAIN_LANE)
+                            .without_events()
+                            .charging(clock.clone(), costs.ns(Cost::Poll), costs.ns(Cost::Poll)),
+                    );
+                    let ex = Executor::with_hooks(clock.clone(), hooks);
+                    ex.set_polls_per_clock_check(POLLS_PER_CLOCK_CHECK);
+                    Rc::new(ex)
+                } else {
+                    Rc::new(Executor::new(clock.clone()))
+                };
                 let startup = if matches!(model, Model::Pool | Model::Hybrid) {
                     costs.ns(Cost::PoolStartup)
                 } else {

@@ -209,7 +209,7 @@ pub async fn run(
     } else {
         Flavour::Sequential
     };
-    let source = workload::python::program(workload, flavour, cfg.workers, cfg.limit);
+    let source = workload::python::program(workload, flavour, cfg.workers, cfg.limit, cfg.seed);
     spawn().map_err(RunError::Unavailable)?;
     let (tx, rx) = oneshot::channel();
     WORKER

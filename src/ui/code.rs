@@ -53,7 +53,7 @@ pub fn CodeTabs() -> impl IntoView {
         let w = sc.parsed.get().ok()?;
         let k = sc.knobs.get().ok()?;
         Some(match which.get() {
-            Prog::Py(f) => workload::python::program(&w, f, k.workers, k.limit),
+            Prog::Py(f) => workload::python::program(&w, f, k.workers, k.limit, k.seed),
             Prog::Js(f) => workload::js::program(&w, f, k.workers, k.limit, k.seed),
         })
     });

@@ -73,7 +73,7 @@ fn the_python_programs_traces_import_with_their_lanes_and_states() {
     let w = parse("2*[io(50ms),cpu(200k)]+1*block(20ms)").unwrap();
     let checksum = 2 * closed_form(200_000);
     for f in Flavour::ALL {
-        let Some(text) = python_trace(&program(&w, f, 2, None), f.name()) else {
+        let Some(text) = python_trace(&program(&w, f, 2, None, 1), f.name()) else {
             return;
         };
         let got = import(&text);

@@ -57,6 +57,7 @@
 use std::fmt::Write;
 
 use crate::ast::{Group, IncrMode, Nanos, Options, Phase, Workload};
+use crate::rng::phase_jitter_pct;
 
 /// Which JavaScript concurrency style to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,19 +138,11 @@ fn comment(text: &str) -> String {
     out
 }
 
-/// A phase's jitter in percent (0 = none). Only io, cpu and block draw, as in the engine.
-fn jitter_of(p: &Phase, g: &Group) -> u32 {
-    match p {
-        Phase::Incr { .. } => 0,
-        _ => Options::resolve(p.opts(), &g.opts).jitter_pct.min(100),
-    }
-}
-
 /// The call that runs phase `index` of `g`, as a statement. On the page the
 /// helpers take the task first; in a worker they need no task.
 fn phase_call(g: &Group, index: usize, in_worker: bool) -> String {
     let p = &g.phases[index];
-    let pct = jitter_of(p, g);
+    let pct = phase_jitter_pct(p, g);
     let head = if in_worker {
         format!("{index}")
     } else {
@@ -184,7 +177,7 @@ fn task_body(g: &Group, in_worker: bool, keep: impl Fn(&Phase) -> bool) -> Strin
     let kept: Vec<usize> = (0..g.phases.len())
         .filter(|&i| keep(&g.phases[i]))
         .collect();
-    if kept.iter().any(|&i| jitter_of(&g.phases[i], g) > 0) {
+    if kept.iter().any(|&i| phase_jitter_pct(&g.phases[i], g) > 0) {
         o.push_str("const rng = taskRng(task);\n");
     }
     let has_cpu = kept
@@ -525,7 +518,7 @@ impl Needs {
         for g in &w.groups {
             n.yield_set |= g.opts.yield_every.is_some();
             for p in &g.phases {
-                n.jitter |= jitter_of(p, g) > 0;
+                n.jitter |= phase_jitter_pct(p, g) > 0;
                 n.yield_set |= p.opts().yield_every.is_some();
                 n.payload |= remote(p) && Options::resolve(p.opts(), &g.opts).payload_kib > 0;
                 match p {

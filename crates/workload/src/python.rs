@@ -39,10 +39,20 @@
 //! record nothing and print the same lines as ever. Task functions take the
 //! task's global index (the playground's task number), so spans line up with
 //! the playground's tasks.
+//!
+//! Jitter is drawn exactly as `engine::runner::steps` draws it, as in the
+//! [`crate::js`] programs: from the run's seed (`SEED` in the program), one
+//! SplitMix64 stream per task ([`crate::task_rng`], keyed by the task's
+//! global index, so a process or thread gets the same values whatever runs
+//! where) and the same [`crate::jitter`] formula on whole nanoseconds and
+//! iterations, phase by phase in recipe order, for io, cpu and block (an
+//! `incr` never draws). So a seed gives the playground's checksum to the
+//! digit. Without such jitter the program has no random number code at all.
 
 use std::fmt::Write;
 
-use crate::ast::{IncrMode, Nanos, Options, Phase, Workload};
+use crate::ast::{Group, IncrMode, Nanos, Phase, Workload};
+use crate::rng::phase_jitter_pct;
 
 /// Which Python concurrency style to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +145,42 @@ fn phase_state(p: &Phase) -> &'static str {
     }
 }
 
+/// Jitter, ported from [`crate::rng`] (Python's integers do not overflow, so
+/// the 64-bit wrapping is a mask); `@SEED@` is the run's seed.
+const RNG: &str = r#"
+# Jitter, drawn exactly as the playground draws it: from the run's seed, one SplitMix64 stream per task.
+SEED = @SEED@
+MASK = 2**64 - 1
+
+
+def split_mix64(state):
+    """A SplitMix64 generator from `state`: each call returns the next 64 random bits."""
+    def next_u64():
+        nonlocal state
+        state = (state + 0x9E37_79B9_7F4A_7C15) & MASK
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D0_49BB_1331_11EB) & MASK
+        return z ^ (z >> 31)
+    return next_u64
+
+
+def task_rng(task):
+    """Task `task`'s own stream, so its jitter never depends on the order in which the tasks run."""
+    mix = split_mix64(SEED ^ ((task * 0xD1B5_4A32_D192_ED03) & MASK))
+    return split_mix64(mix())
+
+
+def jitter(value, pct, rng):
+    """`value` (whole ns or iterations) moved by a uniform integer in ±⌊value·pct/100⌋ (no draw if 0)."""
+    spread = value * pct // 100
+    if spread == 0:
+        return value
+    wide = (rng() << 64) | rng()  # 128 random bits: their remainder is uniform to within 2⁻⁶²
+    return value - spread + wide % (2 * spread + 1)
+
+"#;
+
 /// Parsing `--trace FILE` and recording spans; `@WHO@` is the lane key's
 /// expression and `@WHAT@` what it names.
 const RECORDER: &str = r#"
@@ -212,28 +258,42 @@ def main():
 "#;
 
 /// The Python program for `w` in `flavour`, with `workers` threads or
-/// processes and an optional concurrency `limit`. See the module's doc for
-/// the `--trace FILE` option and the file it writes.
+/// processes, an optional concurrency `limit` and the run's `seed` for
+/// jitter. See the module's doc for the `--trace FILE` option and the file
+/// it writes, and for how jitter is drawn.
 ///
 /// Its last lines run `main()` under `if __name__ == "__main__":` and pass the
 /// results to `finish(start, results)`, so a runner that cannot use
 /// `asyncio.run` (Pyodide) can execute the source under another `__name__`,
 /// then await `main()` itself and call `finish`.
-pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>) -> String {
+pub fn program(
+    w: &Workload,
+    flavour: Flavour,
+    workers: u16,
+    limit: Option<u32>,
+    seed: u64,
+) -> String {
     let is_async = flavour == Flavour::Asyncio;
+    // Only io, cpu and block draw; a group whose jitter reaches only `incr`
+    // phases has none, as in the engine.
+    let draws = |g: &Group| g.phases.iter().any(|p| phase_jitter_pct(p, g) > 0);
+    let jitter = w.groups.iter().any(draws);
     let mut o = String::new();
     let _ = writeln!(
         o,
         "\"\"\"No-GIL Playground workload {w}, {} version.",
         flavour.name()
     );
+    if jitter {
+        let _ = writeln!(
+            o,
+            "Jitter is drawn from the seed {seed} (SEED below), exactly as the playground draws it."
+        );
+    }
     let _ = writeln!(
         o,
         "Run with: python3 this_file.py  (add --trace trace.json to save its timeline)\"\"\""
     );
-    let jitter = w.groups.iter().any(|g| {
-        g.opts.jitter_pct.is_some() || g.phases.iter().any(|p| p.opts().jitter_pct.is_some())
-    });
     let mut imports = vec!["json", "platform", "sys", "time"];
     imports.extend(match flavour {
         Flavour::Sequential => &[][..],
@@ -241,9 +301,6 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
         Flavour::Threading => &["threading"][..],
         Flavour::Multiprocessing => &["multiprocessing", "os"][..],
     });
-    if jitter {
-        imports.push("random");
-    }
     imports.sort_unstable();
     for m in imports {
         let _ = writeln!(o, "import {m}");
@@ -253,7 +310,12 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
     }
     o.push_str("\n\ndef cpu(n):\n    \"\"\"Σ i² for i < n, exactly.\"\"\"\n    return sum(i * i for i in range(n))\n\n\n");
     if jitter {
-        o.push_str("def jitter(x, pct):\n    return x * random.uniform(1 - pct / 100, 1 + pct / 100)\n\n\n");
+        o.push_str(
+            RNG.trim_start_matches('\n')
+                .replace("@SEED@", &seed.to_string())
+                .as_str(),
+        );
+        o.push('\n');
     }
     // What tells the lanes apart: one thread, the pool's threads, the pool's processes.
     let (who, what, lanes) = match flavour {
@@ -296,14 +358,18 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
         let _ = writeln!(o, "{}\n{def} task_{gi}(i):", if gi > 0 { "\n" } else { "" });
         let _ = writeln!(o, "    global counter");
         let _ = writeln!(o, "    total = 0");
+        if draws(g) {
+            o.push_str("    rng = task_rng(i)\n");
+        }
         o.push_str("    t = time.perf_counter()\n");
         for (k, p) in g.phases.iter().enumerate() {
-            let pct = Options::resolve(p.opts(), &g.opts).jitter_pct;
-            let val = |s: String| {
+            let pct = phase_jitter_pct(p, g);
+            // A duration in seconds: a literal, or drawn in whole ns like the engine's.
+            let wait = |d: Nanos| {
                 if pct > 0 {
-                    format!("jitter({s}, {pct})")
+                    format!("jitter({}, {pct}, rng) / 1e9", py_int(d))
                 } else {
-                    s
+                    secs(d)
                 }
             };
             match p {
@@ -311,7 +377,7 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
                     let _ = writeln!(
                         o,
                         "    {sleep}({})  # io: a wait{}",
-                        val(secs(*dur)),
+                        wait(*dur),
                         if is_async {
                             " that lets others run"
                         } else {
@@ -321,7 +387,7 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
                 }
                 Phase::Cpu { n, .. } => {
                     let n = if pct > 0 {
-                        format!("int({})", val(py_int(*n)))
+                        format!("jitter({}, {pct}, rng)", py_int(*n))
                     } else {
                         py_int(*n)
                     };
@@ -331,7 +397,7 @@ pub fn program(w: &Workload, flavour: Flavour, workers: u16, limit: Option<u32>)
                     let _ = writeln!(
                         o,
                         "    time.sleep({})  # block: a blocking call{}",
-                        val(secs(*dur)),
+                        wait(*dur),
                         if is_async { " stalls the loop" } else { "" }
                     );
                 }

@@ -4,6 +4,8 @@
 //! every platform and in every execution model (the simulator, the browser
 //! workers and native tests all agree to the nanosecond).
 
+use crate::ast::{Group, Options, Phase};
+
 /// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and good enough for
 /// jitter. The state is the one `u64`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +58,17 @@ pub fn task_rng(seed: u64, index: u64) -> SplitMix64 {
     // scatters neighbouring indices across the whole state space.
     let mut mix = SplitMix64::new(seed ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03));
     SplitMix64::new(mix.next_u64())
+}
+
+/// The jitter, in percent (0 = none), that phase `p` of group `g` draws with:
+/// only io, cpu and block draw, as in `engine::runner::steps`; an `incr`
+/// never does, whatever its options say. The generated programs use it to
+/// draw exactly where the engine draws.
+pub(crate) fn phase_jitter_pct(p: &Phase, g: &Group) -> u32 {
+    match p {
+        Phase::Incr { .. } => 0,
+        _ => Options::resolve(p.opts(), &g.opts).jitter_pct.min(100),
+    }
 }
 
 #[cfg(test)]

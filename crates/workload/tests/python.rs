@@ -10,7 +10,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use workload::python::{program, Flavour, TRACE_FORMAT};
-use workload::{closed_form, parse, Workload};
+
+/// The playground's default seed (`engine::RunConfig`'s).
+const DEFAULT_SEED: u64 = 1;
+use workload::{closed_form, jitter, parse, task_rng, Options, Phase, Workload};
 
 /// A fresh directory for one program.
 fn scratch() -> PathBuf {
@@ -54,7 +57,7 @@ fn every_flavour_runs_and_prints_the_exact_checksum() {
     let want = format!("checksum: {}", 2 * closed_form(10_000));
     let mut walls = Vec::new();
     for f in Flavour::ALL {
-        let (wall, out) = run(&program(&w, f, 4, None));
+        let (wall, out) = run(&program(&w, f, 4, None, DEFAULT_SEED));
         assert!(out.contains(&want), "{f:?}: {out}");
         assert!(out.contains("of 3"), "{f:?}: {out}");
         walls.push(wall);
@@ -76,6 +79,7 @@ fn an_await_between_read_and_write_loses_updates_in_python_too() {
         Flavour::Asyncio,
         4,
         None,
+        DEFAULT_SEED,
     ));
     assert!(out.contains("counter: 1 of 50"), "{out}");
     let (_, out) = run(&program(
@@ -83,13 +87,20 @@ fn an_await_between_read_and_write_loses_updates_in_python_too() {
         Flavour::Asyncio,
         4,
         None,
+        DEFAULT_SEED,
     ));
     assert!(out.contains("counter: 50 of 50"), "{out}");
 }
 
 #[test]
 fn a_limit_becomes_a_semaphore() {
-    let src = program(&parse("6*io(100ms)").unwrap(), Flavour::Asyncio, 4, Some(2));
+    let src = program(
+        &parse("6*io(100ms)").unwrap(),
+        Flavour::Asyncio,
+        4,
+        Some(2),
+        DEFAULT_SEED,
+    );
     assert!(src.contains("asyncio.Semaphore(2)"));
     let (wall, _) = run(&src);
     assert!(wall >= 0.3, "three rounds of 100 ms: {wall}");
@@ -236,7 +247,7 @@ fn every_flavour_writes_its_own_trace_with_one_event_per_phase() {
     let w = parse(text).unwrap();
     let checksum = 2 * closed_form(200_000);
     for f in Flavour::ALL {
-        let t = run_traced(&program(&w, f, 2, None));
+        let t = run_traced(&program(&w, f, 2, None, DEFAULT_SEED));
         // Same figures on stdout as without --trace.
         assert!(
             t.stdout.contains(&format!("checksum: {checksum}")),
@@ -403,7 +414,7 @@ fn threads_and_processes_get_small_lane_numbers() {
     // number beyond the pool's size appears.
     let w = parse("6*io(30ms)").unwrap();
     for f in [Flavour::Threading, Flavour::Multiprocessing] {
-        let t = run_traced(&program(&w, f, 2, None));
+        let t = run_traced(&program(&w, f, 2, None, DEFAULT_SEED));
         assert_eq!(t.xs.len(), 6);
         let lanes: std::collections::BTreeSet<u64> =
             t.xs.iter()
@@ -428,7 +439,7 @@ fn without_trace_nothing_is_recorded_or_written() {
     let w = parse("2*[io(10ms),cpu(1k)]+1*incr").unwrap();
     for f in Flavour::ALL {
         let dir = scratch();
-        let (_, out) = run_in(&dir, &program(&w, f, 2, None), &[]);
+        let (_, out) = run_in(&dir, &program(&w, f, 2, None, DEFAULT_SEED), &[]);
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.len(), 3, "{f:?}: {out}");
         assert!(lines[0].starts_with("wall: ") && lines[0].ends_with(" s"));
@@ -447,7 +458,7 @@ fn tasks_are_numbered_across_groups_and_jitter_still_traces() {
     // Task numbers are global (the playground's), not per group, and
     // options do not break the recorder.
     let w = parse("2*cpu(1k,jitter=10)+3*[io(1ms),incr(atomic)]{jitter=5}").unwrap();
-    let t = run_traced(&program(&w, Flavour::Threading, 3, None));
+    let t = run_traced(&program(&w, Flavour::Threading, 3, None, DEFAULT_SEED));
     let mut got: Vec<(u64, u64, &str)> =
         t.xs.iter()
             .map(|x| (x.task, x.phase, x.name.as_str()))
@@ -469,7 +480,7 @@ fn the_programs_stay_readable() {
     let w = parse("100*[io(200ms),cpu(1M,jitter=10)]+1*block(500ms)+2*incr(await=5ms)").unwrap();
     for f in Flavour::ALL {
         for limit in [None, Some(8)] {
-            let src = program(&w, f, 4, limit);
+            let src = program(&w, f, 4, limit, DEFAULT_SEED);
             for line in src.lines().filter(|l| !l.contains(&w.to_string())) {
                 assert!(
                     line.chars().count() <= 110,
@@ -478,6 +489,115 @@ fn the_programs_stay_readable() {
                 );
             }
             assert!(!src.contains('@'), "{f:?}: a placeholder left over:\n{src}");
+        }
+    }
+}
+
+/// The concrete value of every io, cpu and block phase of every task, as
+/// `engine::runner::steps` derives them (that crate cannot be a dependency
+/// here): one stream per task, phase by phase in recipe order. incr draws nothing.
+fn engine_values(w: &Workload, seed: u64) -> Vec<Vec<Option<u64>>> {
+    w.tasks()
+        .map(|t| {
+            let mut rng = task_rng(seed, t.index);
+            t.phases
+                .iter()
+                .map(|p| {
+                    let pct = Options::resolve(p.opts(), t.group_opts).jitter_pct;
+                    match p {
+                        Phase::Io { dur, .. } | Phase::Block { dur, .. } => {
+                            Some(jitter(*dur, pct, &mut rng))
+                        }
+                        Phase::Cpu { n, .. } => Some(jitter(*n, pct, &mut rng)),
+                        Phase::Incr { .. } => None,
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Σ closed_form(n) over every cpu phase of every task, with the engine's jitter.
+fn expected_checksum(w: &Workload, seed: u64) -> u128 {
+    let values = engine_values(w, seed);
+    w.tasks()
+        .zip(&values)
+        .flat_map(|(t, v)| t.phases.iter().zip(v))
+        .map(|(p, x)| match p {
+            Phase::Cpu { .. } => closed_form(x.unwrap()),
+            _ => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn jitter_matches_the_engine_to_the_iteration() {
+    // Group and phase jitter, a phase overriding its group, an incr (which draws nothing) between draws, and
+    // io and block draws between the cpu ones: a value drawn out of order would move every later cpu.
+    let text = "3*[cpu(200k,jitter=50),io(2ms,jitter=30),incr(await),cpu(10k),block(3ms,jitter=80)]{jitter=20}\
+                +2*[incr,cpu(77k,jitter=5)]";
+    let w = parse(text).unwrap();
+    for seed in [42, 7] {
+        let want = expected_checksum(&w, seed);
+        assert_ne!(want, expected_checksum(&w, 0), "jitter moves the checksum");
+        let values = engine_values(&w, seed);
+        for f in Flavour::ALL {
+            let src = program(&w, f, 2, None, seed);
+            assert!(
+                src.contains(&format!("\nSEED = {seed}\n")),
+                "{f:?}: the seed is in the program"
+            );
+            let t = run_traced(&src);
+            assert!(
+                t.stdout.contains(&format!("checksum: {want}\n")),
+                "{f:?}, seed {seed}: want {want}, got {}",
+                t.stdout
+            );
+            assert_eq!(t.other("checksum"), format!("\"{want}\""), "{f:?}");
+            // io and block take at least their jittered duration (a sleep never ends early), and the
+            // 80 % on block(3ms) moves it by more than a sleep's slack: waits are not the bare 3 ms.
+            for x in t.xs.iter().filter(|x| x.name == "io" || x.name == "block") {
+                let ns = values[x.task as usize][x.phase as usize].unwrap();
+                let want_us = ns as f64 / 1e3;
+                assert!(
+                    x.dur >= want_us - 1.0 && x.dur < want_us + 1e6,
+                    "{f:?}, seed {seed}: {x:?} took {} µs for {want_us} µs",
+                    x.dur
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn jitter_only_on_incr_draws_nothing_as_in_the_engine() {
+    // `{jitter=10}` on a group of incr phases: the engine draws nothing for an incr, so neither does the
+    // program; a spread under one unit still draws (as the engine does), so the code is there.
+    for (text, draws) in [
+        (
+            "2*[io(100ms),cpu(100k)]+20*incr(await=1ms){jitter=10}",
+            false,
+        ),
+        ("2*[io(1ms),cpu(1k),block(1ms),incr(await)]", false),
+        ("1*cpu(10,jitter=5)", true),
+        ("1*[incr,io(1ms)]{jitter=5}", true),
+    ] {
+        let w = parse(text).unwrap();
+        for f in Flavour::ALL {
+            let src = program(&w, f, 2, None, 99);
+            for word in [
+                "SEED = 99",
+                "split_mix64",
+                "task_rng",
+                "jitter(",
+                "import random",
+            ] {
+                let want = draws && word != "import random";
+                assert_eq!(src.contains(word), want, "{text} {f:?}: {word}\n{src}");
+            }
+            if draws {
+                assert!(src.contains("    rng = task_rng(i)\n"), "{text} {f:?}");
+            }
         }
     }
 }

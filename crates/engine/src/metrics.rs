@@ -169,8 +169,14 @@ impl Metrics {
                 100.0 * busy as f64 / (lanes * wall as f64)
             },
             speedup,
-            // Efficiency is about parallel lanes; on one thread it only restates speedup.
-            efficiency_pct: speedup.filter(|_| uses_workers).map(|s| 100.0 * s / lanes),
+            // Speedup per worker, as the cell says ("speedup ÷ workers"); on
+            // one thread it only restates speedup. Under the GIL too the
+            // workers are the threads started (only one of them runs at a
+            // time, which utilisation counts): 4 threads of CPU work at 0.8×
+            // are 20 % efficient, not 80 %.
+            efficiency_pct: speedup
+                .filter(|_| uses_workers)
+                .map(|s| 100.0 * s / f64::from(trace.lanes.saturating_sub(1).max(1))),
             longest_block_ms: ms(longest_main_block(trace)),
             dropped_frames: dropped,
             lag_p50_ms: quantile(&trace.lag, 0.50).map(ms),

@@ -235,6 +235,13 @@ fn the_gil_never_lets_two_threads_run_at_once() {
         m.gil_handovers
     );
     assert!(m.gil_wait_ms.unwrap() > 0.0);
+    // Efficiency is speedup per thread started: the GIL's four threads of CPU
+    // work are no faster than one, so about 25 % at best, never 100 %.
+    let seq = run("4*cpu(20M)", Model::Sequential, 1, None);
+    let m = Metrics::from_trace(&t, Some(seq.wall()));
+    let (speedup, eff) = (m.speedup.unwrap(), m.efficiency_pct.unwrap());
+    assert!((eff - 100.0 * speedup / 4.0).abs() < 1e-9, "{eff} % at {speedup}×");
+    assert!(eff <= 26.0, "{eff} %");
 }
 
 #[test]

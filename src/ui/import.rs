@@ -42,12 +42,7 @@ pub fn TraceImport() -> impl IntoView {
         spawn_local(async move {
             match read(file).await {
                 Ok(runs) => {
-                    let labels: Vec<String> = runs.iter().map(|r| r.label.clone()).collect();
-                    let notes: Vec<String> = runs
-                        .iter()
-                        .flat_map(|r| r.notes.iter().cloned())
-                        .take(3)
-                        .collect();
+                    let summary = engine::import::summary(&runs);
                     app.run.imported.update(|v| {
                         v.extend(runs.into_iter().map(|r| {
                             let mut t = r.trace;
@@ -56,12 +51,7 @@ pub fn TraceImport() -> impl IntoView {
                         }))
                     });
                     app.run.stale.set(false);
-                    let more = if notes.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", notes.join("; "))
-                    };
-                    status.set(Some(Ok(format!("Imported {}{more}.", labels.join(", ")))));
+                    status.set(Some(Ok(summary)));
                 }
                 Err(e) => status.set(Some(Err(format!("{name}: {e}")))),
             }

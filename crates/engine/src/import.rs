@@ -9,12 +9,24 @@
 //!   traces cut short);
 //! - complete events (`"ph": "X"`) and `"B"`/`"E"` pairs (matched on a stack
 //!   per pid and tid) become spans; everything else (metadata, counters,
-//!   instants, flows, samples…) is ignored and counted in the notes;
-//! - lanes: each distinct (pid, tid) pair becomes a lane `1..=N` in order of
-//!   first appearance, and `trace.lanes = 1 + N`. Our own Python files from
-//!   the sequential and asyncio programs (`otherData.flavour`) ran on one
-//!   thread: they go on the main lane 0, and asyncio's waits go on no lane
-//!   ([`NO_LANE`]), since a task awaiting does not occupy the thread;
+//!   instants, flows, samples…) is ignored and counted in the notes, except
+//!   the names of our own export's runs and lanes (below);
+//! - our own export ([`crate::export::trace_events`]) reads back as the runs
+//!   it holds: it writes one process per run, named (`"M"` event
+//!   `process_name`, `args.name`) by the model's label, and one thread per
+//!   lane, named (`thread_name`) "main" for lane 0 and "worker N" for lane N,
+//!   on tid N; spans off any lane go on threads it leaves unnamed. A file
+//!   whose every span is in such a process gives one run per process: the
+//!   model whose label it bears, label "Event loop (imported)", its lanes
+//!   from the thread names, spans off the named threads on no lane
+//!   ([`NO_LANE`]), times as written (from the run's start). Those names are
+//!   used, so not counted as ignored;
+//! - any other file is one run. Lanes: each distinct (pid, tid) pair becomes
+//!   a lane `1..=N` in order of first appearance, and `trace.lanes = 1 + N`.
+//!   Our own Python files from the sequential and asyncio programs
+//!   (`otherData.flavour`) ran on one thread: they go on the main lane 0, and
+//!   asyncio's waits go on no lane, since a task awaiting does not occupy
+//!   the thread;
 //! - a span's task is `args.task` (a number, or `"-"` for none); events
 //!   without one count as one task per lane (the thread's own work), numbered
 //!   after the largest `args.task` of the file; its phase is `args.phase`
@@ -22,8 +34,9 @@
 //!   `block`, `incr`, else [`PhaseKind::None`]); its state is `args.state`,
 //!   else `cat` (or one of its comma-separated parts), when either names a
 //!   [`SpanState`] (`running`, `waiting`, …), else running;
-//! - times: microseconds, as the format says, to nanoseconds, rebased so the
-//!   earliest span starts at 0 (`trace.start = 0`, `trace.end` = the last end);
+//! - times: microseconds, as the format says, to nanoseconds, rebased (but
+//!   for our export's runs) so the earliest span starts at 0
+//!   (`trace.start = 0`, `trace.end` = the last end);
 //! - `checksum`, `counter` and `increments` come from `otherData` when present.
 //!
 //! Hostile input gets an [`ImportError`] whose message says what to do, never
@@ -41,12 +54,13 @@
 //! Control and bidirectional-override characters are dropped from the label,
 //! and its parts are shortened, so a file cannot make it unreadable.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use serde_json::{Map, Value};
 use workload::python::{Flavour, TRACE_FORMAT, TRACE_VERSION};
 
+use crate::model::Model;
 use crate::time::Nanos;
 use crate::trace::{PhaseKind, Source, Span, SpanState, Trace, MAIN_LANE, NO_LANE, NO_TASK};
 
@@ -67,6 +81,9 @@ pub const MAX_TIME_US: f64 = 9_007_199_254_740_992.0;
 const MAX_LABEL_PART: usize = 64;
 /// Distinct ignored `ph` values named in the notes; the rest are summed up.
 const MAX_IGNORED_KINDS: usize = 16;
+/// What the label of a run read from one of our own exports ends with, so
+/// it is not taken for the live run of the same model.
+const IMPORTED_MARK: &str = " (imported)";
 
 /// A trace read from a file.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +92,9 @@ pub struct Imported {
     /// `None`, `label` is the same as [`Imported::label`].
     pub trace: Trace,
     /// A name for people: "CPython 3.11.7, threading, your machine" for our
-    /// own Python files, else "Imported trace (N events)". Plain text.
+    /// own Python files, the run's name and " (imported)" for a run of our
+    /// own exports ("Event loop (imported)"), else "Imported trace (N
+    /// events)". Plain text.
     pub label: String,
     /// What was skipped or guessed, one sentence each, for people. Plain text.
     pub notes: Vec<String>,
@@ -159,8 +178,29 @@ impl fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
-/// Reads a Trace Event JSON file (see the module's doc for what it keeps).
+/// Reads a Trace Event JSON file as one run (see the module's doc for what it
+/// keeps). A file of several runs (our export of several models) gives the
+/// first, with a note; [`import_trace_event_runs`] gives them all.
 pub fn import_trace_events(text: &str) -> Result<Imported, ImportError> {
+    let mut runs = import_trace_event_runs(text)?.into_iter();
+    // `finish` never returns an empty list.
+    let mut first = runs.next().ok_or(ImportError::NoSpans {
+        events: 0,
+        notes: Vec::new(),
+    })?;
+    let others = runs.count();
+    if others > 0 {
+        first.notes.push(format!(
+            "The file holds {} runs; only the first is read here.",
+            1 + others
+        ));
+    }
+    Ok(first)
+}
+
+/// Reads a Trace Event JSON file: one run per process of our own export,
+/// else one run (see the module's doc for what it keeps). Never empty.
+pub fn import_trace_event_runs(text: &str) -> Result<Vec<Imported>, ImportError> {
     // Refuse big files before parsing anything: parsing is where memory goes.
     if text.len() > MAX_BYTES {
         return Err(ImportError::TooLarge { bytes: text.len() });
@@ -389,12 +429,28 @@ enum Task {
     Lane,
 }
 
-/// A span as read, before lanes are decided (that needs `otherData`, which
-/// may come after the events).
+/// Where a span was read, before lanes are decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Row {
+    /// A (pid, tid) pair: its index in [`Builder::keys`], in order of first
+    /// appearance.
+    Pair(u16),
+    /// A thread of a process that was named as one of our export's runs
+    /// when the span was read (see [`Process`]): not a lane yet, since the
+    /// export's spans off any lane each have a thread of their own.
+    Run {
+        /// Index in [`Builder::processes`].
+        process: u16,
+        /// The thread's id.
+        tid: u64,
+    },
+}
+
+/// A span as read, before lanes are decided (that needs `otherData` and the
+/// names, which may come after the events).
 #[derive(Debug, Clone, Copy)]
 struct Raw {
-    /// Index of its (pid, tid) pair, in order of first appearance.
-    key: u16,
+    row: Row,
     task: Task,
     phase: u8,
     kind: PhaseKind,
@@ -413,6 +469,31 @@ struct Open {
     state: SpanState,
 }
 
+/// A process the file names, followed to tell whether it is one of our
+/// export's runs: a process named by a model's label (or "-", a run of no
+/// model) whose threads are named as the export names lanes, tid N "main"
+/// (N = 0) or "worker N".
+#[derive(Debug)]
+struct Process {
+    /// The `pid`, as JSON text (as in [`lane_key`]).
+    pid: String,
+    /// `args.name` of its `process_name` event, cleaned.
+    name: Option<String>,
+    /// The lanes its `thread_name` events named (tid = lane).
+    lanes: BTreeSet<u16>,
+    /// Every name read for it is one our export writes.
+    like_run: bool,
+    /// Its `process_name` and `thread_name` events.
+    name_events: usize,
+}
+
+impl Process {
+    /// Named like one of our export's runs, as far as its names go yet.
+    fn is_run(&self) -> bool {
+        self.like_run && self.name.is_some()
+    }
+}
+
 /// Spans and counts gathered event by event.
 #[derive(Default)]
 struct Builder {
@@ -420,7 +501,12 @@ struct Builder {
     raws: Vec<Raw>,
     /// (pid, tid) as JSON text → key.
     keys: HashMap<(String, String), u16>,
-    /// Open `"B"` events per key, innermost last.
+    /// pid as JSON text → index in `processes`.
+    pids: HashMap<String, u16>,
+    /// The processes named by `process_name` or `thread_name` events, in
+    /// order of their first name (at most [`MAX_LANES`]).
+    processes: Vec<Process>,
+    /// Open `"B"` events per (pid, tid) key, innermost last.
     open: HashMap<u16, Vec<Open>>,
     /// Ignored `ph` values (shortened) and how many of each, in order seen.
     ignored: Vec<(String, usize)>,
@@ -453,11 +539,11 @@ impl Builder {
                     self.bad_time += 1;
                     return Ok(());
                 }
-                let key = self.key(&e)?;
+                let row = self.row(&e)?;
                 let open = self.describe(&e, nanos(ts));
                 let end = open.start.saturating_add(nanos(dur));
                 self.raws.push(Raw {
-                    key,
+                    row,
                     task: open.task,
                     phase: open.phase,
                     kind: open.kind,
@@ -471,7 +557,8 @@ impl Builder {
                     self.bad_time += 1;
                     return Ok(());
                 };
-                let key = self.key(&e)?;
+                // Our export writes only "X" events: pairs are on (pid, tid) keys, at most MAX_LANES.
+                let key = self.pair(&e)?;
                 let open = self.describe(&e, nanos(ts));
                 self.open.entry(key).or_default().push(open);
             }
@@ -485,7 +572,7 @@ impl Builder {
                 };
                 match micros(e.get("ts")).map(nanos) {
                     Some(end) if end >= o.start => self.raws.push(Raw {
-                        key,
+                        row: Row::Pair(key),
                         task: o.task,
                         phase: o.phase,
                         kind: o.kind,
@@ -495,6 +582,11 @@ impl Builder {
                     }),
                     _ => self.bad_time += 1,
                 }
+            }
+            "M" => {
+                // Counted as ignored until `finish` knows the names were used.
+                self.name(&e);
+                self.ignore("M");
             }
             other => self.ignore(other),
         }
@@ -517,8 +609,88 @@ impl Builder {
         }
     }
 
+    /// Takes back `n` events counted as ignored under `ph`: they were used.
+    fn unignore(&mut self, ph: &str, n: usize) {
+        if let Some(i) = self.ignored.iter().position(|(k, _)| k == ph) {
+            let left = self.ignored[i].1.saturating_sub(n);
+            if left == 0 {
+                self.ignored.remove(i);
+            } else {
+                self.ignored[i].1 = left;
+            }
+        } else {
+            self.ignored_rest = self.ignored_rest.saturating_sub(n);
+        }
+    }
+
+    /// Reads a `process_name` or `thread_name` metadata event into its
+    /// [`Process`]; any other metadata is left alone.
+    fn name(&mut self, e: &Map<String, Value>) {
+        let what = e.get("name").and_then(Value::as_str);
+        let name = e
+            .get("args")
+            .and_then(|a| a.get("name")?.as_str())
+            .map(clean);
+        let (Some(what @ ("process_name" | "thread_name")), Some(name)) = (what, name) else {
+            return;
+        };
+        let pid = lane_key(e).0;
+        let p = match self.pids.get(&pid) {
+            Some(&p) => p,
+            // Past the limit the file is not one of ours: its names stay unread.
+            None if self.processes.len() >= MAX_LANES => return,
+            None => {
+                // processes.len() < MAX_LANES < u16::MAX.
+                let p = self.processes.len() as u16;
+                self.processes.push(Process {
+                    pid: pid.clone(),
+                    name: None,
+                    lanes: BTreeSet::new(),
+                    like_run: true,
+                    name_events: 0,
+                });
+                self.pids.insert(pid, p);
+                p
+            }
+        };
+        let p = &mut self.processes[usize::from(p)];
+        p.name_events += 1;
+        if what == "process_name" {
+            let a_model = name == "-" || Model::ALL.iter().any(|m| m.label() == name);
+            if !a_model || p.name.as_ref().is_some_and(|n| *n != name) {
+                p.like_run = false;
+            }
+            p.name = Some(name);
+        } else {
+            let lane = match name.as_str() {
+                "main" => Some(MAIN_LANE),
+                n => n
+                    .strip_prefix("worker ")
+                    .and_then(|l| l.parse::<u16>().ok())
+                    .filter(|&l| l > 0),
+            };
+            match (lane, id(e.get("tid"))) {
+                (Some(lane), Some(tid))
+                    if tid == u64::from(lane) && usize::from(lane) < MAX_LANES =>
+                {
+                    p.lanes.insert(lane);
+                }
+                _ => p.like_run = false,
+            }
+        }
+    }
+
+    /// The row of a complete event: its thread in one of our export's runs,
+    /// else its (pid, tid) pair.
+    fn row(&mut self, e: &Map<String, Value>) -> Result<Row, ImportError> {
+        match self.run_row(e) {
+            Some(row) => Ok(row),
+            None => self.pair(e).map(Row::Pair),
+        }
+    }
+
     /// The key of the event's (pid, tid), new ones numbered in order.
-    fn key(&mut self, e: &Map<String, Value>) -> Result<u16, ImportError> {
+    fn pair(&mut self, e: &Map<String, Value>) -> Result<u16, ImportError> {
         let k = lane_key(e);
         if let Some(&key) = self.keys.get(&k) {
             return Ok(key);
@@ -530,6 +702,17 @@ impl Builder {
         let key = self.keys.len() as u16;
         self.keys.insert(k, key);
         Ok(key)
+    }
+
+    /// The row of a span in a process named as one of our export's runs.
+    fn run_row(&self, e: &Map<String, Value>) -> Option<Row> {
+        let (pid, _) = lane_key(e);
+        let &process = self.pids.get(&pid)?;
+        if !self.processes[usize::from(process)].is_run() {
+            return None;
+        }
+        let tid = id(e.get("tid"))?;
+        Some(Row::Run { process, tid })
     }
 
     /// Task, phase, kind and state of an event starting at `start`.
@@ -574,7 +757,55 @@ impl Builder {
         }
     }
 
-    fn finish(mut self, other: Option<&Value>) -> Result<Imported, ImportError> {
+    /// The processes that are our export's runs, in order, if every span is
+    /// in one of them: then the file is our export.
+    fn our_runs(&self) -> Option<Vec<u16>> {
+        let run = |p: &Process| p.is_run() && p.lanes.contains(&MAIN_LANE);
+        let all_in_runs = !self.raws.is_empty()
+            && self.raws.iter().all(|r| match r.row {
+                Row::Run { process, .. } => run(&self.processes[usize::from(process)]),
+                Row::Pair(_) => false,
+            });
+        all_in_runs.then(|| {
+            (0..self.processes.len() as u16)
+                .filter(|&p| run(&self.processes[usize::from(p)]))
+                .collect()
+        })
+    }
+
+    /// Each span's (pid, tid) key, for a file read as one run: threads first
+    /// taken for a run's (a file named like our export until a later name
+    /// said otherwise) get theirs now, after the others.
+    fn pair_keys(&mut self) -> Result<Vec<u16>, ImportError> {
+        let mut keys = Vec::with_capacity(self.raws.len());
+        for i in 0..self.raws.len() {
+            let key = match self.raws[i].row {
+                Row::Pair(key) => key,
+                Row::Run { process, tid } => {
+                    let k = (
+                        self.processes[usize::from(process)].pid.clone(),
+                        tid.to_string(),
+                    );
+                    match self.keys.get(&k) {
+                        Some(&key) => key,
+                        None if self.keys.len() >= MAX_LANES => {
+                            return Err(ImportError::TooManyLanes)
+                        }
+                        None => {
+                            let key = self.keys.len() as u16;
+                            self.keys.insert(k, key);
+                            key
+                        }
+                    }
+                }
+            };
+            keys.push(key);
+        }
+        Ok(keys)
+    }
+
+    /// What was skipped, ignored or cut short, one sentence each.
+    fn skipped_notes(&mut self) -> Vec<String> {
         // A "B" never closed has no end to draw: counted, not guessed.
         let unclosed: usize = self.open.values().map(Vec::len).sum();
         let mut notes = std::mem::take(&mut self.notes);
@@ -623,15 +854,127 @@ impl Builder {
                 thousands(MAX_TASK)
             ));
         }
+        notes
+    }
+
+    fn finish(mut self, other: Option<&Value>) -> Result<Vec<Imported>, ImportError> {
+        let ours =
+            other.is_some_and(|o| o.get("format").and_then(Value::as_str) == Some(TRACE_FORMAT));
+        // Our Python files name their processes otherwise, but say so anyway.
+        let runs = if ours { None } else { self.our_runs() };
+        if let Some(runs) = &runs {
+            let used = runs
+                .iter()
+                .map(|&p| self.processes[usize::from(p)].name_events)
+                .sum();
+            self.unignore("M", used);
+        }
+        let notes = self.skipped_notes();
         if self.raws.is_empty() {
             return Err(ImportError::NoSpans {
                 events: self.events,
                 notes,
             });
         }
+        match runs {
+            Some(runs) => Ok(self.runs(&runs, notes)),
+            None => self.one_run(other, ours, notes).map(|i| vec![i]),
+        }
+    }
 
-        let ours =
-            other.is_some_and(|o| o.get("format").and_then(Value::as_str) == Some(TRACE_FORMAT));
+    /// Our export's runs, one per process in `runs`; the file's notes go
+    /// with the first, so they are said once.
+    fn runs(&self, runs: &[u16], mut notes: Vec<String>) -> Vec<Imported> {
+        let mut out = Vec::new();
+        for &p in runs {
+            let process = &self.processes[usize::from(p)];
+            let raws: Vec<&Raw> = self
+                .raws
+                .iter()
+                .filter(|r| matches!(r.row, Row::Run { process, .. } if process == p))
+                .collect();
+            let name = process.name.clone().unwrap_or_default();
+            if raws.is_empty() {
+                notes.push(format!("Left out {name}: the file holds no spans for it."));
+                continue;
+            }
+            let model = Model::ALL.into_iter().find(|m| m.label() == name);
+            let first_lane_task = raws
+                .iter()
+                .filter_map(|r| match r.task {
+                    Task::Number(n) => Some(n + 1),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            let mut spans: Vec<Span> = raws
+                .iter()
+                .map(|r| {
+                    // Threads the export named are lanes (tid = lane); the others hold spans off any lane.
+                    let lane = match r.row {
+                        Row::Run { tid, .. } => u16::try_from(tid)
+                            .ok()
+                            .filter(|l| process.lanes.contains(l))
+                            .unwrap_or(NO_LANE),
+                        Row::Pair(_) => NO_LANE,
+                    };
+                    Span {
+                        task: match r.task {
+                            Task::Number(n) => n,
+                            Task::None => NO_TASK,
+                            Task::Lane if lane == NO_LANE => NO_TASK,
+                            Task::Lane => first_lane_task + u32::from(lane),
+                        },
+                        lane,
+                        phase: r.phase,
+                        kind: r.kind,
+                        state: r.state,
+                        // The export's times are already from the run's start.
+                        start: r.start,
+                        end: r.end,
+                    }
+                })
+                .collect();
+            spans.sort_by_key(|s| s.start);
+            let trace = Trace {
+                model,
+                // The model's own label names it; a run of no model keeps its name, unless "-".
+                label: (model.is_none() && name != "-").then_some(name),
+                source: Source::Imported,
+                lanes: process.lanes.last().map_or(1, |l| l + 1),
+                tasks: spans
+                    .iter()
+                    .filter(|s| s.task != NO_TASK)
+                    .map(|s| u64::from(s.task) + 1)
+                    .max()
+                    .unwrap_or(0),
+                start: 0,
+                end: spans.iter().map(|s| s.end).max().unwrap_or(0),
+                spans,
+                ..Trace::default()
+            };
+            out.push(Imported {
+                label: marked(&trace.display_name()),
+                trace,
+                notes: Vec::new(),
+            });
+        }
+        // `runs` holds the process of every span, so `out` is not empty.
+        if let Some(first) = out.first_mut() {
+            first.notes = notes;
+        }
+        out
+    }
+
+    /// Any other file, as one run: a lane per (pid, tid), or our Python
+    /// files' flavour's lanes.
+    fn one_run(
+        mut self,
+        other: Option<&Value>,
+        ours: bool,
+        mut notes: Vec<String>,
+    ) -> Result<Imported, ImportError> {
+        let keys = self.pair_keys()?;
         let text = |key: &str| other.and_then(|o| o.get(key)?.as_str()).map(clean);
         let flavour = if ours {
             text("flavour").as_deref().and_then(Flavour::from_name)
@@ -668,16 +1011,17 @@ impl Builder {
         let mut spans: Vec<Span> = self
             .raws
             .iter()
-            .map(|r| Span {
+            .zip(&keys)
+            .map(|(r, &key)| Span {
                 task: match r.task {
                     Task::Number(n) => n,
                     Task::None => NO_TASK,
-                    Task::Lane => first_lane_task + u32::from(r.key),
+                    Task::Lane => first_lane_task + u32::from(key),
                 },
                 lane: match (one_thread, asyncio && r.state == SpanState::Waiting) {
                     (true, true) => NO_LANE,
                     (true, false) => MAIN_LANE,
-                    (false, _) => r.key + 1,
+                    (false, _) => key + 1,
                 },
                 phase: r.phase,
                 kind: r.kind,
@@ -701,7 +1045,7 @@ impl Builder {
             parts.extend(text("machine").filter(|m| !m.is_empty()));
             parts.join(", ")
         } else {
-            format!("Imported trace ({} events)", thousands(self.events as u64))
+            format!("Imported trace ({})", count(self.events, "event"))
         };
         let number = |key: &str| other.and_then(|o| o.get(key)?.as_u64());
         let checksum = other
@@ -738,6 +1082,24 @@ impl Builder {
             label,
             notes,
         })
+    }
+}
+
+/// A run's name marked as imported, so it is not taken for the live run of
+/// the same model (once, should the name already say so).
+fn marked(name: &str) -> String {
+    if name.ends_with(IMPORTED_MARK) {
+        name.to_string()
+    } else {
+        format!("{name}{IMPORTED_MARK}")
+    }
+}
+
+/// A pid or tid as a number (JSON numbers and numeric strings alike).
+fn id(v: Option<&Value>) -> Option<u64> {
+    match v? {
+        Value::String(s) => s.parse().ok(),
+        v => v.as_u64(),
     }
 }
 
@@ -817,7 +1179,69 @@ pub fn import_any(text: &str) -> Result<Vec<Imported>, ImportError> {
     if head.contains("\"nogil-playground-results\"") {
         return import_results(text);
     }
-    import_trace_events(text).map(|i| vec![i])
+    import_trace_event_runs(text)
+}
+
+/// What the page says once a file is imported: what it held, then what was
+/// skipped or guessed, each note once. Plain text.
+///
+/// # Examples
+///
+/// ```
+/// let runs = engine::import::import_any(r#"[{"ph": "X", "name": "cpu", "ts": 0, "dur": 5}]"#).unwrap();
+/// assert_eq!(engine::import::summary(&runs), "Imported trace (1 event).");
+/// ```
+pub fn summary(runs: &[Imported]) -> String {
+    let mut out = match runs {
+        [] => "Imported nothing.".to_string(),
+        // A file read as one run: its label says what it is ("Imported trace (…)" already says "Imported").
+        [one] if !one.label.ends_with(IMPORTED_MARK) => {
+            let lead = if one.label.starts_with("Imported ") {
+                one.label.clone()
+            } else {
+                format!("Imported {}", one.label)
+            };
+            sentence(lead)
+        }
+        // Runs of our own exports: name them, without the mark each label carries.
+        runs => {
+            let names: Vec<&str> = runs
+                .iter()
+                .map(|r| r.label.strip_suffix(IMPORTED_MARK).unwrap_or(&r.label))
+                .collect();
+            sentence(format!(
+                "Imported {}: {}",
+                count(runs.len(), "run"),
+                listed(&names)
+            ))
+        }
+    };
+    let mut said: Vec<&str> = Vec::new();
+    for note in runs.iter().flat_map(|r| &r.notes) {
+        if !said.contains(&note.as_str()) {
+            said.push(note);
+            out.push(' ');
+            out.push_str(note);
+        }
+    }
+    out
+}
+
+/// `text` ending with a full stop (once).
+fn sentence(mut text: String) -> String {
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
+}
+
+/// "a", "a and b", "a, b and c".
+fn listed(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 fn results_error(message: impl Into<String>) -> ImportError {
@@ -837,7 +1261,7 @@ pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
         results_error("this results file has no runs in it (files from before version 2 hold only the metrics): export it again from the playground")
     })?;
     let mut out = Vec::new();
-    for (i, r) in runs.iter().enumerate() {
+    for r in runs {
         let num = |k: &str| r.get(k).and_then(Value::as_u64).unwrap_or(0);
         let model = r
             .get("model")
@@ -880,8 +1304,13 @@ pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
             return Err(ImportError::TooManyEvents);
         }
         let field = |a: &[Value], i: usize| a.get(i).and_then(Value::as_u64);
+        // Rows that are not what the export writes: counted, and said once per run.
+        let (mut bad_spans, mut bad_events) = (0, 0);
         for s in rows("spans") {
-            let Some(a) = s.as_array() else { continue };
+            let Some(a) = s.as_array() else {
+                bad_spans += 1;
+                continue;
+            };
             let (
                 Some(task),
                 Some(lane),
@@ -900,6 +1329,7 @@ pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
                 field(a, 6),
             )
             else {
+                bad_spans += 1;
                 continue;
             };
             let kind = [
@@ -913,6 +1343,7 @@ pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
             .copied()
             .unwrap_or(PhaseKind::None);
             let Some(state) = SpanState::ALL.get(state as usize).copied() else {
+                bad_spans += 1;
                 continue;
             };
             let lane = if lane >= u64::from(lanes) {
@@ -930,10 +1361,15 @@ pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
                     start,
                     end,
                 });
+            } else {
+                bad_spans += 1;
             }
         }
         for e in rows("events") {
-            let Some(a) = e.as_array() else { continue };
+            let Some(a) = e.as_array() else {
+                bad_events += 1;
+                continue;
+            };
             let (Some(at), Some(task), Some(lane), Some(kind), Some(res), Some(arg)) = (
                 field(a, 0),
                 field(a, 1),
@@ -942,9 +1378,11 @@ pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
                 field(a, 4),
                 field(a, 5),
             ) else {
+                bad_events += 1;
                 continue;
             };
             let Some(kind) = EventKind::ALL.get(kind as usize).copied() else {
+                bad_events += 1;
                 continue;
             };
             let res = [
@@ -970,14 +1408,29 @@ pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
                     kind,
                     res,
                 });
+            } else {
+                bad_events += 1;
             }
         }
         Event::sort_by_time(&mut trace.events);
-        let label = trace.display_name();
+        let name = trace.display_name();
+        let mut notes = Vec::new();
+        if bad_spans + bad_events > 0 {
+            let what: Vec<String> = [(bad_spans, "span"), (bad_events, "event")]
+                .into_iter()
+                .filter(|&(n, _)| n > 0)
+                .map(|(n, noun)| count(n, noun))
+                .collect();
+            let what: Vec<&str> = what.iter().map(String::as_str).collect();
+            notes.push(format!(
+                "Skipped {} of {name} that are not rows of numbers in range, as the export writes them.",
+                listed(&what)
+            ));
+        }
         out.push(Imported {
-            label: format!("{label} (imported)"),
+            label: marked(&name),
             trace,
-            notes: vec![format!("run {} of {}", i + 1, runs.len())],
+            notes,
         });
     }
     if out.is_empty() {

@@ -203,7 +203,8 @@ fn our_own_export_reads_back_span_for_span() {
     }]);
     let got = import(&text);
     assert_eq!(got.trace.spans.len(), t.spans.len());
-    assert!(got.label.starts_with("Imported trace ("), "{}", got.label);
+    assert_eq!(got.label, "Event loop (imported)");
+    assert_eq!(got.trace.model, Some(Model::Loop));
     let kinds = |spans: &[Span]| spans.iter().filter(|s| s.kind == PhaseKind::Cpu).count();
     assert_eq!(kinds(&got.trace.spans), kinds(&t.spans));
     assert_eq!(got.trace.tasks, 3);
@@ -564,4 +565,305 @@ fn our_results_export_round_trips_with_its_events() {
         "{\"format\":\"nogil-playground-results\",\"version\":1,\"models\":[]}"
     )
     .is_err());
+}
+
+/// The first word said twice in a row ("Imported Imported"), if any.
+fn doubled_word(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    words
+        .windows(2)
+        .find(|w| w[0] == w[1])
+        .map(|w| w[0].clone())
+}
+
+/// Our Trace Event export, written out as `export::trace_events` writes it:
+/// a process per run named by the model's label, a thread per lane named
+/// "main" / "worker N" on tid N, spans off any lane on tid 1000 + task.
+const OUR_TRACE_EXPORT: &str = r#"{"traceEvents": [
+    {"ph": "M", "name": "process_name", "pid": 1, "tid": 0, "args": {"name": "Event loop"}},
+    {"ph": "M", "name": "thread_name", "pid": 1, "tid": 0, "args": {"name": "main"}},
+    {"ph": "X", "name": "io waiting", "cat": "waiting", "pid": 1, "tid": 1000, "ts": 0.0, "dur": 10.0, "args": {"task": "0", "phase": 0, "state": "waiting"}},
+    {"ph": "X", "name": "io waiting", "cat": "waiting", "pid": 1, "tid": 1001, "ts": 0.5, "dur": 10.0, "args": {"task": "1", "phase": 0, "state": "waiting"}},
+    {"ph": "X", "name": "cpu running", "cat": "running", "pid": 1, "tid": 0, "ts": 10.0, "dur": 2.25, "args": {"task": "0", "phase": 1, "state": "running"}},
+    {"ph": "X", "name": "cpu running", "cat": "running", "pid": 1, "tid": 0, "ts": 12.25, "dur": 2.0, "args": {"task": "1", "phase": 1, "state": "running"}},
+    {"ph": "M", "name": "process_name", "pid": 2, "tid": 0, "args": {"name": "Worker pool"}},
+    {"ph": "M", "name": "thread_name", "pid": 2, "tid": 0, "args": {"name": "main"}},
+    {"ph": "M", "name": "thread_name", "pid": 2, "tid": 1, "args": {"name": "worker 1"}},
+    {"ph": "M", "name": "thread_name", "pid": 2, "tid": 2, "args": {"name": "worker 2"}},
+    {"ph": "X", "name": "- running", "cat": "running", "pid": 2, "tid": 1, "ts": 1.0, "dur": 3.0, "args": {"task": "-", "phase": 0, "state": "running"}},
+    {"ph": "X", "name": "io waiting", "cat": "waiting", "pid": 2, "tid": 1, "ts": 4.0, "dur": 10.0, "args": {"task": "0", "phase": 0, "state": "waiting"}},
+    {"ph": "X", "name": "io waiting", "cat": "waiting", "pid": 2, "tid": 2, "ts": 4.5, "dur": 10.0, "args": {"task": "1", "phase": 0, "state": "waiting"}}
+], "displayTimeUnit": "ms"}"#;
+
+#[test]
+fn our_trace_export_reads_back_as_its_runs_with_model_and_lane_names() {
+    use engine::model::Model;
+    let runs = engine::import::import_any(OUR_TRACE_EXPORT).unwrap();
+    let got: Vec<(&str, Option<Model>, Option<&str>, Source)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r.label.as_str(),
+                r.trace.model,
+                r.trace.label.as_deref(),
+                r.trace.source,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "Event loop (imported)",
+                Some(Model::Loop),
+                None,
+                Source::Imported
+            ),
+            (
+                "Worker pool (imported)",
+                Some(Model::Pool),
+                None,
+                Source::Imported
+            ),
+        ],
+        "one run per process, named by its process_name"
+    );
+    assert_eq!(
+        runs[0].trace.to_text(),
+        "model=loop lanes=1 tasks=2 wall=14250 checksum=0 counter=0/0\n\
+         t0 l- p0:io waiting 0..10000\n\
+         t1 l- p0:io waiting 500..10500\n\
+         t0 l0 p1:cpu running 10000..12250\n\
+         t1 l0 p1:cpu running 12250..14250\n",
+        "\"main\" is lane 0; the unnamed threads 1000 + task hold spans off any lane; times as written"
+    );
+    assert_eq!(
+        runs[1].trace.to_text(),
+        "model=pool lanes=3 tasks=2 wall=14500 checksum=0 counter=0/0\n\
+         t4294967295 l1 p0:- running 1000..4000\n\
+         t0 l1 p0:io waiting 4000..14000\n\
+         t1 l2 p0:io waiting 4500..14500\n",
+        "\"worker N\" is lane N"
+    );
+    // Every event is used: the names are not reported as ignored.
+    for r in &runs {
+        assert!(r.notes.is_empty(), "{}: {:?}", r.label, r.notes);
+    }
+    let said = engine::import::summary(&runs);
+    assert_eq!(said, "Imported 2 runs: Event loop and Worker pool.");
+    assert_eq!(doubled_word(&said), None, "{said}");
+
+    // Read as one run, the file gives its first and says so.
+    let first = import(OUR_TRACE_EXPORT);
+    assert_eq!(first.trace, runs[0].trace);
+    assert_eq!(
+        first.notes,
+        ["The file holds 2 runs; only the first is read here."]
+    );
+}
+
+#[test]
+fn our_trace_export_round_trips_every_model_span_for_span() {
+    use engine::costs::Costs;
+    use engine::export::{trace_events, Exported};
+    use engine::metrics::Metrics;
+    use engine::model::{Model, RunConfig};
+    use engine::sim::simulate;
+
+    let w: workload::Workload = "3*[io(10ms),cpu(1M)]+2*block(5ms)".parse().unwrap();
+    let models = [
+        Model::Sequential,
+        Model::Loop,
+        Model::Pool,
+        Model::Hybrid,
+        Model::Gil,
+        Model::Free,
+    ];
+    let traces: Vec<_> = models
+        .iter()
+        .map(|&m| {
+            let mut cfg = RunConfig::new(m);
+            cfg.workers = 2;
+            simulate(&w, &cfg, &Costs::default())
+        })
+        .collect();
+    let metrics: Vec<Metrics> = traces
+        .iter()
+        .map(|t| Metrics::from_trace(t, None))
+        .collect();
+    let exported: Vec<Exported> = traces
+        .iter()
+        .zip(&metrics)
+        .map(|(trace, metrics)| Exported {
+            trace,
+            metrics,
+            predicted_wall_ms: None,
+        })
+        .collect();
+    let runs = engine::import::import_any(&trace_events(&exported)).unwrap();
+    assert_eq!(runs.len(), models.len());
+    let sorted = |spans: &[Span], start: u64| {
+        let mut v: Vec<Span> = spans
+            .iter()
+            .map(|s| Span {
+                start: s.start - start,
+                end: s.end - start,
+                ..*s
+            })
+            .collect();
+        v.sort_by_key(|s| (s.start, s.end, s.task, s.lane, s.phase));
+        v
+    };
+    for ((r, t), m) in runs.iter().zip(&traces).zip(models) {
+        assert_eq!(r.trace.model, Some(m));
+        assert_eq!(r.label, format!("{} (imported)", m.label()));
+        assert_eq!(r.trace.lanes, t.lanes, "{m}: a lane per thread_name");
+        assert_eq!(r.trace.tasks, t.tasks, "{m}");
+        assert_eq!(
+            sorted(&r.trace.spans, 0),
+            sorted(&t.spans, t.start),
+            "{m}: every span, on its lane"
+        );
+        assert!(r.notes.is_empty(), "{m}: {:?}", r.notes);
+    }
+    assert!(
+        runs.iter()
+            .any(|r| r.trace.spans.iter().any(|s| s.lane == NO_LANE)),
+        "the loop's waits are off any lane"
+    );
+    let said = engine::import::summary(&runs);
+    assert_eq!(
+        said,
+        "Imported 6 runs: Sequential, Event loop, Worker pool, Loop + pool, Threads + GIL and Free threads."
+    );
+    assert_eq!(doubled_word(&said), None, "{said}");
+}
+
+#[test]
+fn a_file_named_otherwise_is_one_run_and_its_names_are_ignored() {
+    // Named like our export at first, but a later thread name is not one the
+    // export writes, and another process is not a model: read as one run.
+    let text = r#"[
+        {"ph": "M", "name": "process_name", "pid": 1, "args": {"name": "Event loop"}},
+        {"ph": "M", "name": "thread_name", "pid": 1, "tid": 0, "args": {"name": "main"}},
+        {"ph": "X", "name": "cpu", "ts": 0, "dur": 1, "pid": 1, "tid": 0, "args": {"task": 0}},
+        {"ph": "X", "name": "io", "ts": 0, "dur": 2, "pid": 1, "tid": 1000, "args": {"task": 0}},
+        {"ph": "M", "name": "thread_name", "pid": 1, "tid": 5, "args": {"name": "render"}},
+        {"ph": "X", "name": "cpu", "ts": 1, "dur": 1, "pid": 2, "tid": 0, "args": {"task": 1}},
+        {"ph": "M", "name": "process_name", "pid": 2, "args": {"name": "Browser"}}
+    ]"#;
+    let runs = engine::import::import_any(text).unwrap();
+    assert_eq!(runs.len(), 1);
+    let got = &runs[0];
+    assert_eq!(got.label, "Imported trace (7 events)");
+    assert_eq!((got.trace.model, got.trace.lanes), (None, 4));
+    assert_eq!(
+        got.trace.to_text().lines().skip(1).collect::<Vec<_>>(),
+        [
+            "t0 l2 p0:cpu running 0..1000",
+            "t0 l3 p0:io running 0..2000",
+            "t1 l1 p0:cpu running 1000..2000"
+        ],
+        "a lane per (pid, tid); the threads first taken for a run's come after"
+    );
+    assert!(
+        got.notes.iter().any(|n| n.contains("\"M\" × 4")),
+        "{:?}",
+        got.notes
+    );
+    let said = engine::import::summary(&runs);
+    assert!(
+        said.starts_with("Imported trace (7 events). Ignored 4 events"),
+        "{said}"
+    );
+    assert_eq!(doubled_word(&said), None, "{said}");
+}
+
+#[test]
+fn the_status_says_what_was_imported_once() {
+    use engine::costs::Costs;
+    use engine::export::{results_json, Exported};
+    use engine::metrics::Metrics;
+    use engine::model::{Model, RunConfig};
+
+    // A generic file: its label already says "Imported".
+    let generic = engine::import::import_any(
+        r#"[{"ph": "X", "name": "cpu", "ts": 0, "dur": 5}, {"ph": "C", "name": "heap", "ts": 0}]"#,
+    )
+    .unwrap();
+    let said = engine::import::summary(&generic);
+    assert_eq!(
+        said,
+        "Imported trace (2 events). Ignored 1 event of kinds other than spans (\"C\" × 1): \
+         only complete (\"X\") events and \"B\"/\"E\" pairs are drawn."
+    );
+
+    // Our results export: the runs by name, no "run 1 of N" per run.
+    let w: workload::Workload = "2*[io(1ms),cpu(10k)]".parse().unwrap();
+    let models = [Model::Sequential, Model::Loop, Model::Pool];
+    let traces: Vec<_> = models
+        .iter()
+        .map(|&m| engine::sim::simulate(&w, &RunConfig::new(m), &Costs::zero()))
+        .collect();
+    let metrics: Vec<Metrics> = traces
+        .iter()
+        .map(|t| Metrics::from_trace(t, None))
+        .collect();
+    let exported: Vec<Exported> = traces
+        .iter()
+        .zip(&metrics)
+        .map(|(trace, metrics)| Exported {
+            trace,
+            metrics,
+            predicted_wall_ms: None,
+        })
+        .collect();
+    let text = results_json("v=1", serde_json::json!({}), &exported);
+    let runs = engine::import::import_any(&text).unwrap();
+    let said = engine::import::summary(&runs);
+    assert_eq!(
+        said,
+        "Imported 3 runs: Sequential, Event loop and Worker pool."
+    );
+    assert_eq!(doubled_word(&said), None, "{said}");
+
+    // What was skipped is said once, with the run it was in.
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let run = &mut v["runs"][1];
+    run["spans"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!([0, 0, 0, 0, 99, 0, 1]));
+    run["spans"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!("x"));
+    run["events"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!([1, 2]));
+    let runs = engine::import::import_any(&v.to_string()).unwrap();
+    assert_eq!(runs[1].trace.spans.len(), traces[1].spans.len());
+    let said = engine::import::summary(&runs);
+    assert_eq!(
+        said,
+        "Imported 3 runs: Sequential, Event loop and Worker pool. \
+         Skipped 2 spans and 1 event of Event loop that are not rows of numbers in range, as the export writes them."
+    );
+
+    // The Python programs' files keep their label.
+    let python = engine::import::import_any(
+        r#"{"traceEvents": [{"ph": "X", "name": "io", "ts": 0, "dur": 5, "pid": 1, "tid": 1, "args": {"task": 0}}],
+            "otherData": {"format": "nogil-playground-python-trace", "version": 1, "implementation": "CPython",
+                          "python": "3.12.1", "flavour": "threading", "machine": "your machine"}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        engine::import::summary(&python),
+        "Imported CPython 3.12.1, threading, your machine."
+    );
 }

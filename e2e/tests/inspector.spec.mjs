@@ -77,7 +77,7 @@ test("the convoy, stepped with the buttons: the I/O thread blocks on the GIL its
       const blocked = await tasks(page, "blocked").first().getAttribute("data-task");
       const holder = gil.match(/held by task (\d+)/)[1];
       expect(holder, "the blocked task is not the holder").not.toBe(blocked);
-      await expect(page.locator(`[data-testid=inspector-lanes] tr[data-task-state="running"]`).first()).toBeVisible();
+      await expect(page.locator(`[data-testid=inspector-lanes] tr[data-lane-state="running"]`).first()).toBeVisible();
       sawBlocked = { step, blocked, holder, gil };
     }
     if (sawBlocked) handoffs = Number(gil.match(/(\d+) hand-offs/)?.[1] ?? 0);
@@ -123,7 +123,7 @@ test("the inspector shows any model of the run, measured or predicted", async ({
   const inspector = page.getByTestId("inspector");
   await expect(inspector).toHaveAttribute("data-model", "seq");
   // Sequential at 500 ms: task 0 sleeps on the main thread, task 1 has not started.
-  await expect(page.locator('[data-testid=inspector-lanes] tr[data-lane="0"]')).toHaveAttribute("data-task-state", "waiting");
+  await expect(page.locator('[data-testid=inspector-lanes] tr[data-lane="0"]')).toHaveAttribute("data-lane-state", "waiting");
   await expect(page.getByTestId("inspector-at")).toContainText("1 not started");
   await page.getByTestId("inspect-model").selectOption({ label: "Event loop" });
   await expect(inspector).toHaveAttribute("data-model", "loop");
@@ -133,4 +133,25 @@ test("the inspector shows any model of the run, measured or predicted", async ({
   await expect(inspector).toHaveAttribute("data-at-ms", "500.000");
   await expect(tasks(page, "waiting")).toHaveCount(2);
   await expect(tasks(page, "running")).toHaveCount(0);
+});
+
+test("threads under the GIL: tasks waiting for a thread or for the limit are blocked, not ready", async ({ page }) => {
+  // Two threads, limit 2: at 25 ms the first two tasks sleep in their 30 ms
+  // I/O, and the other seven wait for a thread (shared memory, isolated) or
+  // for the limit (by messages, plain). A slow start only blocks more of them.
+  await open(page, "./?v=1&w=3*[io(30ms),cpu(5M)]+1*block(20ms)+5*incr(await=1ms)&models=loop,gil&workers=2&limit=2&autorun=1&at=25ms&inspect=gil");
+  await until(page, "done");
+  const inspector = page.getByTestId("inspector");
+  await expect(inspector).toHaveAttribute("data-model", "gil");
+  await expect(inspector).toHaveAttribute("data-at-ms", "25.000");
+  await expect(inspector.locator("li[data-task-state]")).toHaveCount(9);
+  await expect(tasks(page, "ready")).toHaveCount(0);
+  expect(await tasks(page, "blocked").count()).toBeGreaterThanOrEqual(7);
+  // Lane rows say their own state, outside the task rows' contract.
+  await expect(page.locator("[data-testid=inspector-lanes] tr[data-task-state]")).toHaveCount(0);
+  await expect(page.locator("[data-testid=inspector-lanes] tr[data-lane-state]").first()).toBeVisible();
+  // Choosing another model updates the link, so a copied link opens on it.
+  await page.getByTestId("inspect-model").selectOption("m:loop");
+  await expect(inspector).toHaveAttribute("data-model", "loop");
+  await expect(page).toHaveURL(/[?&]inspect=loop(&|$)/);
 });

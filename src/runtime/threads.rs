@@ -73,6 +73,18 @@ pub async fn run(
     }
     let workers = pool.size();
     let mut run = Driven::new(workload, cfg, workers as u16, false, cancel)?;
+    // A limit below the thread count caps how many tasks run at once: as
+    // many threads take tasks from the queue, the others stay idle. The
+    // same schedule as the simulation's policy (`engine::lanes::thread_task`
+    // takes the limit, then the lowest free thread).
+    let threads = cfg
+        .limit
+        .map_or(workers, |l| workers.min(l.max(1) as usize));
+    let queue_res = if threads < workers {
+        Resource::Semaphore
+    } else {
+        Resource::Lane
+    };
     run.trace_mut().implementation = Some(
         if cfg.model == Model::Gil {
             GilImpl::SharedMemory.describe()
@@ -99,7 +111,7 @@ pub async fn run(
     let switch_us = (cfg.switch_interval / 1_000).clamp(1, 1_000_000) as u32;
     let start = run.trace_mut().start;
     let all_steps = Rc::new(all_steps);
-    for lane in 0..workers {
+    for lane in 0..threads {
         let (pool, mem, rec, tasks, all_steps) = (
             pool.clone(),
             mem.clone(),
@@ -111,13 +123,13 @@ pub async fn run(
             let mode = ThreadMode {
                 gil,
                 lane: lane as u16,
-                threads: workers as u16,
+                threads: threads as u16,
                 switch_us,
             };
             match pool.run_threads(lane, tasks, mode, &mem).await {
                 Ok(r) => {
                     rec.add_checksum(r.checksum);
-                    record_thread(&rec, &all_steps, &r, start, gil);
+                    record_thread(&rec, &all_steps, &r, start, gil, queue_res);
                 }
                 Err(e) => {
                     // A thread that died holding the GIL must not strand the others.
@@ -160,12 +172,15 @@ pub async fn run(
 
 /// Records one thread's spans: each task queued from the run's start until a
 /// thread took it, then its running, waiting and GIL-blocked stretches.
+/// While queued a task is blocked on `queue`: the threads (the pool's queue),
+/// or the limit where it leaves some threads idle.
 fn record_thread(
     rec: &Recorder,
     all_steps: &[Vec<engine::runner::Step>],
     r: &crate::pool::JobReply,
     start: Nanos,
     gil: bool,
+    queue: Resource,
 ) {
     let lane = r.lane as u16 + 1;
     let clamp = |t: Nanos| t.clamp(r.sent, r.answered);
@@ -207,6 +222,18 @@ fn record_thread(
             after_gil_wait = false;
             rec.span(task, NO_LANE, st, SpanState::Queued, start, s);
             rec.event(start, task, NO_LANE, EventKind::Spawn, Resource::None, 0);
+            if s > start {
+                // Waiting for a thread is being blocked, not ready (the
+                // inspector's contract), as the simulation records it
+                // (`LaneCtx::acquire_slot` and `acquire_limit`).
+                let at_lane = if queue == Resource::Lane {
+                    lane
+                } else {
+                    NO_LANE
+                };
+                rec.event(start, task, NO_LANE, EventKind::Block, queue, 0);
+                rec.event(s, task, at_lane, EventKind::Acquire, queue, 0);
+            }
         }
         let state = match state {
             ThreadState::Running => SpanState::Running,

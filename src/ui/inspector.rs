@@ -11,7 +11,9 @@
 //!
 //! The element carries `data-at-ms` (the playhead, ms from the run's start)
 //! and each task row `data-task-state` (`running`, `ready`, `waiting`,
-//! `blocked`, `done`, `pending`): a public contract.
+//! `blocked`, `done`, `pending`): a public contract. Lane rows carry
+//! `data-lane-state` instead (the state of the task on the lane, or `idle`),
+//! so a script's `[data-task-state]` finds task rows only.
 
 use std::rc::Rc;
 
@@ -303,7 +305,15 @@ pub fn Inspector() -> impl IntoView {
             <div class="row insp-head">
                 <h2 id="insp-h">"Inspector"</h2>
                 <label class="insp-model">"Run "
-                    <select data-testid="inspect-model" on:change:target=move |ev| view_state.inspect.set(Some(ev.target().value()))>
+                    <select data-testid="inspect-model" on:change:target=move |ev| {
+                        let v = ev.target().value();
+                        // A model of the run goes into the link too (`inspect=`),
+                        // so a link copied now opens on it.
+                        if let Some(m) = v.strip_prefix("m:").and_then(|m| m.parse::<Model>().ok()) {
+                            app.scenario.inspect.set(Some(m));
+                        }
+                        view_state.inspect.set(Some(v));
+                    }>
                         {move || choices.get().into_iter().map(|(k, label)| {
                             let kk = k.clone();
                             view! { <option value=k selected=move || key.get().as_deref() == Some(kk.as_str())>{label}</option> }
@@ -394,7 +404,7 @@ fn render_state(st: &State, r: &Replay) -> impl IntoView {
                         let name = if l.lane == 0 { "main thread".to_string() } else { format!("worker {}", l.lane) };
                         let holds = holder.is_some_and(|(t, _)| Some(t) == l.task);
                         view! {
-                            <tr data-lane=l.lane.to_string() data-task-state=l.state.map(|s| s.name()).unwrap_or("idle")>
+                            <tr data-lane=l.lane.to_string() data-lane-state=l.state.map(|s| s.name()).unwrap_or("idle")>
                                 <th scope="row">{name}</th>
                                 <td>{l.task.map(|t| format!("task {t}")).unwrap_or_else(|| "idle".into())}</td>
                                 <td>{l.state.map(|s| s.name().to_string()).unwrap_or_default()}{holds.then_some(" · holds the GIL")}</td>

@@ -34,6 +34,9 @@ pub fn CompareChart(results: Signal<Vec<ModelResult>, LocalStorage>) -> impl Int
                             let y = 4.0 + i as f64 * bar_h;
                             let w = wall / max * plot;
                             let px = predicted.map(|p| label_w + p / max * plot);
+                            // The number goes past the bar and past the tick: a
+                            // prediction above the measurement would cross it.
+                            let text_x = px.map_or(label_w + w, |px| px.max(label_w + w)) + 6.0;
                             view! {
                                 <g>
                                     <text x="0" y=y + bar_h * 0.65 class="compare-label"><title>{label.clone()}</title>{short(label)}</text>
@@ -44,12 +47,12 @@ pub fn CompareChart(results: Signal<Vec<ModelResult>, LocalStorage>) -> impl Int
                                             <title>{format!("predicted {}", format_metric("wall_ms", predicted.unwrap_or(0.0)))}</title>
                                         </line>
                                     })}
-                                    <text x=label_w + w + 6.0 y=y + bar_h * 0.65 class="compare-value">{format_metric("wall_ms", *wall)}</text>
+                                    <text x=text_x y=y + bar_h * 0.65 class="compare-value">{format_metric("wall_ms", *wall)}</text>
                                 </g>
                             }
                         }).collect_view()}
                     </svg>
-                    <figcaption class="help">"Bars: measured wall time. Dark ticks: the engine's prediction on a virtual clock. " {summary}</figcaption>
+                    <figcaption class="help">"Bars: measured wall time. Upright ticks: the engine's prediction on a virtual clock. " {summary}</figcaption>
                 </figure>
             }
         }}

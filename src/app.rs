@@ -75,7 +75,7 @@ pub fn App() -> impl IntoView {
         autorun: sc.autorun,
     };
     let scenario = ScenarioState::new(env);
-    scenario.apply_link(&link);
+    let capped = scenario.apply_link(&link);
     let tab = match (env.embed, env.view) {
         (true, Some(View::Compare)) => Tab::Compare,
         (true, Some(View::Code)) => Tab::Code,
@@ -224,7 +224,8 @@ pub fn App() -> impl IntoView {
     // built after they have been drawn (its own task, its own style and
     // layout), so no task at start-up is long and Run is usable at once.
     let link_errors = link.errors.clone();
-    let link_notices = link.notices.clone();
+    let mut link_notices = link.notices.clone();
+    link_notices.extend(capped);
     match (env.embed, env.view) {
         (false, _) => view! {
             <Header />

@@ -87,6 +87,14 @@ test("a sweep over workers plots one point per value and model", async ({ page }
   for (const v of await chart.locator("circle").evaluateAll((cs) => cs.map((c) => Number(c.dataset.value)))) expect(v).toBeGreaterThan(0);
   await page.getByTestId("sweep-values").fill("1,x");
   await expect(page.getByTestId("sweep-run")).toBeDisabled();
+  // Values no run could take are refused with the reason, not run or clamped.
+  await page.getByTestId("sweep-values").fill("1,999999");
+  await expect(page.getByTestId("sweep-run")).toBeDisabled();
+  await expect(page.locator(".sweep-panel .error")).toContainText("999999 workers");
+  await page.getByTestId("sweep-param").selectOption("tasks");
+  await page.getByTestId("sweep-values").fill("1,3M");
+  await expect(page.getByTestId("sweep-run")).toBeDisabled();
+  await expect(page.locator(".sweep-panel .error")).toContainText("tasks per group");
 });
 
 test("the Code tab shows each Python and JavaScript program of the workload as edited", async ({ page }) => {

@@ -191,3 +191,13 @@ test("on a host that cannot send headers, Enable it reloads the page cross-origi
   await results(page);
   await expect(page.getByTestId("implementation")).toContainText("shared memory");
 });
+
+test("a link asking for more workers than this machine runs is capped, and the page says so", async ({ page }) => {
+  await open(page);
+  const max = await page.evaluate(() => Math.min(64, Math.max(4, 2 * navigator.hardwareConcurrency)));
+  test.skip(max >= 64, "this machine runs as many workers as a link may ask for");
+  await open(page, `./?v=1&w=4*cpu(1M)&models=pool&workers=${max + 1}`);
+  await expect(page.getByTestId("link-errors")).toContainText(`workers=${max + 1} is more than this machine runs`);
+  await expect(page.getByTestId("link-errors")).toContainText(`uses ${max}`);
+  await expect(page.getByTestId("workers")).toHaveValue(String(max));
+});

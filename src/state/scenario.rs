@@ -133,8 +133,11 @@ impl ScenarioState {
     }
 
     /// Reads a link into the state: every field that read is applied (the
-    /// errors are the caller's to show).
-    pub fn apply_link(&self, link: &Decoded) {
+    /// errors are the caller's to show). Returns notices for what was
+    /// applied otherwise than written: more workers than this machine allows
+    /// are capped, and the page says so.
+    pub fn apply_link(&self, link: &Decoded) -> Vec<String> {
+        let mut notices = Vec::new();
         let sc = &link.scenario;
         if !sc.workload.is_empty() {
             self.text.set(sc.workload.clone());
@@ -143,7 +146,14 @@ impl ScenarioState {
             self.models.set(sc.models.clone());
         }
         if let Some(w) = sc.workers {
-            self.workers.set(w.min(self.env.max_workers()).to_string());
+            let max = self.env.max_workers();
+            if w > max {
+                notices.push(format!(
+                    "workers={w} is more than this machine runs ({max} at most: twice its {} cores); the playground uses {max}.",
+                    self.env.cores
+                ));
+            }
+            self.workers.set(w.min(max).to_string());
         }
         if let Some(l) = sc.limit {
             self.limit.set(l.to_string());
@@ -159,6 +169,7 @@ impl ScenarioState {
             .set(sc.preset.as_deref().and_then(engine::presets::find));
         self.at_ns.set(sc.at_ns);
         self.inspect.set(sc.inspect);
+        notices
     }
 
     /// The link for the state as it is now (tracked: use it in a memo).

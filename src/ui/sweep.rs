@@ -86,7 +86,16 @@ pub fn SweepPanel() -> impl IntoView {
     let app = use_app();
     let param = RwSignal::new(SweepParam::Workers);
     let values = RwSignal::new("1,2,4".to_string());
-    let parsed = Memo::new(move |_| parse_values(&values.get()));
+    let max_workers = app.env.max_workers();
+    // The values, checked against the parameter: no run the editor itself
+    // would refuse (workers beyond this machine's, more tasks than a workload holds).
+    let parsed = Memo::new(move |_| {
+        let v = parse_values(&values.get())?;
+        if let Ok(w) = app.scenario.parsed.get() {
+            param.get().check(&w, &v, max_workers)?;
+        }
+        Ok::<_, String>(v)
+    });
     view! {
         <div class="sweep-panel">
             <div class="row">

@@ -72,6 +72,40 @@ impl SweepParam {
     }
 }
 
+impl SweepParam {
+    /// Checks `values` for this parameter on `workload`: workers from 1 to
+    /// `max_workers` (what the editor allows on this machine), and no more
+    /// tasks in all than a workload may hold. The message names the value.
+    pub fn check(
+        self,
+        workload: &Workload,
+        values: &[u64],
+        max_workers: u16,
+    ) -> Result<(), String> {
+        for &v in values {
+            match self {
+                SweepParam::Workers if v == 0 || v > u64::from(max_workers) => {
+                    return Err(format!(
+                        "{v} workers: a run here takes from 1 to {max_workers} (twice this machine's cores)"
+                    ));
+                }
+                SweepParam::Tasks => {
+                    let total = self.apply(workload, v).task_count();
+                    if v == 0 || total > workload::MAX_TASKS {
+                        return Err(format!(
+                            "{v} tasks per group: a workload holds from 1 to {} tasks in all, and this would be {}",
+                            workload::MAX_TASKS,
+                            total
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for SweepParam {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -129,6 +163,23 @@ mod tests {
             "4*[io(1ms),cpu(1M,yield=10)]+2*cpu(5k,yield=10)"
         );
         assert_eq!(SweepParam::Workers.apply(&w, 3), w);
+    }
+
+    #[test]
+    fn check_refuses_workers_and_task_counts_a_run_cannot_take() {
+        let w: Workload = "4*io(1ms)+2*cpu(5k)".parse().unwrap();
+        assert!(SweepParam::Workers.check(&w, &[1, 2, 4], 4).is_ok());
+        let e = SweepParam::Workers.check(&w, &[1, 999_999], 4).unwrap_err();
+        assert!(e.contains("999999 workers") && e.contains("1 to 4"), "{e}");
+        assert!(SweepParam::Workers.check(&w, &[0], 4).is_err());
+        // Two groups: 1M per group is 2M in all, the most a workload holds.
+        assert!(SweepParam::Tasks.check(&w, &[1, 1_000_000], 4).is_ok());
+        let e = SweepParam::Tasks.check(&w, &[3_000_000], 4).unwrap_err();
+        assert!(
+            e.contains("3000000 tasks per group") && e.contains("6000000"),
+            "{e}"
+        );
+        assert!(SweepParam::CpuSize.check(&w, &[1_000_000_000], 1).is_ok());
     }
 
     #[test]

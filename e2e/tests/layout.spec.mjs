@@ -50,6 +50,49 @@ test.describe("on a phone (390×844, touch)", () => {
     await expect(page.getByTestId("tooltip")).toContainText("task 1");
     await expect(page.getByTestId("inspector")).toHaveAttribute("data-at-ms", /^\d+(\.\d+)?$/);
   });
+
+  test("the Share menu opens inside the screen, and its buttons work", async ({ page }) => {
+    await open(page, "./?preset=gather&models=loop");
+    await page.getByTestId("share").click();
+    await expectInViewport(page, page.getByTestId("copy-link"), "Copy link");
+    await expectInViewport(page, page.getByTestId("copy-markdown"), "Copy Markdown");
+    await page.getByTestId("copy-link").click();
+    await expect(page.getByTestId("share-output")).toHaveValue(/preset|w=/);
+    await expectInViewport(page, page.getByTestId("share-output"), "the copied text");
+  });
+
+  test("the results table shows one model's values beside the metric names", async ({ page }) => {
+    await open(page, "./?preset=gather&models=loop");
+    await pressRun(page);
+    await page.getByTestId("tab-results").click();
+    const cell = page.locator('td[data-model="loop"][data-metric="wall_ms"]');
+    // Scrolled to vertically only: sideways it must be in view as laid out.
+    await cell.evaluate((e) => window.scrollTo(0, e.getBoundingClientRect().top + window.scrollY - 200));
+    await expectInViewport(page, cell, "the loop's wall time");
+    await expectNoSidewaysOverflow(page);
+  });
+});
+
+/** `inner`'s box lies inside `outer`'s, sideways (half a pixel of rounding). */
+async function expectInsideSideways(inner, outer, what) {
+  const [i, o] = [await inner.boundingBox(), await outer.boundingBox()];
+  expect(i.x, `${what}: left edge`).toBeGreaterThanOrEqual(o.x - 0.5);
+  expect(i.x + i.width, `${what}: right edge`).toBeLessThanOrEqual(o.x + o.width + 0.5);
+}
+
+test.describe("a long workload, at 1280×800 and on a phone", () => {
+  for (const [w, h] of [[1280, 800], [390, 844]]) {
+    test(`${w}×${h}: the field and its summary stay inside the editor column`, async ({ page }) => {
+      await page.setViewportSize({ width: w, height: h });
+      await open(page, "./?preset=convoy");
+      await page.getByTestId("workload").fill("2*[io(100ms),cpu(100k)]+1*block(50ms)+10*incr(await=1ms)+3*[io(20ms),cpu(3M)]");
+      await expect(page.getByTestId("workload-ok")).toContainText("tasks");
+      const column = page.locator(".field").filter({ has: page.getByTestId("workload") });
+      await expectInsideSideways(page.getByTestId("workload"), column, "the workload field");
+      await expectInsideSideways(page.getByTestId("workload-ok"), column, "its summary");
+      await expectNoSidewaysOverflow(page);
+    });
+  }
 });
 
 test.describe("embeds at 600×400", () => {

@@ -240,7 +240,10 @@ fn the_gil_never_lets_two_threads_run_at_once() {
     let seq = run("4*cpu(20M)", Model::Sequential, 1, None);
     let m = Metrics::from_trace(&t, Some(seq.wall()));
     let (speedup, eff) = (m.speedup.unwrap(), m.efficiency_pct.unwrap());
-    assert!((eff - 100.0 * speedup / 4.0).abs() < 1e-9, "{eff} % at {speedup}×");
+    assert!(
+        (eff - 100.0 * speedup / 4.0).abs() < 1e-9,
+        "{eff} % at {speedup}×"
+    );
     assert!(eff <= 26.0, "{eff} %");
 }
 
@@ -272,5 +275,29 @@ fn the_convoy_effect_stretches_an_io_thread_beside_a_cpu_thread() {
         io_task_end(&convoy) >= 5 * MS + 4 * 4 * MS,
         "each resume waits for a switch interval: {}",
         io_task_end(&convoy)
+    );
+}
+
+#[test]
+fn loop_plus_pool_pays_the_loops_per_task_costs_on_the_page() {
+    // Only waits: on loop + pool every task stays on the page's loop, and
+    // pays its spawn and polls there as on the loop (the simulation once
+    // charged it nothing: 1.3 ms for ten thousand tasks, or a million).
+    let w: Workload = "10000*io(1ms)".parse().unwrap();
+    let costs = Costs::default().with(Cost::Poll, 500.0);
+    let lp = simulate(&w, &RunConfig::new(Model::Loop), &costs);
+    let cfg = RunConfig {
+        workers: 2,
+        ..RunConfig::new(Model::Hybrid)
+    };
+    let hy = simulate(&w, &cfg, &costs);
+    // 10,000 spawns and 20,000 polls at 0.5 µs: 15 ms beside the 1 ms wait.
+    assert!(hy.wall() >= 10 * MS, "{} ns", hy.wall());
+    let ratio = hy.wall() as f64 / lp.wall() as f64;
+    assert!(
+        (0.95..1.05).contains(&ratio),
+        "loop + pool {} ns, loop {} ns",
+        hy.wall(),
+        lp.wall()
     );
 }

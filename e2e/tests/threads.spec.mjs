@@ -164,3 +164,16 @@ test("hand-overs are counted under the GIL: CPU-bound threads take turns", async
   const running = spans(t).filter((s) => s.state === "running" && s.lane > 0 && s.lane !== NO_LANE);
   expect(overlapsWithin(running, TOLERANCE_NS)).toEqual([]);
 });
+
+test("free threads with limit=1: one task at a time, whatever the thread count; the checksum is exact", async ({ page }) => {
+  // In shared memory (isolated) the limit caps the threads that take tasks;
+  // by messages (plain) the page's semaphore holds the others back.
+  await open(page, "./?w=4*cpu(10M)&models=free&workers=2&limit=1");
+  await pressRun(page);
+  const [free] = await traces(page);
+  const running = spans(free).filter((s) => s.state === "running" && s.lane !== NO_LANE && s.lane > 0);
+  expect(new Set(running.map((s) => s.task)).size, "every task ran").toBe(4);
+  const clashes = overlapsWithin(running, TOLERANCE_NS).map(([a, b]) => `task ${a.task} lane ${a.lane} ${a.start}–${a.end} vs task ${b.task} lane ${b.lane} ${b.start}–${b.end}`);
+  expect(clashes, "two tasks ran at once under limit=1").toEqual([]);
+  expect((await results(page)).free.checksum).toBe(4n * sumSquares(10_000_000));
+});

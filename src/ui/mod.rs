@@ -20,14 +20,23 @@ pub mod workspace;
 /// Formats a metric value for a table cell.
 pub fn format_metric(name: &str, v: f64) -> String {
     if name == "prediction_error_pct" {
-        format!("{v:+.0} %")
+        // Rounded first: -0.3 % is "0 %", not "-0 %".
+        let r = v.round();
+        if r == 0.0 {
+            "0 %".to_string()
+        } else {
+            format!("{r:+.0} %")
+        }
     } else if name.ends_with("_pct") {
-        format!("{v:.0} %")
+        format!("{:.0} %", v.round() + 0.0)
     } else if name.ends_with("_ms") {
+        // Three significant digits, as the chart's headings show them.
         if v >= 1000.0 {
             format!("{:.2} s", v / 1000.0)
-        } else if v >= 10.0 {
+        } else if v >= 100.0 {
             format!("{v:.0} ms")
+        } else if v >= 10.0 {
+            format!("{v:.1} ms")
         } else {
             format!("{v:.2} ms")
         }

@@ -153,13 +153,24 @@ impl Metrics {
             .filter(|_| wall > 0)
             .map(|s| s as f64 / wall as f64);
         let uses_workers = model.uses_workers();
-        let dropped = (!trace.frame_gaps.is_empty()).then(|| {
-            trace
-                .frame_gaps
-                .iter()
-                .map(|g| (g / FRAME).saturating_sub(1))
-                .sum()
-        });
+        // The frames a gap of `g` ns between two drawn frames lost.
+        let lost = |g: &Nanos| (g / FRAME).saturating_sub(1);
+        let dropped = if !trace.frame_gaps.is_empty() {
+            Some(trace.frame_gaps.iter().map(lost).sum())
+        } else if !trace.main_blocks.is_empty() {
+            // A run that blocked the page from start to end (sequential)
+            // gives its frame probe no frame to see; each measured block is
+            // a gap with no frame drawn.
+            Some(
+                trace
+                    .main_blocks
+                    .iter()
+                    .map(|(s, e)| lost(&e.saturating_sub(*s)))
+                    .sum(),
+            )
+        } else {
+            None
+        };
         Metrics {
             wall_ms: ms(wall),
             busy_ms: ms(busy),
@@ -231,5 +242,29 @@ mod tests {
         assert_eq!(quantile(&v, 0.99), Some(99));
         assert_eq!(quantile(&[], 0.5), None);
         assert_eq!(quantile(&[7], 0.99), Some(7));
+    }
+
+    #[test]
+    fn a_run_that_blocked_the_page_dropped_the_frames_of_its_blocks() {
+        // Sequential: the frame probe saw no frame, the block was measured.
+        let t = Trace {
+            model: Some(Model::Sequential),
+            end: 3_000_000_000,
+            main_blocks: vec![(0, 3_000_000_000)],
+            ..Trace::default()
+        };
+        assert_eq!(Metrics::from_trace(&t, None).dropped_frames, Some(178));
+        // Frames seen win: they are the page's own record.
+        let t = Trace {
+            frame_gaps: vec![FRAME, 3 * FRAME],
+            ..t
+        };
+        assert_eq!(Metrics::from_trace(&t, None).dropped_frames, Some(2));
+        let t = Trace {
+            frame_gaps: vec![],
+            main_blocks: vec![],
+            ..t
+        };
+        assert_eq!(Metrics::from_trace(&t, None).dropped_frames, None);
     }
 }

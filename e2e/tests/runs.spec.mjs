@@ -292,6 +292,14 @@ test("a long sequential run asks first; skipping the blocking models is honoured
   await expect(dialog).toContainText("Sequential");
   await expect(page.getByTestId("consent-run")).toBeVisible();
   await expect(page.getByTestId("status")).toContainText("confirmation");
+  // The dialog takes the focus (and so comes into view); Cancel says no.
+  await expect(page.getByTestId("consent-run")).toBeFocused();
+  await expect(page.getByTestId("cancel")).toBeEnabled();
+  await page.getByTestId("cancel").click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByTestId("model-seq")).toBeChecked();
+  await page.getByTestId("run").click();
+  await expect(dialog).toContainText("Sequential");
   await dialog.getByRole("button", { name: "Skip the blocking models" }).click();
   await expect(page.getByTestId("model-seq")).not.toBeChecked();
   await expect(page.getByTestId("model-loop")).toBeChecked();

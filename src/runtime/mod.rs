@@ -71,7 +71,7 @@ impl std::fmt::Display for RunError {
         match self {
             RunError::NeedsConsent { estimate } => write!(
                 f,
-                "the run would freeze the page for about {}; confirm to run it",
+                "the run would freeze the page for about {}. Run it anyway, or skip the models that block the page.",
                 engine::time::format_duration(*estimate)
             ),
             RunError::Unavailable(why) => f.write_str(why),

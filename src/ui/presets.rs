@@ -18,6 +18,14 @@ fn load(p: &'static Preset) {
 pub fn PresetMenu() -> impl IntoView {
     let app = use_app();
     let sc = app.scenario;
+    // The preset loaded, while its workload is still the one in the editor:
+    // once edited, its sentences (which quote its figures) no longer apply,
+    // and the menu says "Custom workload".
+    let current = Memo::new(move |_| {
+        sc.preset
+            .get()
+            .filter(|p| sc.text.with(|t| t.trim() == p.workload))
+    });
     view! {
         <div class="field preset-menu">
             <label for="preset">"Preset"</label>
@@ -29,12 +37,12 @@ pub fn PresetMenu() -> impl IntoView {
                         app.run.notice.set(None);
                     }
                 }>
-                <option value="" selected=move || sc.preset.get().is_none()>"Custom workload"</option>
+                <option value="" selected=move || current.get().is_none()>"Custom workload"</option>
                 {PRESETS.iter().map(|p| view! {
-                    <option value=p.name selected=move || sc.preset.get().map(|x| x.name) == Some(p.name)>{p.title}</option>
+                    <option value=p.name selected=move || current.get().map(|x| x.name) == Some(p.name)>{p.title}</option>
                 }).collect_view()}
             </select>
-            {move || sc.preset.get().map(|p| view! {
+            {move || current.get().map(|p| view! {
                 <p class="look-for" data-testid="look-for"><strong>{p.title}": "</strong>{p.look_for}</p>
             })}
         </div>

@@ -35,11 +35,33 @@ pub fn RunBar(#[prop(optional)] slim: bool) -> impl IntoView {
     let app = use_app();
     let run = app.run;
     let isolated = app.env.isolated;
+    // The confirmation of a long run takes the focus when it appears (an
+    // alert dialog), which also scrolls it into view below a tall editor.
+    let consent_btn = NodeRef::<leptos::html::Button>::new();
+    Effect::new(move |_| {
+        if matches!(run.phase.get(), Phase::NeedsConsent(_)) {
+            request_animation_frame(move || {
+                if let Some(b) = consent_btn.get_untracked() {
+                    let _ = b.focus();
+                }
+            });
+        }
+    });
     view! {
         <div class="runbar" class:slim=slim role="group" aria-label="Run">
             <div class="row">
                 <button type="button" class="run" data-testid="run" disabled=move || !can_run(&app) on:click=move |_| start(app, false)>"Run"</button>
-                <button type="button" class="secondary" data-testid="cancel" disabled=move || !run.running() on:click=move |_| cancel(app)>"Cancel"</button>
+                <button type="button" class="secondary" data-testid="cancel"
+                    disabled=move || !run.running() && !matches!(run.phase.get(), Phase::NeedsConsent(_))
+                    on:click=move |_| {
+                        // Waiting for the long run's confirmation, Cancel says no:
+                        // nothing runs, the models stay as chosen.
+                        if matches!(run.phase.get_untracked(), Phase::NeedsConsent(_)) {
+                            run.phase.set(Phase::Idle);
+                        } else {
+                            cancel(app);
+                        }
+                    }>"Cancel"</button>
                 <progress data-testid="progress" max="1" aria-label="Run progress" value=move || run.progress().to_string()></progress>
             </div>
             <p class="status" data-testid="status" role="status" aria-live="polite">
@@ -57,7 +79,7 @@ pub fn RunBar(#[prop(optional)] slim: bool) -> impl IntoView {
                 Phase::NeedsConsent(msg) => Some(view! {
                     <div class="consent" role="alertdialog" aria-label="Confirm a long run">
                         <p>{msg}</p>
-                        <button type="button" data-testid="consent-run" on:click=move |_| start(app, true)>"Run anyway"</button>
+                        <button type="button" data-testid="consent-run" node_ref=consent_btn on:click=move |_| start(app, true)>"Run anyway"</button>
                         <button type="button" class="secondary" on:click=move |_| {
                             app.scenario.models.update(|m| m.retain(|x| *x != Model::Sequential && *x != Model::Py));
                             run.phase.set(Phase::Idle);
@@ -87,10 +109,19 @@ pub fn RunBar(#[prop(optional)] slim: bool) -> impl IntoView {
                 <p class="help" data-testid="pool-status" data-workers=move || match app.pool.status.get() { PoolStatus::Ready { workers, .. } => workers.to_string(), _ => String::new() }>
                     {move || match app.pool.status.get() {
                         PoolStatus::Starting(n) => format!("Starting {n} workers…"),
-                        PoolStatus::Ready { workers, startup_ms } => format!(
-                            "{workers} workers ready in {startup_ms:.1} ms (measured). {}",
-                            if isolated { "Cross-origin isolated: shared memory." } else { "Not cross-origin isolated: the GIL goes by messages." }
-                        ),
+                        PoolStatus::Ready { workers, startup_ms } => {
+                            // Workers changed since the pool started: it is
+                            // resized when a run needs it, and says so meanwhile.
+                            let next = app.scenario.knobs.get().ok()
+                                .map(|k| usize::from(k.workers))
+                                .filter(|w| *w != workers)
+                                .map(|w| format!(" A run on the workers starts {w}."))
+                                .unwrap_or_default();
+                            format!(
+                                "{workers} workers ready in {startup_ms:.1} ms (measured).{next} {}",
+                                if isolated { "Cross-origin isolated: shared memory." } else { "Not cross-origin isolated: the GIL goes by messages." }
+                            )
+                        }
                         PoolStatus::Failed(e) => format!("The pool could not start: {e}. Models without workers still run."),
                     }}
                 </p>

@@ -29,7 +29,7 @@ pub fn SweepChart(
         {move || {
             let pts = points.get();
             if pts.is_empty() {
-                return view! { <p class="help">"Pick a parameter and values, then Sweep: every value is a real run of the chosen models."</p> }.into_any();
+                return view! { <p class="help">"No sweep yet: pick a parameter and its values, then press Sweep."</p> }.into_any();
             }
             let xs: Vec<f64> = pts.iter().map(|p| p.value.max(1) as f64).collect();
             let (xmin, xmax) = (xs.iter().cloned().fold(f64::INFINITY, f64::min), xs.iter().cloned().fold(0.0, f64::max));
@@ -49,8 +49,14 @@ pub fn SweepChart(
                     <svg viewBox=format!("0 0 {w} {h}") width="100%" role="img" aria-label=format!("Wall time against {}: {summary}", param_label.get()) data-testid="sweep-chart">
                         <line x1=left x2=w - 8.0 y1=h - bottom y2=h - bottom class="axis" />
                         <line x1=left x2=left y1=8.0 y2=h - bottom class="axis" />
-                        <text x=4.0 y=14.0 class="axis-label">{format_metric("wall_ms", ymax / 1.1)}</text>
-                        <text x=4.0 y=h - bottom class="axis-label">"0"</text>
+                        // Three values on the wall-time axis (the top, the middle, 0), and its name.
+                        {[1.0, 0.5].map(|f| view! {
+                            <line x1=left - 4.0 x2=left y1=py(ymax / 1.1 * f) y2=py(ymax / 1.1 * f) class="axis" />
+                            <text x=left - 6.0 y=py(ymax / 1.1 * f) + 4.0 class="axis-label" text-anchor="end">{format_metric("wall_ms", ymax / 1.1 * f)}</text>
+                        }).collect_view()}
+                        <text x=left - 6.0 y=h - bottom + 4.0 class="axis-label" text-anchor="end">"0"</text>
+                        <text x=0.0 y=0.0 class="axis-label" text-anchor="middle"
+                            transform=format!("translate(12 {}) rotate(-90)", (h - bottom) / 2.0)>"Wall time"</text>
                         {pts.iter().map(|p| view! {
                             <text x=px(p.value.max(1) as f64) y=h - bottom + 16.0 class="axis-label" text-anchor="middle">{p.value.to_string()}</text>
                         }).collect_view()}

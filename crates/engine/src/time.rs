@@ -68,7 +68,10 @@ impl Clock for VirtualClock {
 /// Formats nanoseconds as a human duration with a sensible unit (`1.50 s`, `12.3 ms`, `850 µs`).
 pub fn format_duration(d: Nanos) -> String {
     let d = d as f64;
-    if d >= 1e9 {
+    if d == 0.0 {
+        // The start of a run: "0 ns" reads as a measurement at that scale.
+        "0 s".to_string()
+    } else if d >= 1e9 {
         format!("{:.2} s", d / 1e9)
     } else if d >= 1e6 {
         format!("{:.1} ms", d / 1e6)

@@ -382,7 +382,15 @@ pub fn draw(
             ctx.move_to(x, AXIS_H - 6.0);
             ctx.line_to(x, css_h);
             ctx.stroke();
-            let _ = ctx.fill_text(&tick_label(tick, step), x + 3.0, AXIS_H - 9.0);
+            let label = tick_label(tick, step);
+            // A label that would run past the canvas's right edge is left
+            // out (its grid line stays): a clipped "40" reads as "4".
+            let fits = ctx
+                .measure_text(&label)
+                .map_or(true, |m| x + 3.0 + m.width() <= css_w);
+            if fits {
+                let _ = ctx.fill_text(&label, x + 3.0, AXIS_H - 9.0);
+            }
             tick += step;
         }
 

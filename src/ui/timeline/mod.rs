@@ -71,11 +71,13 @@ fn group_title(
     cut_short: bool,
 ) -> String {
     match (is_prediction, predicted) {
-        (true, _) => format!(
-            "{name} · predicted {}{}",
-            format_duration(wall),
-            if cut_short { " (cut short)" } else { "" }
+        // A prediction cut short at its time budget reached only this far:
+        // the run takes longer, by how much is not known.
+        (true, _) if cut_short => format!(
+            "{name} · predicted: more than {} (cut short; Run measures it)",
+            format_duration(wall)
         ),
+        (true, _) => format!("{name} · predicted {}", format_duration(wall)),
         (false, Some(p)) => format!(
             "{name} · {} (predicted {})",
             format_duration(wall),
@@ -420,7 +422,15 @@ pub fn Timeline() -> impl IntoView {
         } else {
             app.predict.predictions.with(|p| {
                 p.iter()
-                    .map(|p| summary(&format!("{} (predicted)", p.trace.display_name()), &p.trace))
+                    .map(|p| {
+                        let s =
+                            summary(&format!("{} (predicted)", p.trace.display_name()), &p.trace);
+                        if p.cut_short {
+                            format!("{s} The prediction was cut short there: the run takes longer.")
+                        } else {
+                            s
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(" ")
             })

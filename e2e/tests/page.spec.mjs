@@ -35,6 +35,12 @@ test("every preset loads from the menu and from the gallery, with what to look f
   await expect(page.getByTestId("model-seq")).toBeChecked();
   await expect(page.getByTestId("model-loop")).toBeChecked();
   await expect(page.getByTestId("model-pool")).not.toBeChecked();
+  // Edited, the workload is no longer the preset's: its sentences go, the menu says so.
+  await page.getByTestId("workload").fill("1*io(1s)+1*io(3s)");
+  await expect(page.getByTestId("preset")).toHaveValue("");
+  await expect(page.getByTestId("look-for")).toHaveCount(0);
+  await page.getByTestId("workload").fill("1*io(1s)+1*io(2s)");
+  await expect(page.getByTestId("look-for")).toContainText("2 s, not 3 s");
 });
 
 test("the gather preset: the results table, the compare bars, and a tooltip per task", async ({ page }) => {

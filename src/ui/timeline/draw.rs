@@ -398,7 +398,19 @@ pub fn draw(
             ctx.set_fill_style_str(&pal.text);
             ctx.set_font("600 12px system-ui, sans-serif");
             let _ = ctx.fill_text(&g.title, 6.0, top + 14.0);
+            let title_w = ctx.measure_text(&g.title).map_or(0.0, |m| m.width());
             ctx.set_font("11px system-ui, sans-serif");
+            // Task rows stop at a handful: say so, or the chart reads as if
+            // the run had only those tasks.
+            let (shown, tasks) = g.task_rows();
+            if shown > 0 && (shown as u64) < tasks {
+                ctx.set_fill_style_str(&pal.muted);
+                let _ = ctx.fill_text(
+                    &format!("· rows for tasks 0–{} of {tasks}", shown - 1),
+                    6.0 + title_w + 8.0,
+                    top + 14.0,
+                );
+            }
             let origin = g.main.start() as f64;
             let main_alpha = if g.main_is_prediction { 0.55 } else { 1.0 };
             // A live run's waits and jobs under way, drawn up to now: their

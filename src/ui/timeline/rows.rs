@@ -247,6 +247,17 @@ pub struct Group {
 }
 
 impl Group {
+    /// How many of the run's tasks have a row of their own, and how many
+    /// tasks it has: the chart says when some are left out.
+    pub fn task_rows(&self) -> (usize, u64) {
+        let shown = self
+            .rows
+            .iter()
+            .filter(|(k, _)| matches!(k, RowKind::Task(_)))
+            .count();
+        (shown, self.main.tasks())
+    }
+
     /// A group drawing `main` (and `overlay` under it).
     pub fn new(
         title: String,

@@ -942,14 +942,9 @@ impl Builder {
                 label: (model.is_none() && name != "-").then_some(name),
                 source: Source::Imported,
                 lanes: process.lanes.last().map_or(1, |l| l + 1),
-                tasks: spans
-                    .iter()
-                    .filter(|s| s.task != NO_TASK)
-                    .map(|s| u64::from(s.task) + 1)
-                    .max()
-                    .unwrap_or(0),
+                tasks: task_count(&spans),
                 start: 0,
-                end: spans.iter().map(|s| s.end).max().unwrap_or(0),
+                end: last_end(&spans),
                 spans,
                 ..Trace::default()
             };
@@ -1063,14 +1058,9 @@ impl Builder {
             } else {
                 1 + self.keys.len() as u16
             },
-            tasks: spans
-                .iter()
-                .filter(|s| s.task != NO_TASK)
-                .map(|s| u64::from(s.task) + 1)
-                .max()
-                .unwrap_or(0),
+            tasks: task_count(&spans),
             start: 0,
-            end: spans.iter().map(|s| s.end).max().unwrap_or(0),
+            end: last_end(&spans),
             spans,
             checksum,
             counter: number("counter").unwrap_or(0),
@@ -1437,4 +1427,19 @@ pub fn import_results(text: &str) -> Result<Vec<Imported>, ImportError> {
         return Err(results_error("this results file has no runs in it"));
     }
     Ok(out)
+}
+
+/// Tasks in `spans`: one more than the highest task index (spans of no task aside).
+fn task_count(spans: &[Span]) -> u64 {
+    spans
+        .iter()
+        .filter(|s| s.task != NO_TASK)
+        .map(|s| u64::from(s.task) + 1)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Where the last span ends (0 for none).
+fn last_end(spans: &[Span]) -> Nanos {
+    spans.iter().map(|s| s.end).max().unwrap_or(0)
 }

@@ -669,20 +669,13 @@ fn our_trace_export_reads_back_as_its_runs_with_model_and_lane_names() {
 #[test]
 fn our_trace_export_round_trips_every_model_span_for_span() {
     use engine::costs::Costs;
-    use engine::export::{trace_events, Exported};
-    use engine::metrics::Metrics;
+    use engine::export::trace_events;
     use engine::model::{Model, RunConfig};
     use engine::sim::simulate;
 
     let w: workload::Workload = "3*[io(10ms),cpu(1M)]+2*block(5ms)".parse().unwrap();
-    let models = [
-        Model::Sequential,
-        Model::Loop,
-        Model::Pool,
-        Model::Hybrid,
-        Model::Gil,
-        Model::Free,
-    ];
+    // Our own models (the first six; the others run JavaScript and CPython).
+    let models = &Model::ALL[..6];
     let traces: Vec<_> = models
         .iter()
         .map(|&m| {
@@ -691,20 +684,7 @@ fn our_trace_export_round_trips_every_model_span_for_span() {
             simulate(&w, &cfg, &Costs::default())
         })
         .collect();
-    let metrics: Vec<Metrics> = traces
-        .iter()
-        .map(|t| Metrics::from_trace(t, None))
-        .collect();
-    let exported: Vec<Exported> = traces
-        .iter()
-        .zip(&metrics)
-        .map(|(trace, metrics)| Exported {
-            trace,
-            metrics,
-            predicted_wall_ms: None,
-        })
-        .collect();
-    let runs = engine::import::import_any(&trace_events(&exported)).unwrap();
+    let runs = engine::import::import_any(&exported(&traces, trace_events)).unwrap();
     assert_eq!(runs.len(), models.len());
     let sorted = |spans: &[Span], start: u64| {
         let mut v: Vec<Span> = spans
@@ -719,7 +699,7 @@ fn our_trace_export_round_trips_every_model_span_for_span() {
         v
     };
     for ((r, t), m) in runs.iter().zip(&traces).zip(models) {
-        assert_eq!(r.trace.model, Some(m));
+        assert_eq!(r.trace.model, Some(*m));
         assert_eq!(r.label, format!("{} (imported)", m.label()));
         assert_eq!(r.trace.lanes, t.lanes, "{m}: a lane per thread_name");
         assert_eq!(r.trace.tasks, t.tasks, "{m}");
@@ -786,8 +766,7 @@ fn a_file_named_otherwise_is_one_run_and_its_names_are_ignored() {
 #[test]
 fn the_status_says_what_was_imported_once() {
     use engine::costs::Costs;
-    use engine::export::{results_json, Exported};
-    use engine::metrics::Metrics;
+    use engine::export::results_json;
     use engine::model::{Model, RunConfig};
 
     // A generic file: its label already says "Imported".
@@ -809,20 +788,7 @@ fn the_status_says_what_was_imported_once() {
         .iter()
         .map(|&m| engine::sim::simulate(&w, &RunConfig::new(m), &Costs::zero()))
         .collect();
-    let metrics: Vec<Metrics> = traces
-        .iter()
-        .map(|t| Metrics::from_trace(t, None))
-        .collect();
-    let exported: Vec<Exported> = traces
-        .iter()
-        .zip(&metrics)
-        .map(|(trace, metrics)| Exported {
-            trace,
-            metrics,
-            predicted_wall_ms: None,
-        })
-        .collect();
-    let text = results_json("v=1", serde_json::json!({}), &exported);
+    let text = exported(&traces, |e| results_json("v=1", serde_json::json!({}), e));
     let runs = engine::import::import_any(&text).unwrap();
     let said = engine::import::summary(&runs);
     assert_eq!(
@@ -866,4 +832,27 @@ fn the_status_says_what_was_imported_once() {
         engine::import::summary(&python),
         "Imported CPython 3.12.1, threading, your machine."
     );
+}
+
+/// `f` of the traces as the page exports them (with their metrics, no prediction).
+fn exported<R>(
+    traces: &[engine::trace::Trace],
+    f: impl FnOnce(&[engine::export::Exported]) -> R,
+) -> R {
+    use engine::export::Exported;
+    use engine::metrics::Metrics;
+    let metrics: Vec<Metrics> = traces
+        .iter()
+        .map(|t| Metrics::from_trace(t, None))
+        .collect();
+    let exported: Vec<Exported> = traces
+        .iter()
+        .zip(&metrics)
+        .map(|(trace, metrics)| Exported {
+            trace,
+            metrics,
+            predicted_wall_ms: None,
+        })
+        .collect();
+    f(&exported)
 }

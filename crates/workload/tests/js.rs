@@ -16,7 +16,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use workload::js::{program, JsFlavour};
-use workload::{closed_form, jitter, parse, task_rng, IncrMode, Options, Phase, Workload};
+use workload::{closed_form, parse, IncrMode, Phase, Workload};
+
+mod common;
+use common::{engine_values, expected_checksum};
 
 /// Prints the report as lines the test can read without a JSON parser.
 const REPORTER: &str = r#"
@@ -210,46 +213,6 @@ fn parse_report(stdout: &str, elapsed: Duration) -> Report {
         stdout: stdout.to_string(),
         elapsed,
     }
-}
-
-/// The concrete value of every io, cpu and block phase of every task, as
-/// `engine::runner::steps` derives them (that crate cannot be a dependency
-/// here): one stream per task, phase by phase in recipe order. incr draws nothing.
-fn engine_values(w: &Workload, seed: u64) -> Vec<Vec<Option<u64>>> {
-    w.tasks()
-        .map(|t| {
-            let mut rng = task_rng(seed, t.index);
-            t.phases
-                .iter()
-                .map(|p| {
-                    let pct = Options::resolve(p.opts(), t.group_opts).jitter_pct;
-                    match p {
-                        Phase::Io { dur, .. } | Phase::Block { dur, .. } => {
-                            Some(jitter(*dur, pct, &mut rng))
-                        }
-                        Phase::Cpu { n, .. } => Some(jitter(*n, pct, &mut rng)),
-                        Phase::Incr { .. } => None,
-                    }
-                })
-                .collect()
-        })
-        .collect()
-}
-
-/// Σ closed_form(n) over every cpu phase of every task, with the engine's jitter.
-fn expected_checksum(w: &Workload, seed: u64) -> u128 {
-    let values = engine_values(w, seed);
-    w.tasks()
-        .zip(&values)
-        .flat_map(|(t, v)| t.phases.iter().zip(v))
-        .map(|(p, x)| {
-            if let Phase::Cpu { .. } = p {
-                closed_form(x.unwrap())
-            } else {
-                0
-            }
-        })
-        .sum()
 }
 
 /// The most spans in `spans` that overlap at one instant (touching ends do not overlap).

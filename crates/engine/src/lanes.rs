@@ -350,17 +350,15 @@ pub async fn pool_task<E: Env, L: Lanes>(
         .iter()
         .filter(|s| !matches!(s.action, Action::Incr(_)))
         .collect();
+    // A job's dispatch is timed precisely: the round trip from it to the
+    // reply is a figure of its own (P4, and the dispatch cost learnt from
+    // runs), and one reading a job costs nothing beside a message.
+    let sent = ctx.env.now();
     ctx.rec
-        .span(task, NO_LANE, first, SpanState::Queued, ready_at, ctx.now());
+        .span(task, NO_LANE, first, SpanState::Queued, ready_at, sent);
     if !remote.is_empty() {
-        ctx.rec.event(
-            ctx.now(),
-            task,
-            lane,
-            EventKind::Dispatch,
-            Resource::None,
-            0,
-        );
+        ctx.rec
+            .event(sent, task, lane, EventKind::Dispatch, Resource::None, 0);
         let job: Vec<Step> = remote.iter().map(|s| **s).collect();
         match ctx
             .job(
@@ -417,16 +415,12 @@ pub async fn hybrid_task<E: Env, L: Lanes>(
                 let t0 = ctx.now();
                 let permit = ctx.acquire_slot(task).await;
                 let lane = permit.slot() as u16 + 1;
+                // Precise, as in `pool_task`.
+                let sent = ctx.env.now();
                 ctx.rec
-                    .span(task, NO_LANE, step, SpanState::Queued, t0, ctx.now());
-                ctx.rec.event(
-                    ctx.now(),
-                    task,
-                    lane,
-                    EventKind::Dispatch,
-                    Resource::None,
-                    0,
-                );
+                    .span(task, NO_LANE, step, SpanState::Queued, t0, sent);
+                ctx.rec
+                    .event(sent, task, lane, EventKind::Dispatch, Resource::None, 0);
                 match ctx
                     .job(
                         task,

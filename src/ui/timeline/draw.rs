@@ -17,6 +17,10 @@ pub const ROW_H: f64 = 22.0;
 /// Height of a group's title, px.
 pub const GROUP_H: f64 = 20.0;
 /// Width of the row labels, px.
+/// Wider than any axis label at 11 px ("1000.0 ms" is about 55 px): a tick
+/// this far from the right edge needs no measuring.
+const TICK_LABEL_MAX_W: f64 = 80.0;
+
 pub const LABEL_W: f64 = 92.0;
 /// Height of the time axis, px.
 pub const AXIS_H: f64 = 22.0;
@@ -384,10 +388,13 @@ pub fn draw(
             ctx.stroke();
             let label = tick_label(tick, step);
             // A label that would run past the canvas's right edge is left
-            // out (its grid line stays): a clipped "40" reads as "4".
-            let fits = ctx
-                .measure_text(&label)
-                .map_or(true, |m| x + 3.0 + m.width() <= css_w);
+            // out (its grid line stays): a clipped "40" reads as "4". Only
+            // the last ticks can: the others are not measured (every frame
+            // draws the axis).
+            let fits = x + 3.0 + TICK_LABEL_MAX_W <= css_w
+                || ctx
+                    .measure_text(&label)
+                    .map_or(true, |m| x + 3.0 + m.width() <= css_w);
             if fits {
                 let _ = ctx.fill_text(&label, x + 3.0, AXIS_H - 9.0);
             }
@@ -398,12 +405,12 @@ pub fn draw(
             ctx.set_fill_style_str(&pal.text);
             ctx.set_font("600 12px system-ui, sans-serif");
             let _ = ctx.fill_text(&g.title, 6.0, top + 14.0);
-            let title_w = ctx.measure_text(&g.title).map_or(0.0, |m| m.width());
-            ctx.set_font("11px system-ui, sans-serif");
             // Task rows stop at a handful: say so, or the chart reads as if
             // the run had only those tasks.
             let (shown, tasks) = g.task_rows();
             if shown > 0 && (shown as u64) < tasks {
+                let title_w = ctx.measure_text(&g.title).map_or(0.0, |m| m.width());
+                ctx.set_font("11px system-ui, sans-serif");
                 ctx.set_fill_style_str(&pal.muted);
                 let _ = ctx.fill_text(
                     &format!("· rows for tasks 0–{} of {tasks}", shown - 1),
@@ -411,6 +418,7 @@ pub fn draw(
                     top + 14.0,
                 );
             }
+            ctx.set_font("11px system-ui, sans-serif");
             let origin = g.main.start() as f64;
             let main_alpha = if g.main_is_prediction { 0.55 } else { 1.0 };
             // A live run's waits and jobs under way, drawn up to now: their

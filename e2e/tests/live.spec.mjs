@@ -54,7 +54,11 @@ test("during a run the chart grows and says Live", async ({ page }) => {
     const canvas = document.querySelector("[data-testid=timeline]");
     new MutationObserver(() => {
       if (document.body.dataset.runState === "running") {
-        window.__live.push({ drawn: Number(canvas.dataset.drawn), what: document.querySelector("[data-testid=timeline-what]").textContent });
+        window.__live.push({
+          drawn: Number(canvas.dataset.drawn),
+          what: document.querySelector("[data-testid=timeline-what]").textContent,
+          summary: document.querySelector("[data-testid=timeline-summary]").textContent,
+        });
       }
     }).observe(canvas, { attributes: true, attributeFilter: ["data-drawn"] });
   });
@@ -64,6 +68,33 @@ test("during a run the chart grows and says Live", async ({ page }) => {
   const values = new Set(live.map((l) => l.drawn));
   expect(values.size, `redraws while running: ${JSON.stringify(live)}`).toBeGreaterThanOrEqual(2);
   expect(live.some((l) => l.what.startsWith("Live")), "the caption said Live during the run").toBe(true);
+  // The summary under the chart describes the run under way, not the prediction.
+  expect(live.some((l) => /Event loop \(running\): 3 tasks on 1 lane, .* so far/.test(l.summary)), `summaries: ${JSON.stringify(live.map((l) => l.summary))}`).toBe(true);
+  expect(live.every((l) => !l.summary.includes("(predicted")), "no predicted summary during the run").toBe(true);
+  await expect(page.getByTestId("timeline-summary")).toContainText(/Event loop: 3 tasks on 1 lane, over/);
+});
+
+test("a pool run's jobs out in workers are marked as such while it runs; the table says – for what a lane never did", async ({ page }) => {
+  await open(page);
+  await setUp(page, { w: "2*block(1500ms)", models: ["pool"], workers: 2 });
+  await expect(page.getByTestId("legend-out")).toHaveCount(0);
+  await page.getByTestId("run").click();
+  // While the jobs are out, the legend explains the outlined bars.
+  await expect(page.getByTestId("legend-out")).toBeVisible();
+  await expect(page.getByTestId("timeline-summary")).toContainText("(running)");
+  await until(page, "done");
+  await expect(page.getByTestId("legend-out")).toHaveCount(0);
+  // The table is built when opened; the page's lane only dispatched, so it
+  // never ran, waited or queued: "–", never "0 ns".
+  await expect(page.getByTestId("timeline-table")).toHaveCount(0);
+  await page.locator("details.tl-table > summary").click();
+  const table = page.getByTestId("timeline-table");
+  await expect(table.locator("tbody tr")).toHaveCount(3);
+  const rows = await table.locator("tbody tr").evaluateAll((rs) => rs.map((r) => [...r.children].map((c) => c.textContent)));
+  expect(rows.map((r) => r[1])).toEqual(["main", "worker 1", "worker 2"]);
+  expect(rows.flat().some((c) => c === "0 ns"), JSON.stringify(rows)).toBe(false);
+  // Each worker ran its job's block (the page measured ≥ 1 s of it).
+  for (const r of rows.slice(1)) expect(r[2], JSON.stringify(rows)).toMatch(/^1\.\d+ s$/);
 });
 
 test("after a run the chart shows the measurement, also when the scenario was edited before", async ({ page }) => {

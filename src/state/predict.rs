@@ -30,6 +30,9 @@ pub struct Prediction {
     pub trace: Rc<Trace>,
     /// Cut short: the virtual time it reached.
     pub cut_short: bool,
+    /// Made with the built-in typical CPU cost, before this machine's was
+    /// measured (the start-up probes redo it once they have).
+    pub provisional: bool,
 }
 
 /// Where the predictions stand.
@@ -95,6 +98,7 @@ impl PredictState {
         }
         spawn_local(async move {
             let costs = calibrate::costs();
+            let cal = calibrate::snapshot();
             let started = now_ms();
             let of = configs.len();
             let mut out = Vec::with_capacity(of);
@@ -113,9 +117,11 @@ impl PredictState {
                         break;
                     }
                 }
+                let provisional = engine::refine::is_provisional(&cal, cfg.model, &workload);
                 out.push(Prediction {
                     trace: Rc::new(sim.finish()),
                     cut_short,
+                    provisional,
                 });
                 this.predictions.set(out.clone());
                 this.status.set(PredictStatus::Working { done: i + 1, of });

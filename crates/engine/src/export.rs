@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::metrics::Metrics;
-use crate::trace::{Trace, NO_LANE, NO_TASK};
+use crate::trace::{lane_name, Trace, NO_LANE, NO_TASK};
 
 /// One model's run, as exported.
 pub struct Exported<'a> {
@@ -14,14 +14,6 @@ pub struct Exported<'a> {
     pub metrics: &'a Metrics,
     /// The engine's predicted wall time, ms.
     pub predicted_wall_ms: Option<f64>,
-}
-
-fn lane_name(lane: u16) -> String {
-    match lane {
-        0 => "main".into(),
-        NO_LANE => "none".into(),
-        l => format!("worker {l}"),
-    }
 }
 
 /// The version of the results JSON: 2 added `runs`, what replay needs.

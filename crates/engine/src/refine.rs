@@ -162,8 +162,9 @@ fn fit_parallel(profile: &[Nanos], cores: u16, iterations: f64, ns_per_iter: f64
     Some((lo + hi) / 2.0)
 }
 
-/// Which CPU figure a model's running spans measure.
-fn cpu_cost_of(model: Model) -> Option<(Cost, bool)> {
+/// Which CPU figure a model's running spans measure (and its predictions of
+/// CPU work rest on), and whether it runs in workers.
+pub fn cpu_cost_of(model: Model) -> Option<(Cost, bool)> {
     match model {
         Model::Sequential | Model::Loop => Some((Cost::CpuMain, false)),
         Model::Pool | Model::Hybrid | Model::Gil | Model::Free => Some((Cost::CpuWorker, true)),
@@ -171,6 +172,15 @@ fn cpu_cost_of(model: Model) -> Option<(Cost, bool)> {
         Model::JsWorker => Some((Cost::CpuJsWorker, true)),
         Model::Py | Model::PyAsync => Some((Cost::CpuPy, false)),
     }
+}
+
+/// Whether a prediction of `workload` under `model` with `cal` rests on a
+/// typical CPU figure rather than one measured on this machine: the page
+/// labels such predictions provisional (a workload without CPU work does not
+/// need the figure).
+pub fn is_provisional(cal: &Calibration, model: Model, workload: &Workload) -> bool {
+    workload.total_cpu_iterations() > 0
+        && cpu_cost_of(model).is_some_and(|(c, _)| cal.provenance(c).origin == Origin::Default)
 }
 
 /// Updates `cal` from a measured `trace` of `workload` run with `cfg`, at
@@ -625,5 +635,24 @@ mod tests {
             refine(&mut cal, &simulate(&w, &cfg, &costs), &w, &cfg, 1.0);
             assert_eq!(cal.provenance(Cost::GilHandoff).origin, Origin::Default);
         }
+    }
+
+    #[test]
+    fn a_prediction_is_provisional_until_its_models_cpu_figure_is_measured() {
+        let cpu: Workload = "4*cpu(1M)".parse().unwrap();
+        let waits: Workload = "4*io(10ms)".parse().unwrap();
+        let mut cal = Calibration::default();
+        assert!(is_provisional(&cal, Model::Loop, &cpu));
+        assert!(is_provisional(&cal, Model::Pool, &cpu));
+        // Waits need no CPU figure.
+        assert!(!is_provisional(&cal, Model::Loop, &waits));
+        cal.observe(Cost::CpuMain, 1.1, 5, Origin::Probe, 1.0);
+        assert!(!is_provisional(&cal, Model::Loop, &cpu));
+        assert!(!is_provisional(&cal, Model::Sequential, &cpu));
+        // The workers' figure is its own.
+        assert!(is_provisional(&cal, Model::Pool, &cpu));
+        cal.observe(Cost::CpuWorker, 1.0, 5, Origin::Probe, 1.0);
+        assert!(!is_provisional(&cal, Model::Hybrid, &cpu));
+        assert!(is_provisional(&cal, Model::Js, &cpu));
     }
 }

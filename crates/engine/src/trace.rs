@@ -85,6 +85,16 @@ pub const NO_LANE: u16 = u16::MAX;
 /// For spans that belong to no task (a worker starting up).
 pub const NO_TASK: u32 = u32::MAX;
 
+/// A lane's name, as the chart, its table and the exports show it: `main`
+/// for the page's thread (lane 0), `worker N` for the others.
+pub fn lane_name(lane: u16) -> String {
+    match lane {
+        0 => "main".into(),
+        NO_LANE => "none".into(),
+        l => format!("worker {l}"),
+    }
+}
+
 /// One stretch of time in one state. 32 bytes, so a million fit in 32 MB.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {

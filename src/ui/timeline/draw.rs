@@ -422,17 +422,20 @@ pub fn draw(
             let origin = g.main.start() as f64;
             let main_alpha = if g.main_is_prediction { 0.55 } else { 1.0 };
             // A live run's waits and jobs under way, drawn up to now: their
-            // spans are recorded when they end.
-            let open: Vec<(u32, u16, u64, SpanState)> = g
+            // spans are recorded when they end. A wait is known to be one; a
+            // job out in a worker is not known to be running (it may be
+            // starting, waiting or queued there): its phases come with its
+            // reply, so until then it is drawn as an outline only.
+            let open: Vec<(u32, u16, u64, Option<SpanState>)> = g
                 .open
                 .open
                 .iter()
-                .map(|&(task, lane, start)| (task, lane, start, SpanState::Waiting))
+                .map(|&(task, lane, start)| (task, lane, start, Some(SpanState::Waiting)))
                 .chain(
                     g.main
                         .under_way()
                         .iter()
-                        .map(|s| (s.task, s.lane, s.start, s.state)),
+                        .map(|s| (s.task, s.lane, s.start, None)),
                 )
                 .collect();
             g.main.with_spans(|spans| {
@@ -471,12 +474,24 @@ pub fn draw(
                                 let x0 = x_of(start as f64 - origin).max(LABEL_W);
                                 let x1 = x_of(now).min(css_w);
                                 if x1 > x0 {
-                                    let w = state as usize;
-                                    ctx.set_fill_style_str(&pal.states[w]);
-                                    ctx.fill_rect(x0, y + 3.0, x1 - x0, ROW_H - 6.0);
-                                    if let Some(p) = &pal.patterns[w] {
-                                        ctx.set_fill_style_canvas_pattern(p);
-                                        ctx.fill_rect(x0, y + 3.0, x1 - x0, ROW_H - 6.0);
+                                    match state {
+                                        Some(state) => {
+                                            let w = state as usize;
+                                            ctx.set_fill_style_str(&pal.states[w]);
+                                            ctx.fill_rect(x0, y + 3.0, x1 - x0, ROW_H - 6.0);
+                                            if let Some(p) = &pal.patterns[w] {
+                                                ctx.set_fill_style_canvas_pattern(p);
+                                                ctx.fill_rect(x0, y + 3.0, x1 - x0, ROW_H - 6.0);
+                                            }
+                                        }
+                                        None => out_in_worker(
+                                            &ctx,
+                                            pal,
+                                            x0,
+                                            y + 3.0,
+                                            x1 - x0,
+                                            ROW_H - 6.0,
+                                        ),
                                     }
                                 }
                             }
@@ -520,6 +535,22 @@ pub fn draw(
             }
         }
     });
+}
+
+/// A job out in a worker whose reply has not come: a dashed outline in the
+/// running colour over a faint fill (what it does there is not known yet).
+fn out_in_worker(ctx: &CanvasRenderingContext2d, pal: &Palette, x: f64, y: f64, w: f64, h: f64) {
+    let run = &pal.states[SpanState::Running as usize];
+    ctx.set_global_alpha(0.25);
+    ctx.set_fill_style_str(run);
+    ctx.fill_rect(x, y, w, h);
+    ctx.set_global_alpha(1.0);
+    ctx.set_stroke_style_str(run);
+    ctx.set_line_width(1.5);
+    let dash = js_sys::Array::of2(&4.0.into(), &3.0.into());
+    let _ = ctx.set_line_dash(&dash);
+    ctx.stroke_rect(x + 0.75, y + 0.75, (w - 1.5).max(0.0), h - 1.5);
+    let _ = ctx.set_line_dash(&js_sys::Array::new());
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -35,32 +35,37 @@ use rows::{Group, Source};
 /// How often a live run's new spans are drawn, ms.
 pub const LIVE_EVERY_MS: i32 = 150;
 
-/// A short description of a trace, for screen readers and the caption.
-pub fn summary(title: &str, t: &Trace) -> String {
-    let busy: u64 = t
-        .spans
-        .iter()
-        .filter(|s| s.state == SpanState::Running && s.lane != engine::trace::NO_LANE)
-        .map(|s| s.duration())
-        .sum();
-    format!(
-        "{title}: {} tasks on {} lane{}{}{}; {}.",
-        t.tasks,
-        t.lanes,
-        if t.lanes == 1 { "" } else { "s" },
-        if t.cancelled {
-            ", cancelled after "
-        } else {
-            " over "
-        },
-        format_duration(t.wall()),
-        // "0 ns" reads as a measurement error; a run of waits is simply idle.
-        if busy == 0 {
-            "no lane ran code, all waited".to_string()
-        } else {
-            format!("lanes busy {} in all", format_duration(busy))
-        }
-    )
+/// A short description of what a group shows, for screen readers and the
+/// caption: `name` ("Event loop (predicted)"), tasks, lanes, how long, and
+/// how long its lanes ran code.
+fn summary(name: &str, source: &Source, cut_short: bool) -> String {
+    let busy: u64 = source.with_spans(|spans| {
+        spans
+            .iter()
+            .filter(|s| s.state == SpanState::Running && s.lane != engine::trace::NO_LANE)
+            .map(|s| s.duration())
+            .sum()
+    });
+    let (tasks, lanes) = (source.tasks(), source.lanes());
+    let lanes = format!("{lanes} lane{}", if lanes == 1 { "" } else { "s" });
+    let wall = format_duration(source.wall());
+    let over = match source {
+        Source::Live(_) => format!("{wall} so far"),
+        Source::Trace(t) if t.cancelled => format!("cancelled after {wall}"),
+        Source::Trace(_) => format!("over {wall}"),
+    };
+    // "0 ns" reads as a measurement error; a run of waits is simply idle.
+    let busy = match (busy, source) {
+        (0, Source::Live(_)) => "no lane has finished running code yet".to_string(),
+        (0, _) => "no lane ran code, all waited".to_string(),
+        (b, _) => format!("lanes busy {} in all", format_duration(b)),
+    };
+    let cut = if cut_short {
+        " The prediction was cut short there: the run takes longer."
+    } else {
+        ""
+    };
+    format!("{name}: {tasks} tasks on {lanes}, {over}; {busy}.{cut}")
 }
 
 fn group_title(
@@ -87,29 +92,61 @@ fn group_title(
     }
 }
 
+/// One run the chart shows, before its rows are built: what the caption and
+/// the table describe, so they always say what the chart draws.
+struct Shown {
+    /// For the caption and the table: "Event loop", "Event loop (predicted)".
+    name: String,
+    /// The group's title above its lanes.
+    title: String,
+    model: Option<engine::model::Model>,
+    source: Source,
+    is_prediction: bool,
+    /// The prediction drawn faintly under a measured run.
+    overlay: Option<Rc<Trace>>,
+    /// A prediction cut short at its time budget.
+    cut_short: bool,
+}
+
 /// The groups to draw now: the finished models of the run, the one running,
 /// or, before any run, the predictions of the scenario as edited; then any
 /// imported traces.
 fn build_groups(app: &AppState, by_task: bool) -> Vec<Group> {
-    let mut groups = build_run_groups(app, by_task);
-    for t in app.run.imported.get_untracked().iter() {
-        let title = group_title(&t.display_name(), t.wall(), None, false, false);
-        groups.push(Group::new(
-            title,
-            t.model,
-            Source::Trace(t.clone()),
-            false,
-            None,
-            by_task,
-        ));
-    }
-    groups
+    shown(app)
+        .into_iter()
+        .map(|s| {
+            Group::new(
+                s.title,
+                s.model,
+                s.source,
+                s.is_prediction,
+                s.overlay,
+                by_task,
+            )
+        })
+        .collect()
 }
 
-fn build_run_groups(app: &AppState, by_task: bool) -> Vec<Group> {
+/// What the chart shows now, in order (see [`build_groups`]).
+fn shown(app: &AppState) -> Vec<Shown> {
+    let mut out = shown_runs(app);
+    for t in app.run.imported.get_untracked().iter() {
+        out.push(Shown {
+            name: t.display_name(),
+            title: group_title(&t.display_name(), t.wall(), None, false, false),
+            model: t.model,
+            source: Source::Trace(t.clone()),
+            is_prediction: false,
+            overlay: None,
+            cut_short: false,
+        });
+    }
+    out
+}
+
+fn shown_runs(app: &AppState) -> Vec<Shown> {
     let running = matches!(app.run.phase.get_untracked(), Phase::Running { .. });
     let results = app.run.results.get_untracked();
-    let mut groups = Vec::new();
     let measured = |r: &crate::session::ModelResult| {
         let title = if r.trace.cancelled {
             // Against the whole run's prediction, a part of it reads as a miss.
@@ -127,50 +164,64 @@ fn build_run_groups(app: &AppState, by_task: bool) -> Vec<Group> {
                 false,
             )
         };
-        Group::new(
+        Shown {
+            name: r.trace.display_name(),
             title,
-            Some(r.model),
-            Source::Trace(r.trace.clone()),
-            false,
-            r.predicted.clone(),
-            by_task,
-        )
+            model: Some(r.model),
+            source: Source::Trace(r.trace.clone()),
+            is_prediction: false,
+            overlay: r.predicted.clone(),
+            cut_short: false,
+        }
     };
     if running {
-        for r in app.run.partial.get_untracked().iter() {
-            groups.push(measured(r));
-        }
+        let mut out: Vec<Shown> = app
+            .run
+            .partial
+            .get_untracked()
+            .iter()
+            .map(measured)
+            .collect();
         if let Some(live) = crate::runtime::live() {
-            let title = format!("{} · running…", live.model.label());
-            let model = live.model;
-            groups.push(Group::new(
-                title,
-                Some(model),
-                Source::Live(live),
-                false,
-                None,
-                by_task,
-            ));
+            out.push(Shown {
+                name: format!("{} (running)", live.model.label()),
+                title: format!("{} · running…", live.model.label()),
+                model: Some(live.model),
+                source: Source::Live(live),
+                is_prediction: false,
+                overlay: None,
+                cut_short: false,
+            });
         }
-        return groups;
+        return out;
     }
     let predictions = app.predict.predictions.get_untracked();
     if !results.is_empty() && (!app.run.stale.get_untracked() || predictions.is_empty()) {
         return results.iter().map(measured).collect();
     }
-    for p in predictions.iter() {
-        let t = &p.trace;
-        let title = group_title(&t.display_name(), t.wall(), None, true, p.cut_short);
-        groups.push(Group::new(
-            title,
-            t.model,
-            Source::Trace(t.clone()),
-            true,
-            None,
-            by_task,
-        ));
-    }
-    groups
+    predictions
+        .iter()
+        .map(|p| {
+            let t = &p.trace;
+            let mut title = group_title(&t.display_name(), t.wall(), None, true, p.cut_short);
+            let mut name = format!("{} (predicted)", t.display_name());
+            if p.provisional {
+                // Typical costs, not this machine's: say so until the probes
+                // have measured it (the prediction is then redone).
+                title.push_str(" · provisional, measuring this machine…");
+                name = format!("{} (predicted with typical costs)", t.display_name());
+            }
+            Shown {
+                name,
+                title,
+                model: t.model,
+                source: Source::Trace(t.clone()),
+                is_prediction: true,
+                overlay: None,
+                cut_short: p.cut_short,
+            }
+        })
+        .collect()
 }
 
 /// The whole timeline (every group, the whole run) drawn on a canvas of its
@@ -235,6 +286,8 @@ pub fn Timeline() -> impl IntoView {
     let wrap = NodeRef::<Div>::new();
     let chart: Rc<RefCell<Chart>> = Rc::new(RefCell::new(Chart::default()));
     let drawn = RwSignal::new(0u64);
+    // Bumped when what is drawn changes (not when the window moves).
+    let content = RwSignal::new(0u64);
     let tip = RwSignal::new(None::<(f64, f64, String)>);
     let gesture = Rc::new(RefCell::new(Gesture::default()));
     let full = RwSignal::new(1.0f64);
@@ -284,6 +337,10 @@ pub fn Timeline() -> impl IntoView {
     // Rebuild the groups when the runs, predictions or the row mode change
     // (not at every progress report of a run: its kind, not its fraction).
     let running = Memo::new(move |_| matches!(app.run.phase.get(), Phase::Running { .. }));
+    // A model running on the pool sends jobs out: the legend says how those are drawn.
+    let jobs_out = Memo::new(
+        move |_| matches!(app.run.phase.get(), Phase::Running { model, .. } if model.uses_pool()),
+    );
     {
         let chart = chart.clone();
         Effect::new(move |_| {
@@ -295,6 +352,7 @@ pub fn Timeline() -> impl IntoView {
             app.predict.predictions.track();
             running.track();
             chart.borrow_mut().groups = build_groups(&app, by_task);
+            content.update(|c| *c += 1);
             request_draw();
         });
     }
@@ -324,6 +382,7 @@ pub fn Timeline() -> impl IntoView {
                 c.groups = build_groups(&app, view.by_task.get_untracked());
             }
             drop(c);
+            content.update(|c| *c += 1);
             request_draw();
         }));
         Effect::new(move |_| {
@@ -410,32 +469,17 @@ pub fn Timeline() -> impl IntoView {
     let tip_tap = tooltip_at;
     let (g_down, g_move, g_up) = (gesture.clone(), gesture.clone(), gesture);
 
+    // The caption and the table follow what is drawn, not each frame: a
+    // pan or zoom frame changes neither, and both read every span.
     let caption = move || {
-        drawn.track();
-        let results = app.run.results.get();
-        if !results.is_empty() {
-            results
-                .iter()
-                .map(|r| summary(&r.trace.display_name(), &r.trace))
-                .collect::<Vec<_>>()
-                .join(" ")
-        } else {
-            app.predict.predictions.with(|p| {
-                p.iter()
-                    .map(|p| {
-                        let s =
-                            summary(&format!("{} (predicted)", p.trace.display_name()), &p.trace);
-                        if p.cut_short {
-                            format!("{s} The prediction was cut short there: the run takes longer.")
-                        } else {
-                            s
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-        }
+        content.track();
+        shown(&app)
+            .iter()
+            .map(|s| summary(&s.name, &s.source, s.cut_short))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
+    let table_open = RwSignal::new(false);
 
     view! {
         <div class="timeline">
@@ -444,6 +488,7 @@ pub fn Timeline() -> impl IntoView {
                     {move || match app.run.phase.get() {
                         Phase::Running { model, .. } => format!("Live: {} is running; spans appear as they happen.", model.label()),
                         _ if !app.run.results.with(|r| r.is_empty()) && !app.run.stale.get() => "Measured in this browser; the faint strip under each lane is the prediction.".to_string(),
+                        _ if app.predict.predictions.with(|p| p.iter().any(|p| p.provisional)) => "Predicted with typical costs while the page measures this machine; press Run to measure.".to_string(),
                         _ => "Predicted by the engine on a virtual clock, before you run: press Run to measure.".to_string(),
                     }}
                 </span>
@@ -520,11 +565,17 @@ pub fn Timeline() -> impl IntoView {
                     <li><span class=format!("swatch swatch-{}", s.name())></span>{legend_label(s)}</li>
                 }).collect_view()}
                 <li><span class="swatch swatch-predicted"></span>"predicted (faint strip)"</li>
+                // Only while a run has jobs out: the page learns a job's
+                // phases from its reply.
+                {move || jobs_out.get().then(|| view! {
+                    <li data-testid="legend-out"><span class="swatch swatch-out"></span>"out in a worker (its phases come with the reply)"</li>
+                })}
             </ul>
             <p class="help" data-testid="timeline-summary">{caption}</p>
-            <details class="tl-table">
+            <details class="tl-table" on:toggle:target=move |ev| table_open.set(ev.target().open())>
                 <summary>"The chart as a table"</summary>
-                {move || { drawn.track(); lane_table(&app) }}
+                // Built only while open: it reads every span of every run.
+                {move || table_open.get().then(|| { content.track(); lane_table(&app) })}
             </details>
         </div>
     }
@@ -541,44 +592,35 @@ fn legend_label(s: SpanState) -> &'static str {
     }
 }
 
-/// The text alternative: per model and lane, how long it spent in each state.
+/// The text alternative: per run shown and lane, how long it spent in each
+/// state. A state it never reached reads "–", not "0 ns" (a lane that only
+/// dispatched, as the page's in a pool run, reads "–" throughout).
 fn lane_table(app: &AppState) -> impl IntoView {
-    let results = app.run.results.get_untracked();
-    let traces: Vec<(String, Rc<Trace>)> = if results.is_empty() {
-        app.predict
-            .predictions
-            .get_untracked()
-            .iter()
-            .map(|p| {
-                (
-                    format!("{} (predicted)", p.trace.display_name()),
-                    p.trace.clone(),
-                )
-            })
-            .collect()
-    } else {
-        results
-            .iter()
-            .map(|r| (r.trace.display_name(), r.trace.clone()))
-            .collect()
-    };
-    let rows: Vec<(String, String, Vec<String>)> = traces
+    let rows: Vec<(String, String, Vec<String>)> = shown(app)
         .iter()
-        .flat_map(|(name, t)| {
-            (0..t.lanes).map(move |lane| {
-                let mut per = [0u64; 6];
-                for s in t.lane_spans(lane) {
-                    per[s.state as usize] += s.duration();
+        .flat_map(|s| {
+            let lanes = usize::from(s.source.lanes());
+            let mut per = vec![[0u64; SpanState::ALL.len()]; lanes];
+            s.source.with_spans(|spans| {
+                for x in spans {
+                    if let Some(l) = per.get_mut(usize::from(x.lane)) {
+                        l[x.state as usize] += x.duration();
+                    }
                 }
-                let label = if lane == 0 {
-                    "main".to_string()
-                } else {
-                    format!("worker {lane}")
-                };
+            });
+            per.into_iter().enumerate().map(|(lane, per)| {
                 (
-                    name.clone(),
-                    label,
-                    per.iter().map(|d| format_duration(*d)).collect(),
+                    s.name.clone(),
+                    engine::trace::lane_name(lane as u16),
+                    per.iter()
+                        .map(|&d| {
+                            if d == 0 {
+                                "–".to_string()
+                            } else {
+                                format_duration(d)
+                            }
+                        })
+                        .collect(),
                 )
             })
         })

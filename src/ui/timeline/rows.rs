@@ -282,16 +282,7 @@ impl Group {
                 .collect()
         } else {
             let mut rows: Vec<(RowKind, String)> = (0..main.lanes())
-                .map(|l| {
-                    (
-                        RowKind::Lane(l),
-                        if l == 0 {
-                            "main".to_string()
-                        } else {
-                            format!("worker {l}")
-                        },
-                    )
-                })
+                .map(|l| (RowKind::Lane(l), engine::trace::lane_name(l)))
                 .collect();
             if gil {
                 rows.push((RowKind::Gil, "GIL holder".to_string()));

@@ -26,6 +26,8 @@ pub const LABEL_W: f64 = 92.0;
 pub const AXIS_H: f64 = 22.0;
 /// The canvas is never shorter than this, px (the chart area stays a chart).
 pub const MIN_H: f64 = 240.0;
+/// The least height in an embed: enough for one model's lanes.
+pub const MIN_H_EMBED: f64 = 110.0;
 
 /// Where each group and row sits, in CSS px.
 #[derive(Debug, Clone, Default)]
@@ -39,8 +41,10 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Lays `groups` out in a canvas `width` wide.
-    pub fn new(groups: &[Group], width: f64) -> Self {
+    /// Lays `groups` out in a canvas `width` wide and at least `min_h` high
+    /// ([`MIN_H`] on the page, so the chart does not jump as predictions
+    /// come and go; less in an embed, whose host may give it 400 px).
+    pub fn new(groups: &[Group], width: f64, min_h: f64) -> Self {
         let mut y = AXIS_H;
         let mut out = Vec::with_capacity(groups.len());
         for g in groups {
@@ -52,7 +56,7 @@ impl Layout {
         }
         Self {
             width,
-            height: (y + 2.0).max(MIN_H),
+            height: (y + 2.0).max(min_h),
             groups: out,
         }
     }

@@ -247,7 +247,7 @@ pub fn png_data_url(app: &AppState, width: f64) -> Result<String, String> {
     );
     let _ = canvas.set_attribute("aria-hidden", "true");
     body.append_child(&canvas).map_err(|e| format!("{e:?}"))?;
-    let layout = Layout::new(&groups, width);
+    let layout = Layout::new(&groups, width, draw::MIN_H);
     let w = Window {
         from: 0.0,
         to: full_extent(&groups),
@@ -286,6 +286,11 @@ pub fn Timeline() -> impl IntoView {
     let wrap = NodeRef::<Div>::new();
     let chart: Rc<RefCell<Chart>> = Rc::new(RefCell::new(Chart::default()));
     let drawn = RwSignal::new(0u64);
+    let min_h = if app.env.embed {
+        draw::MIN_H_EMBED
+    } else {
+        draw::MIN_H
+    };
     // Bumped when what is drawn changes (not when the window moves).
     let content = RwSignal::new(0u64);
     let tip = RwSignal::new(None::<(f64, f64, String)>);
@@ -311,7 +316,7 @@ pub fn Timeline() -> impl IntoView {
                 return false;
             }
             let mut c = chart.borrow_mut();
-            let layout = Layout::new(&c.groups, width.get().max(200.0));
+            let layout = Layout::new(&c.groups, width.get().max(200.0), min_h);
             let f = full_extent(&c.groups);
             full.set(f);
             let w = view
@@ -656,7 +661,11 @@ pub fn frame_drawer(
         by_task,
     )];
     move |from, to| {
-        let layout = Layout::new(&groups, f64::from(canvas.client_width().max(200)));
+        let layout = Layout::new(
+            &groups,
+            f64::from(canvas.client_width().max(200)),
+            draw::MIN_H,
+        );
         draw::draw(
             &canvas,
             &groups,

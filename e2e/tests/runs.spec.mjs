@@ -128,6 +128,36 @@ test("a mailbox answer whose wake-up is lost is rescued: the run completes, exac
   expect(rescued).toBe(sent);
 });
 
+test("a wake-up that comes after its answer was rescued is logged as late, not lost", async ({ page }) => {
+  onlyIn("isolated");
+  // Every wake-up is held back 250 ms once the test says so: the safety net
+  // reads the answers first, and each wake-up then finds its answer gone.
+  await page.addInitScript(() => {
+    const native = Atomics.waitAsync;
+    Atomics.waitAsync = function (...args) {
+      const r = native.apply(this, args);
+      if (!window.__delayWakeups || !r.async) return r;
+      return { async: true, value: r.value.then((v) => new Promise((res) => setTimeout(() => res(v), 250))) };
+    };
+  });
+  const late = [];
+  page.on("console", (m) => {
+    if (/^mailbox: .*late, not lost/.test(m.text())) late.push(m.text());
+  });
+  await open(page);
+  await page.waitForFunction(() => window.wasmBindings.costs_measured());
+  const before = await page.evaluate(() => window.wasmBindings.mailbox_rescues());
+  await page.evaluate(() => (window.__delayWakeups = true));
+  await run(page, { w: "20*cpu(1M)", models: ["pool"], workers: 2, limit: 1 });
+  expect((await results(page)).pool.checksum).toBe(20n * sumSquares(1_000_000));
+  const rescued = (await page.evaluate(() => window.wasmBindings.mailbox_rescues())) - before;
+  expect(rescued, "answers the safety net read").toBeGreaterThan(0);
+  // The held-back wake-ups come after the run's last rescue: wait for them.
+  await expect.poll(() => late.length, { message: "late wake-ups logged" }).toBeGreaterThan(0);
+  expect(late.length).toBeLessThanOrEqual(rescued);
+  expect(late[0]).toMatch(/came \d+ ms after the safety net read its answer/);
+});
+
 test("a mailbox answer that arrives while the page is busy is not taken for a lost wake-up", async ({ page }) => {
   onlyIn("isolated");
   // The page holds Atomics.waitAsync's wake-ups back once the test says so,

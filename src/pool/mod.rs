@@ -142,6 +142,10 @@ struct Slot {
     watched: Option<watchdog::Watched>,
     /// The safety net rescued the current job.
     rescued: bool,
+    /// When the safety net last read an answer whose wake-up had not come
+    /// (ms, the page's clock): if that wake-up comes after all, it was late,
+    /// not lost, and the page says how late.
+    answer_rescued_at: Cell<Option<f64>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -194,17 +198,25 @@ impl Slot {
             let Some(inner) = weak.upgrade() else {
                 return;
             };
-            let answer = {
+            let (answer, rescued_at) = {
                 let slots = inner.slots.borrow();
                 match slots.get(lane) {
                     Some(s) if s.generation == generation => {
-                        s.mailbox.as_ref().and_then(|(mb, _)| mb.take_answer())
+                        let answer = s.mailbox.as_ref().and_then(|(mb, _)| mb.take_answer());
+                        let rescued_at = if answer.is_none() {
+                            s.answer_rescued_at.take()
+                        } else {
+                            None
+                        };
+                        (answer, rescued_at)
                     }
-                    _ => None,
+                    _ => (None, None),
                 }
             };
             if let Some(bytes) = answer {
                 on_answer(&inner, lane, generation, answered, &bytes);
+            } else if let Some(at) = rescued_at {
+                watchdog::late_wake_up(lane, now_ms() - at);
             }
         });
         // Kept for the page's life: an answer's promise may still settle after
@@ -629,6 +641,7 @@ fn spawn_slot(
         mailbox: None,
         watched: None,
         rescued: false,
+        answer_rescued_at: Cell::new(None),
         _on_message: on_message,
         _on_error: on_error,
     })

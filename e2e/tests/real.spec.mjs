@@ -138,6 +138,12 @@ test("the threading program, run with the system python3 and --trace, imports an
   await expect(page.getByTestId("trace-status")).toContainText(/CPython [\d.]+, threading, your machine/);
   await page.getByTestId("tab-compare").click();
   await page.getByTestId("tab-timeline").click();
+  // Its lanes carry the names the program gave its threads.
+  await page.locator("details.tl-table > summary").click();
+  const lanes = await page.getByTestId("timeline-table").locator("tbody tr").evaluateAll((rs) =>
+    rs.filter((r) => r.children[0].textContent.includes("threading")).map((r) => r.children[1].textContent));
+  expect(lanes.slice(1).length, JSON.stringify(lanes)).toBeGreaterThan(0);
+  for (const l of lanes.slice(1)) expect(l).toMatch(/^thread \d+$/);
   // The inspector can show the imported run too.
   await expect(page.getByTestId("inspect-model").locator("option", { hasText: "threading" })).toHaveCount(1);
   await page.getByTestId("tab-compare").click();

@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::metrics::Metrics;
-use crate::trace::{lane_name, Trace, NO_LANE, NO_TASK};
+use crate::trace::{Trace, NO_LANE, NO_TASK};
 
 /// One model's run, as exported.
 pub struct Exported<'a> {
@@ -149,7 +149,7 @@ pub fn spans_csv(runs: &[Exported<'_>]) -> String {
             };
             out.push_str(&format!(
                 "{model},{task},{},{},{},{},{:.3},{:.3},{:.3}\n",
-                lane_name(s.lane),
+                t.name_of_lane(s.lane),
                 s.phase,
                 s.kind.name(),
                 s.state.name(),
@@ -172,7 +172,7 @@ pub fn trace_events(runs: &[Exported<'_>]) -> String {
         let pid = pid + 1;
         events.push(json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": t.model.map_or("-", |m| m.label())}}));
         for lane in 0..t.lanes {
-            events.push(json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": lane, "args": {"name": lane_name(lane)}}));
+            events.push(json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": lane, "args": {"name": t.name_of_lane(lane)}}));
         }
         for s in &t.spans {
             // Off-lane spans (a loop task waiting) go on a row per task.

@@ -10,7 +10,7 @@
 //! - complete events (`"ph": "X"`) and `"B"`/`"E"` pairs (matched on a stack
 //!   per pid and tid) become spans; everything else (metadata, counters,
 //!   instants, flows, samples…) is ignored and counted in the notes, except
-//!   the names of our own export's runs and lanes (below);
+//!   the names of processes and threads (below);
 //! - our own export ([`crate::export::trace_events`]) reads back as the runs
 //!   it holds: it writes one process per run, named (`"M"` event
 //!   `process_name`, `args.name`) by the model's label, and one thread per
@@ -23,6 +23,10 @@
 //!   used, so not counted as ignored;
 //! - any other file is one run. Lanes: each distinct (pid, tid) pair becomes
 //!   a lane `1..=N` in order of first appearance, and `trace.lanes = 1 + N`.
+//!   A lane is named (`trace.lane_names`) by its thread's `thread_name`,
+//!   followed by its process's `process_name` when the file has several
+//!   processes; an unnamed thread is "tid T (pid P)" (or "tid T"), since
+//!   "worker N" would say it was one of ours.
 //!   Our own Python files from the sequential and asyncio programs
 //!   (`otherData.flavour`) ran on one thread: they go on the main lane 0, and
 //!   asyncio's waits go on no lane, since a task awaiting does not occupy
@@ -508,6 +512,8 @@ struct Builder {
     processes: Vec<Process>,
     /// Open `"B"` events per (pid, tid) key, innermost last.
     open: HashMap<u16, Vec<Open>>,
+    /// `thread_name` events' names, by (pid, tid) as JSON text.
+    thread_names: HashMap<(String, String), String>,
     /// Ignored `ph` values (shortened) and how many of each, in order seen.
     ignored: Vec<(String, usize)>,
     /// Ignored events whose `ph` did not fit in `ignored`.
@@ -634,6 +640,9 @@ impl Builder {
         let (Some(what @ ("process_name" | "thread_name")), Some(name)) = (what, name) else {
             return;
         };
+        if what == "thread_name" && self.thread_names.len() < MAX_LANES {
+            self.thread_names.insert(lane_key(e), name.clone());
+        }
         let pid = lane_key(e).0;
         let p = match self.pids.get(&pid) {
             Some(&p) => p,
@@ -802,6 +811,34 @@ impl Builder {
             keys.push(key);
         }
         Ok(keys)
+    }
+
+    /// The lanes' names for a file read as one run (lane = key + 1; lane 0
+    /// is left to the playground's name): a thread's `thread_name`, with its
+    /// process's `process_name` after it when the file has several processes
+    /// (the thread first: a narrow label column keeps what tells rows apart);
+    /// a thread no event named is "tid T (pid P)" in other tools' files ("worker N" would claim it was one of ours), and keeps the
+    /// playground's name in our Python programs' files.
+    fn lane_names(&self, ours: bool) -> Vec<String> {
+        let pids: BTreeSet<&str> = self.keys.keys().map(|(p, _)| p.as_str()).collect();
+        let several = pids.len() > 1;
+        let mut names = vec![String::new(); 1 + self.keys.len()];
+        for (k @ (pid, tid), &key) in &self.keys {
+            let process = self
+                .pids
+                .get(pid)
+                .and_then(|&p| self.processes[usize::from(p)].name.as_deref());
+            let name = match (self.thread_names.get(k), process) {
+                (Some(t), Some(p)) if several => format!("{t} ({p})"),
+                (Some(t), _) => t.clone(),
+                (None, Some(p)) if several => format!("tid {tid} ({p})"),
+                (None, _) if ours => String::new(),
+                (None, _) if several => format!("tid {tid} (pid {pid})"),
+                (None, _) => format!("tid {tid}"),
+            };
+            names[usize::from(key) + 1] = name;
+        }
+        names
     }
 
     /// What was skipped, ignored or cut short, one sentence each.
@@ -1049,10 +1086,16 @@ impl Builder {
                 v => v.as_u64().map(u128::from),
             })
             .unwrap_or(0);
+        let lane_names = if one_thread {
+            Vec::new()
+        } else {
+            self.lane_names(ours)
+        };
         let trace = Trace {
             model: None,
             label: Some(label.clone()),
             source: Source::Imported,
+            lane_names,
             lanes: if one_thread {
                 1
             } else {

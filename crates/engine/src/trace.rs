@@ -308,6 +308,10 @@ pub struct Trace {
     pub implementation: Option<String>,
     /// Lanes: 1 (main) + workers.
     pub lanes: u16,
+    /// The lanes' names where a file named them (an imported trace's
+    /// `thread_name` events), by lane; empty (or an empty name) for the
+    /// playground's own ([`lane_name`]). See [`Trace::name_of_lane`].
+    pub lane_names: Vec<String>,
     /// Tasks in the workload.
     pub tasks: u64,
     /// When the run started and ended, on the run's clock.
@@ -362,6 +366,16 @@ impl Trace {
     /// Updates lost to races: attempted increments that did not stick.
     pub fn lost_updates(&self) -> u64 {
         self.increments.saturating_sub(self.counter)
+    }
+
+    /// The name to show for `lane`: the file's, if it named it, else the
+    /// playground's (`main`, `worker N`).
+    pub fn name_of_lane(&self, lane: u16) -> String {
+        self.lane_names
+            .get(usize::from(lane))
+            .filter(|n| !n.is_empty())
+            .cloned()
+            .unwrap_or_else(|| lane_name(lane))
     }
 
     /// The name to show for this run: its label, else its model's.

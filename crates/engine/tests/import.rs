@@ -176,6 +176,20 @@ fn the_python_programs_traces_import_with_their_lanes_and_states() {
                     "{name}: {lanes:?}"
                 );
                 assert_eq!(usize::from(t.lanes), 1 + lanes.len(), "{name}");
+                // Each lane is named as the program named its thread (in
+                // multiprocessing, with its process after it).
+                let want = if f == Flavour::Threading {
+                    "thread "
+                } else {
+                    "main thread (process "
+                };
+                for &l in &lanes {
+                    assert!(
+                        t.name_of_lane(l).starts_with(want),
+                        "{name}: lane {l} is {:?}",
+                        t.name_of_lane(l)
+                    );
+                }
                 if f == Flavour::Threading {
                     // Not parallelism (the GIL): just that the pool's two threads both took work.
                     assert_eq!(lanes.len(), 2, "threading: both threads used");
@@ -239,6 +253,12 @@ fn generic_files_get_a_lane_per_thread_and_a_task_per_lane() {
         "lanes in order of first appearance; tasks without args.task: one per lane after task 4"
     );
     assert_eq!((t.tasks, t.start, t.end), (7, 0, 900_000));
+    // Lanes keep the file's names; threads it did not name say which they
+    // are, not "worker N".
+    assert_eq!(
+        (1..t.lanes).map(|l| t.name_of_lane(l)).collect::<Vec<_>>(),
+        ["render", "tid 9 (pid 7)", "tid 1 (pid 8)"]
+    );
     assert!(
         got.notes
             .iter()
@@ -462,6 +482,47 @@ fn limits_are_errors_that_say_what_to_do() {
             .lanes,
         1 + MAX_LANES as u16
     );
+}
+
+#[test]
+fn thread_names_come_with_their_process_name_when_a_file_has_several() {
+    let one = import(
+        r#"[
+        {"ph": "M", "name": "thread_name", "pid": 1, "tid": 5, "args": {"name": "MainThread"}},
+        {"ph": "M", "name": "thread_name", "pid": 1, "tid": 6, "args": {"name": "ThreadPoolExecutor-0_0"}},
+        {"ph": "X", "name": "a", "ts": 0, "dur": 5, "pid": 1, "tid": 5},
+        {"ph": "X", "name": "b", "ts": 1, "dur": 5, "pid": 1, "tid": 6},
+        {"ph": "X", "name": "c", "ts": 2, "dur": 5, "pid": 1, "tid": 7}
+    ]"#,
+    );
+    let names =
+        |t: &engine::trace::Trace| (0..t.lanes).map(|l| t.name_of_lane(l)).collect::<Vec<_>>();
+    assert_eq!(
+        names(&one.trace),
+        ["main", "MainThread", "ThreadPoolExecutor-0_0", "tid 7"],
+        "one process: thread names alone"
+    );
+    let two = import(
+        r#"[
+        {"ph": "M", "name": "process_name", "pid": 10, "args": {"name": "Renderer"}},
+        {"ph": "M", "name": "process_name", "pid": 11, "args": {"name": "GPU"}},
+        {"ph": "M", "name": "thread_name", "pid": 10, "tid": 1, "args": {"name": "CrRendererMain"}},
+        {"ph": "X", "name": "a", "ts": 0, "dur": 5, "pid": 10, "tid": 1},
+        {"ph": "X", "name": "b", "ts": 1, "dur": 5, "pid": 11, "tid": 2}
+    ]"#,
+    );
+    assert_eq!(
+        names(&two.trace),
+        ["main", "CrRendererMain (Renderer)", "tid 2 (GPU)"]
+    );
+    // The names travel through our export and back.
+    let m = engine::metrics::Metrics::from_trace(&two.trace, None);
+    let out = engine::export::trace_events(&[engine::export::Exported {
+        trace: &two.trace,
+        metrics: &m,
+        predicted_wall_ms: None,
+    }]);
+    assert_eq!(names(&import(&out).trace)[1..], names(&two.trace)[1..]);
 }
 
 #[test]

@@ -448,7 +448,8 @@ pub fn draw(
                 let fits = g.index.fits(spans.len());
                 for ((kind, label), &y) in g.rows.iter().zip(rows) {
                     ctx.set_fill_style_str(&pal.muted);
-                    let _ = ctx.fill_text(label, 10.0, y + ROW_H * 0.68);
+                    let _ =
+                        ctx.fill_text(&fit(&ctx, label, LABEL_W - 14.0), 10.0, y + ROW_H * 0.68);
                     ctx.set_global_alpha(main_alpha);
                     // Under a measured run, the prediction is a thin strip at the row's foot.
                     let foot = if g.overlay.is_some() { 5.0 } else { 0.0 };
@@ -539,6 +540,33 @@ pub fn draw(
             }
         }
     });
+}
+
+/// `text` cut with "…" to fit `max_w` px in the context's font: an imported
+/// file's thread names can be long, and the label column is narrow. Our own
+/// labels ("worker 12", "task 5") are short and never measured.
+fn fit<'a>(ctx: &CanvasRenderingContext2d, text: &'a str, max_w: f64) -> std::borrow::Cow<'a, str> {
+    let width = |t: &str| ctx.measure_text(t).map_or(0.0, |m| m.width());
+    if text.chars().count() <= 10 || width(text) <= max_w {
+        return text.into();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    // The longest prefix that fits with the ellipsis (binary search).
+    let (mut lo, mut hi) = (0usize, chars.len());
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        let t: String = chars[..mid].iter().chain(['…'].iter()).collect();
+        if width(&t) <= max_w {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    chars[..lo]
+        .iter()
+        .chain(['…'].iter())
+        .collect::<String>()
+        .into()
 }
 
 /// A job out in a worker whose reply has not come: a dashed outline in the

@@ -446,11 +446,14 @@ pub fn Timeline() -> impl IntoView {
             let c = canvas.get_untracked()?;
             let rect = c.get_bounding_client_rect();
             let (x, y) = (client_x - rect.left(), client_y - rect.top());
-            if x < LABEL_W {
-                return None;
-            }
             let ch = chart.borrow();
             let (g, r) = ch.layout.row_at(y)?;
+            if x < LABEL_W {
+                // A row's label, in full: an imported file's thread names
+                // are cut to fit the label column.
+                let label = &ch.groups.get(g)?.rows.get(r)?.1;
+                return (label.chars().count() > 10).then(|| (x, y, label.clone()));
+            }
             let ns = ns_at(x - LABEL_W, rect.width() - LABEL_W);
             let s = draw::span_at(&ch.groups, g, r, ns)?;
             let origin = ch.groups[g].main.start();
@@ -616,7 +619,7 @@ fn lane_table(app: &AppState) -> impl IntoView {
             per.into_iter().enumerate().map(|(lane, per)| {
                 (
                     s.name.clone(),
-                    engine::trace::lane_name(lane as u16),
+                    s.source.lane_name(lane as u16),
                     per.iter()
                         .map(|&d| {
                             if d == 0 {

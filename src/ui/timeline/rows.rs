@@ -160,6 +160,14 @@ impl Source {
         }
     }
 
+    /// The name of `lane`: an imported file's, else `main` / `worker N`.
+    pub fn lane_name(&self, lane: u16) -> String {
+        match self {
+            Source::Trace(t) => t.name_of_lane(lane),
+            Source::Live(_) => engine::trace::lane_name(lane),
+        }
+    }
+
     /// Lanes.
     pub fn lanes(&self) -> u16 {
         match self {
@@ -282,7 +290,7 @@ impl Group {
                 .collect()
         } else {
             let mut rows: Vec<(RowKind, String)> = (0..main.lanes())
-                .map(|l| (RowKind::Lane(l), engine::trace::lane_name(l)))
+                .map(|l| (RowKind::Lane(l), main.lane_name(l)))
                 .collect();
             if gil {
                 rows.push((RowKind::Gil, "GIL holder".to_string()));

@@ -401,7 +401,8 @@ fn render_state(st: &State, r: &Replay) -> impl IntoView {
                 <thead><tr><th scope="col">"Lane"</th><th scope="col">"Task"</th><th scope="col">"State"</th></tr></thead>
                 <tbody>
                     {lanes.into_iter().map(|l| {
-                        let name = if l.lane == 0 { "main thread".to_string() } else { format!("worker {}", l.lane) };
+                        // As the chart names it (an imported file's thread names included).
+                        let name = r.trace().name_of_lane(l.lane);
                         let holds = holder.is_some_and(|(t, _)| Some(t) == l.task);
                         view! {
                             <tr data-lane=l.lane.to_string() data-lane-state=l.state.map(|s| s.name()).unwrap_or("idle")>
@@ -415,7 +416,7 @@ fn render_state(st: &State, r: &Replay) -> impl IntoView {
             </table>
             <p class="insp-gil" data-testid="inspector-gil">
                 {match holder {
-                    Some((t, lane)) => format!("GIL: held by task {t} on worker {lane}; {} hand-offs so far.", st.gil_handoffs()),
+                    Some((t, lane)) => format!("GIL: held by task {t} on {}; {} hand-offs so far.", r.trace().name_of_lane(lane), st.gil_handoffs()),
                     None if st.gil_handoffs() > 0 => format!("GIL: free; {} hand-offs so far.", st.gil_handoffs()),
                     None => String::new(),
                 }}

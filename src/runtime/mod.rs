@@ -408,8 +408,10 @@ impl Driven {
             trace.driver = Some(self.driver.stats());
         }
         if cancelled {
-            // The workers were stopped mid-job: what they did until the
-            // cancel is part of the run, and its partial trace shows it.
+            // The tasks were dropped mid-sleep and the workers stopped
+            // mid-job: what they did until the cancel is part of the run,
+            // and its partial trace shows it.
+            self.rec.close_open_waits(trace.end);
             self.rec.cut_under_way(trace.end);
         }
         self.rec.finish_into(&mut trace);

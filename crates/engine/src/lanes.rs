@@ -276,10 +276,7 @@ impl<E: Env, L: Lanes> LaneCtx<E, L> {
         job: &[Step],
         payload_kib: u32,
     ) -> Result<JobDone, String> {
-        if let Some(first) = job.first() {
-            self.rec
-                .begin_under_way(task, lane, first, SpanState::Running, self.now());
-        }
+        self.rec.begin_under_way(task, lane, job, self.now());
         let r = self.lanes.job(slot, job, payload_kib).await;
         self.rec.end_under_way(task);
         r
@@ -991,6 +988,36 @@ mod tests {
             .collect();
         assert_eq!(running, vec![(1, MS, 5 * MS), (2, MS, 5 * MS)]);
         assert!(rec.with_under_way(|s| s.is_empty()));
+    }
+
+    #[test]
+    fn a_job_cut_by_a_cancel_is_laid_out_by_its_steps() {
+        // Each job sleeps 3 ms, then computes: cut at 2 ms, it only slept;
+        // cut at 6 ms, it slept 3 ms and computed the rest.
+        for (cut, want) in [
+            (2 * MS, vec![(SpanState::Waiting, MS, 2 * MS)]),
+            (
+                6 * MS,
+                vec![
+                    (SpanState::Waiting, MS, 4 * MS),
+                    (SpanState::Running, 4 * MS, 6 * MS),
+                ],
+            ),
+        ] {
+            let rec = run_on("2*[io(3ms),cpu(1G)]", Model::Pool, |_| Silent)
+                .rec
+                .clone();
+            rec.cut_under_way(cut);
+            let mut trace = Trace::default();
+            rec.finish_into(&mut trace);
+            let lane1: Vec<(SpanState, Nanos, Nanos)> = trace
+                .spans
+                .iter()
+                .filter(|s| s.lane == 1)
+                .map(|s| (s.state, s.start, s.end))
+                .collect();
+            assert_eq!(lane1, want, "cut at {cut}");
+        }
     }
 
     #[test]

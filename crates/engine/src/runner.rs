@@ -16,7 +16,7 @@ use crate::executor::{yield_now, Handle, Hooks, Semaphore, TaskRef, UNTAGGED};
 use crate::time::{Clock, Nanos, VirtualClock};
 use crate::trace::{
     Event, EventKind, Failure, PhaseKind, Resource, Span, SpanState, Trace, MAIN_LANE, MAX_EVENTS,
-    NO_LANE,
+    NO_LANE, NO_TASK,
 };
 
 /// What a task needs from the world it runs in.
@@ -164,6 +164,9 @@ pub struct Recorder {
     /// job on a worker: its instants come back with the reply). Kept so a
     /// cancelled run's trace, and a live run's drawing, still show it.
     under_way: RefCell<Vec<Span>>,
+    /// The steps of each job under way (by task): a cancel cuts the job
+    /// into them.
+    under_way_steps: RefCell<Vec<(u32, Vec<Step>)>>,
 }
 
 impl Recorder {
@@ -301,32 +304,37 @@ impl Recorder {
         });
     }
 
-    /// Notes that `task` began work on `lane` at `start` that is recorded
-    /// when it ends (see [`Recorder::end_under_way`]).
-    pub fn begin_under_way(
-        &self,
-        task: u32,
-        lane: u16,
-        step: &Step,
-        state: SpanState,
-        start: Nanos,
-    ) {
-        let mut open = self.under_way.borrow_mut();
-        open.retain(|s| s.task != task);
-        open.push(Span {
+    /// Notes that `task` began `steps` (a job sent to a worker) on `lane` at
+    /// `start`; they are recorded when the job ends (see
+    /// [`Recorder::end_under_way`]).
+    pub fn begin_under_way(&self, task: u32, lane: u16, steps: &[Step], start: Nanos) {
+        let Some(first) = steps.first() else {
+            return;
+        };
+        self.end_under_way(task);
+        self.under_way.borrow_mut().push(Span {
             task,
             lane,
-            phase: step.index,
-            kind: step.action.kind(),
-            state,
+            phase: first.index,
+            kind: first.action.kind(),
+            state: match first.action {
+                Action::Io(_) => SpanState::Waiting,
+                _ => SpanState::Running,
+            },
             start,
             end: start,
         });
+        self.under_way_steps
+            .borrow_mut()
+            .push((task, steps.to_vec()));
     }
 
     /// `task`'s work under way has ended (and has been recorded, or failed).
     pub fn end_under_way(&self, task: u32) {
         self.under_way.borrow_mut().retain(|s| s.task != task);
+        self.under_way_steps
+            .borrow_mut()
+            .retain(|(t, _)| *t != task);
     }
 
     /// Calls `f` with the work under way, each span ending where it began.
@@ -336,11 +344,101 @@ impl Recorder {
 
     /// Records the work still under way as spans cut at `end` (a cancelled
     /// run: the workers were stopped mid-job, and what they had done until
-    /// then is part of the run).
+    /// then is part of the run). A job's reply never came, so its phases are
+    /// laid out from its steps: a sleep and a block last what they were set
+    /// to (waiting, running), a CPU step runs until the cancel. A job that
+    /// slept through the cancel is no busy time.
     pub fn cut_under_way(&self, end: Nanos) {
-        for mut span in self.under_way.take() {
-            span.end = end.max(span.start);
-            self.push(span);
+        let mut plans = self.under_way_steps.take();
+        for span in self.under_way.take() {
+            let steps = plans
+                .iter()
+                .position(|(t, _)| *t == span.task)
+                .map(|i| plans.swap_remove(i).1)
+                .unwrap_or_default();
+            let mut at = span.start;
+            for step in &steps {
+                if at >= end {
+                    break;
+                }
+                let (state, lasts) = match step.action {
+                    Action::Io(d) => (SpanState::Waiting, Some(d)),
+                    Action::Block(d) => (SpanState::Running, Some(d)),
+                    Action::Cpu { .. } => (SpanState::Running, None),
+                    Action::Incr(_) => continue,
+                };
+                let stop = lasts.map_or(end, |d| at.saturating_add(d).min(end));
+                self.push(Span {
+                    phase: step.index,
+                    kind: step.action.kind(),
+                    state,
+                    start: at,
+                    end: stop,
+                    ..span
+                });
+                at = stop;
+            }
+        }
+    }
+
+    /// Records the loop's waits still open at `end` (a cancelled run: its
+    /// tasks were dropped mid-sleep, and a wait's span is recorded only when
+    /// it ends). A [`EventKind::Wait`] event after which its task recorded
+    /// nothing is such a wait: waiting from the event to its due time (or
+    /// `end`), then ready until `end`. Its phase follows the task's spans,
+    /// which tile its life: the one after the last step that ended.
+    pub fn close_open_waits(&self, end: Nanos) {
+        use std::collections::HashMap;
+        // Per task: its last span (the latest end).
+        let mut last: HashMap<u32, Span> = HashMap::new();
+        let mut waited: std::collections::HashSet<(u32, u8)> = Default::default();
+        for s in self.spans.borrow().iter() {
+            if s.task == NO_TASK {
+                continue;
+            }
+            if s.state == SpanState::Waiting {
+                waited.insert((s.task, s.phase));
+            }
+            let e = last.entry(s.task).or_insert(*s);
+            if s.end >= e.end {
+                *e = *s;
+            }
+        }
+        let mut open: HashMap<u32, Event> = HashMap::new();
+        for e in self.events.borrow().iter() {
+            if e.kind == EventKind::Wait && e.at < end {
+                open.insert(e.task, *e);
+            }
+        }
+        let mut open: Vec<Event> = open
+            .into_values()
+            .filter(|e| last.get(&e.task).is_none_or(|s| s.end <= e.at))
+            .collect();
+        open.sort_by_key(|e| e.task);
+        for e in open {
+            let (phase, kind) = match last.get(&e.task) {
+                None => (0, PhaseKind::Io),
+                Some(s)
+                    if s.state == SpanState::Queued
+                        && s.kind == PhaseKind::Io
+                        && !waited.contains(&(s.task, s.phase)) =>
+                {
+                    (s.phase, PhaseKind::Io)
+                }
+                Some(s) => (s.phase.saturating_add(1), PhaseKind::Io),
+            };
+            let due = (e.arg as Nanos).clamp(e.at, end);
+            let span = |state, start, stop| Span {
+                task: e.task,
+                lane: NO_LANE,
+                phase,
+                kind,
+                state,
+                start,
+                end: stop,
+            };
+            self.push(span(SpanState::Waiting, e.at, due));
+            self.push(span(SpanState::Queued, due, end));
         }
     }
 

@@ -380,8 +380,15 @@ impl Simulation {
         self.clock.now()
     }
 
-    /// The trace (call after [`Simulation::step`] returned true).
+    /// The trace (call after [`Simulation::step`] returned true, or to cut
+    /// the simulation short: then the waits and jobs still open are drawn up
+    /// to the virtual time reached, as a cancelled run's are).
     pub fn finish(mut self) -> Trace {
+        if !self.done {
+            let now = self.clock.now();
+            self.rec.close_open_waits(now);
+            self.rec.cut_under_way(now);
+        }
         self.rec.finish_into(&mut self.trace);
         self.trace.end = self.clock.now() + self.tail;
         if let Plan::Driven { driver, hooks } = &self.plan {

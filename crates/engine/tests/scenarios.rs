@@ -301,3 +301,34 @@ fn loop_plus_pool_pays_the_loops_per_task_costs_on_the_page() {
         lp.wall()
     );
 }
+
+#[test]
+fn a_run_cut_short_keeps_its_open_waits_and_jobs_up_to_the_cut() {
+    // Cut at 15 ms: on the loop each task is 5 ms into its second sleep; on
+    // the pool each job is 5 ms into its second sleep, in its worker.
+    for (model, lane) in [(Model::Loop, NO_LANE), (Model::Pool, 1)] {
+        let w: Workload = "1*[io(10ms),io(20ms)]".parse().unwrap();
+        let cfg = RunConfig {
+            workers: 1,
+            ..RunConfig::new(model)
+        };
+        let mut sim = engine::sim::Simulation::new(&w, &cfg, &Costs::cpu_only(1.0));
+        while sim.now() < 15 * MS {
+            assert!(!sim.step(1), "{model:?} ended before the cut");
+        }
+        let cut = sim.now();
+        let t = sim.finish();
+        let waits: Vec<(u8, Nanos, Nanos)> = t
+            .spans
+            .iter()
+            .filter(|s| s.state == SpanState::Waiting && s.lane == lane)
+            .map(|s| (s.phase, s.start, s.end))
+            .collect();
+        let off = waits.first().map_or(0, |w| w.1);
+        assert_eq!(
+            waits,
+            [(0, off, off + 10 * MS), (1, off + 10 * MS, cut)],
+            "{model:?}: both sleeps, the second up to the cut at {cut}"
+        );
+    }
+}

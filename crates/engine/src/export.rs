@@ -16,6 +16,15 @@ pub struct Exported<'a> {
     pub predicted_wall_ms: Option<f64>,
 }
 
+/// A span's start and end, ns from its run's start, clipped to the run: a
+/// thread's wait for the GIL can begin while the run is still being set up,
+/// and an export that clipped the start alone would give a duration that
+/// does not match its ends.
+fn since_start(t: &Trace, s: &crate::trace::Span) -> (u64, u64) {
+    let from = s.start.saturating_sub(t.start);
+    (from, s.end.saturating_sub(t.start).max(from))
+}
+
 /// The version of the results JSON: 2 added `runs`, what replay needs.
 pub const RESULTS_VERSION: u64 = 2;
 
@@ -147,15 +156,16 @@ pub fn spans_csv(runs: &[Exported<'_>]) -> String {
             } else {
                 s.task.to_string()
             };
+            let (from, to) = since_start(t, s);
             out.push_str(&format!(
                 "{model},{task},{},{},{},{},{:.3},{:.3},{:.3}\n",
                 t.name_of_lane(s.lane),
                 s.phase,
                 s.kind.name(),
                 s.state.name(),
-                (s.start.saturating_sub(t.start)) as f64 / 1e3,
-                (s.end.saturating_sub(t.start)) as f64 / 1e3,
-                s.duration() as f64 / 1e3
+                from as f64 / 1e3,
+                to as f64 / 1e3,
+                (to - from) as f64 / 1e3
             ));
         }
     }
@@ -170,7 +180,15 @@ pub fn trace_events(runs: &[Exported<'_>]) -> String {
     for (pid, r) in runs.iter().enumerate() {
         let t = r.trace;
         let pid = pid + 1;
-        events.push(json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {"name": t.model.map_or("-", |m| m.label())}}));
+        // The task count and wall time ride along: a task may have recorded
+        // no span, and the run may last past its last span.
+        events.push(
+            json!({"ph": "M", "name": "process_name", "pid": pid, "tid": 0, "args": {
+                "name": t.model.map_or("-", |m| m.label()),
+                "tasks": t.tasks,
+                "wall_us": t.wall() as f64 / 1e3,
+            }}),
+        );
         for lane in 0..t.lanes {
             events.push(json!({"ph": "M", "name": "thread_name", "pid": pid, "tid": lane, "args": {"name": t.name_of_lane(lane)}}));
         }
@@ -186,14 +204,15 @@ pub fn trace_events(runs: &[Exported<'_>]) -> String {
             } else {
                 s.task.to_string()
             };
+            let (from, to) = since_start(t, s);
             events.push(json!({
                 "name": format!("{} {}", s.kind.name(), s.state.name()),
                 "cat": s.state.name(),
                 "ph": "X",
                 "pid": pid,
                 "tid": tid,
-                "ts": (s.start.saturating_sub(t.start)) as f64 / 1e3,
-                "dur": s.duration() as f64 / 1e3,
+                "ts": from as f64 / 1e3,
+                "dur": (to - from) as f64 / 1e3,
                 "args": {"task": task, "phase": s.phase, "state": s.state.name()},
             }));
         }
@@ -234,5 +253,47 @@ mod tests {
         assert_eq!(res["models"][0]["model"], "loop");
         assert!(res["models"][0]["wall_ms"].as_f64().unwrap() > 0.0);
         assert_eq!(res["machine"]["cores"], 2);
+    }
+
+    #[test]
+    fn a_span_that_began_before_its_run_is_clipped_at_both_ends_alike() {
+        use crate::trace::{PhaseKind, Span, SpanState};
+        let t = Trace {
+            start: 1_000_000,
+            end: 9_000_000,
+            lanes: 1,
+            tasks: 1,
+            spans: vec![Span {
+                task: 0,
+                lane: crate::trace::NO_LANE,
+                phase: 0,
+                kind: PhaseKind::Incr,
+                state: SpanState::Queued,
+                start: 300_000,
+                end: 3_000_000,
+            }],
+            ..Trace::default()
+        };
+        let m = Metrics::from_trace(&t, None);
+        let runs = [Exported {
+            trace: &t,
+            metrics: &m,
+            predicted_wall_ms: None,
+        }];
+        let csv = spans_csv(&runs);
+        let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!(row[6..], ["0.000", "2000.000", "2000.000"], "{csv}");
+        let te: Value = serde_json::from_str(&trace_events(&runs)).unwrap();
+        let x = te["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["ph"] == "X")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (x["ts"].as_f64(), x["dur"].as_f64()),
+            (Some(0.0), Some(2000.0))
+        );
     }
 }

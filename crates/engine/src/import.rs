@@ -72,6 +72,10 @@ use crate::trace::{PhaseKind, Source, Span, SpanState, Trace, MAIN_LANE, NO_LANE
 pub const MAX_BYTES: usize = 64 * 1024 * 1024;
 /// Most events read from one file (of any kind).
 pub const MAX_EVENTS: usize = 2_000_000;
+/// Most tasks a run of our export may say it had (`args.tasks` of its
+/// `process_name`): the most a workload may have.
+const MAX_RUN_TASKS: u64 = workload::MAX_TASKS;
+
 /// Most lanes (distinct pid and tid pairs with spans) in one file.
 pub const MAX_LANES: usize = 256;
 /// Largest task number taken from `args.task` (exclusive): the workload
@@ -489,6 +493,11 @@ struct Process {
     like_run: bool,
     /// Its `process_name` and `thread_name` events.
     name_events: usize,
+    /// Tasks and wall time (µs) our export writes beside the run's name: a
+    /// task that recorded no span (an increment between two clock ticks),
+    /// and the time after the last span, would otherwise be lost.
+    tasks: Option<u64>,
+    wall_us: Option<f64>,
 }
 
 impl Process {
@@ -657,6 +666,8 @@ impl Builder {
                     lanes: BTreeSet::new(),
                     like_run: true,
                     name_events: 0,
+                    tasks: None,
+                    wall_us: None,
                 });
                 self.pids.insert(pid, p);
                 p
@@ -665,6 +676,11 @@ impl Builder {
         let p = &mut self.processes[usize::from(p)];
         p.name_events += 1;
         if what == "process_name" {
+            let args = e.get("args");
+            p.tasks = args
+                .and_then(|a| a.get("tasks")?.as_u64())
+                .filter(|&n| n <= MAX_RUN_TASKS);
+            p.wall_us = micros(args.and_then(|a| a.get("wall_us")));
             let a_model = name == "-" || Model::ALL.iter().any(|m| m.label() == name);
             if !a_model || p.name.as_ref().is_some_and(|n| *n != name) {
                 p.like_run = false;
@@ -979,9 +995,9 @@ impl Builder {
                 label: (model.is_none() && name != "-").then_some(name),
                 source: Source::Imported,
                 lanes: process.lanes.last().map_or(1, |l| l + 1),
-                tasks: task_count(&spans),
+                tasks: task_count(&spans).max(process.tasks.unwrap_or(0)),
                 start: 0,
-                end: last_end(&spans),
+                end: last_end(&spans).max(process.wall_us.map_or(0, |us| (us * 1e3) as Nanos)),
                 spans,
                 ..Trace::default()
             };

@@ -734,7 +734,11 @@ fn our_trace_export_round_trips_every_model_span_for_span() {
     use engine::model::{Model, RunConfig};
     use engine::sim::simulate;
 
-    let w: workload::Workload = "3*[io(10ms),cpu(1M)]+2*block(5ms)".parse().unwrap();
+    // The increment records no span where no time passes: the task count
+    // must come back all the same.
+    let w: workload::Workload = "3*[io(10ms),cpu(1M)]+2*block(5ms)+1*incr(await)"
+        .parse()
+        .unwrap();
     // Our own models (the first six; the others run JavaScript and CPython).
     let models = &Model::ALL[..6];
     let traces: Vec<_> = models
@@ -764,6 +768,12 @@ fn our_trace_export_round_trips_every_model_span_for_span() {
         assert_eq!(r.label, format!("{} (imported)", m.label()));
         assert_eq!(r.trace.lanes, t.lanes, "{m}: a lane per thread_name");
         assert_eq!(r.trace.tasks, t.tasks, "{m}");
+        assert!(
+            r.trace.wall().abs_diff(t.wall()) <= 1_000,
+            "{m}: wall {} against {}",
+            r.trace.wall(),
+            t.wall()
+        );
         assert_eq!(
             sorted(&r.trace.spans, 0),
             sorted(&t.spans, t.start),

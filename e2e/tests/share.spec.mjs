@@ -200,4 +200,10 @@ test("a link asking for more workers than this machine runs is capped, and the p
   await expect(page.getByTestId("link-errors")).toContainText(`workers=${max + 1} is more than this machine runs`);
   await expect(page.getByTestId("link-errors")).toContainText(`uses ${max}`);
   await expect(page.getByTestId("workers")).toHaveValue(String(max));
+  // The address bar and the copied link keep the author's figure (a bigger
+  // machine runs it) until the workers are set here.
+  await expect(page).toHaveURL(new RegExp(`workers=${max + 1}(&|$)`));
+  expect(await share(page, "copy-link")).toContain(`workers=${max + 1}`);
+  await page.getByTestId("workers").fill("2");
+  await expect(page).toHaveURL(/workers=2(&|$)/);
 });

@@ -38,6 +38,10 @@ pub struct ScenarioState {
     pub models: RwSignal<Vec<Model>>,
     /// Worker lanes, as typed.
     pub workers: RwSignal<String>,
+    /// The workers a link asked for when this machine capped them: the link
+    /// the page writes keeps the author's figure (a bigger machine runs it)
+    /// until someone sets the workers here.
+    pub workers_asked: RwSignal<Option<u16>>,
     /// Concurrency limit, as typed (empty for none).
     pub limit: RwSignal<String>,
     /// Seed, as typed.
@@ -120,6 +124,7 @@ impl ScenarioState {
                 Model::Hybrid,
             ]),
             workers,
+            workers_asked: RwSignal::new(None),
             limit,
             seed,
             switch_ms,
@@ -154,6 +159,7 @@ impl ScenarioState {
                 ));
             }
             self.workers.set(w.min(max).to_string());
+            self.workers_asked.set((w > max).then_some(w));
         }
         if let Some(l) = sc.limit {
             self.limit.set(l.to_string());
@@ -179,7 +185,10 @@ impl ScenarioState {
             preset: None,
             workload: self.text.get(),
             models: self.models.get(),
-            workers: k.map(|k| k.workers),
+            workers: k.map(|k| match self.workers_asked.get() {
+                Some(asked) if k.workers == self.env.max_workers() => asked,
+                _ => k.workers,
+            }),
             limit: k.and_then(|k| k.limit),
             switch_us: k
                 .map(|k| k.switch_ns / 1000)

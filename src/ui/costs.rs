@@ -42,8 +42,8 @@ pub fn CostsPanel() -> impl IntoView {
                                 let p = cal.provenance(c);
                                 let from = match p.origin {
                                     Origin::Default => "default (not measured yet)".to_string(),
-                                    Origin::Probe => format!("probe, {} samples", p.samples),
-                                    Origin::Run => format!("runs, {} samples", p.samples),
+                                    Origin::Probe => format!("probe, {}", samples(p.samples)),
+                                    Origin::Run => format!("runs, {}", samples(p.samples)),
                                 };
                                 view! {
                                     <tr data-cost=c.name() data-origin=p.origin.name()>
@@ -68,4 +68,9 @@ pub fn CostsPanel() -> impl IntoView {
             }>"Measure again"</button>
         </details>
     }
+}
+
+/// "1 sample", "5 samples".
+fn samples(n: u64) -> String {
+    format!("{n} sample{}", if n == 1 { "" } else { "s" })
 }

@@ -199,10 +199,10 @@ pub fn Knobs() -> impl IntoView {
                 <label for="workers">"Workers"</label>
                 <div class="row tight">
                     <input type="range" min="1" max=max_workers.to_string() step="1" aria-label="Workers (slider)" data-testid="workers-slider"
-                        disabled=readonly prop:value=move || sc.workers.get() on:input:target=move |ev| sc.workers.set(ev.target().value()) />
+                        disabled=readonly prop:value=move || sc.workers.get() on:input:target=move |ev| { sc.workers_asked.set(None); sc.workers.set(ev.target().value()) } />
                     <input id="workers" data-testid="workers" class="mono num" inputmode="numeric" autocomplete="off" readonly=readonly
                         title=format!("1 to {max_workers}; this machine has {cores} cores")
-                        prop:value=move || sc.workers.get() on:input:target=move |ev| sc.workers.set(ev.target().value()) />
+                        prop:value=move || sc.workers.get() on:input:target=move |ev| { sc.workers_asked.set(None); sc.workers.set(ev.target().value()) } />
                 </div>
             </div>
             <div class="knob">

@@ -44,11 +44,21 @@ pub fn TraceImport() -> impl IntoView {
                 Ok(runs) => {
                     let summary = engine::import::summary(&runs);
                     app.run.imported.update(|v| {
-                        v.extend(runs.into_iter().map(|r| {
+                        for r in runs {
                             let mut t = r.trace;
-                            t.label = Some(r.label);
-                            Rc::new(t)
-                        }))
+                            // The same file (or the same runs) imported
+                            // twice: number the later ones, so the chart,
+                            // Compare and the inspector can tell them apart.
+                            let taken = |l: &str| v.iter().any(|x| x.label.as_deref() == Some(l));
+                            let mut label = r.label.clone();
+                            let mut n = 2;
+                            while taken(&label) {
+                                label = format!("{} #{n}", r.label);
+                                n += 1;
+                            }
+                            t.label = Some(label);
+                            v.push(Rc::new(t));
+                        }
                     });
                     app.run.stale.set(false);
                     status.set(Some(Ok(summary)));

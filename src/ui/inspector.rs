@@ -321,7 +321,9 @@ pub fn Inspector() -> impl IntoView {
                     </select>
                 </label>
                 <label class="toggle">
+                    // An imported trace has no prediction beside it.
                     <input type="checkbox" data-testid="inspect-predicted" prop:checked=move || view_state.inspect_predicted.get()
+                        prop:disabled=move || model.get().is_none()
                         on:change:target=move |ev| view_state.inspect_predicted.set(ev.target().checked()) />
                     <span>"Predicted run"</span>
                 </label>

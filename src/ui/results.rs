@@ -47,7 +47,13 @@ fn rows(results: &[ModelResult]) -> Vec<Row> {
                             } else {
                                 ""
                             };
-                            (format!("{v:.3}"), format!("{v:+.0} %{warn}"))
+                            (
+                                format!("{v:.3}"),
+                                format!(
+                                    "{}{warn}",
+                                    crate::ui::format_metric("prediction_error_pct", v)
+                                ),
+                            )
                         }),
                         "checksum" => {
                             Some((r.trace.checksum.to_string(), r.trace.checksum.to_string()))
@@ -111,7 +117,10 @@ pub fn fidelity_warning_text(results: &[(&str, f64, f64)]) -> Option<String> {
             if e.abs().round() <= limit {
                 format!("{m} {e:+.1} %")
             } else {
-                format!("{m} {e:+.0} %")
+                format!(
+                    "{m} {}",
+                    crate::ui::format_metric("prediction_error_pct", *e)
+                )
             }
         })
         .collect();

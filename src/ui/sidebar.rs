@@ -115,7 +115,7 @@ pub fn RunBar(#[prop(optional)] slim: bool) -> impl IntoView {
                             let next = app.scenario.knobs.get().ok()
                                 .map(|k| usize::from(k.workers))
                                 .filter(|w| *w != workers)
-                                .map(|w| format!(" A run on the workers starts {w}."))
+                                .map(|w| format!(" A run on the workers starts {w} {}.", if w == 1 { "worker" } else { "workers" }))
                                 .unwrap_or_default();
                             format!(
                                 "{workers} workers ready in {startup_ms:.1} ms (measured).{next} {}",

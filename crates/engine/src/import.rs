@@ -58,7 +58,7 @@
 //! Control and bidirectional-override characters are dropped from the label,
 //! and its parts are shortened, so a file cannot make it unreadable.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 
 use serde_json::{Map, Value};
@@ -829,6 +829,48 @@ impl Builder {
         Ok(keys)
     }
 
+    /// How many `thread_name` and `process_name` events [`Builder::lane_names`]
+    /// uses for a file read as one run (they are not ignored).
+    fn names_used(&self) -> usize {
+        let mut pairs: Vec<Option<&(String, String)>> = vec![None; self.keys.len()];
+        for (pair, &key) in &self.keys {
+            pairs[usize::from(key)] = Some(pair);
+        }
+        let mut runs: HashSet<(u16, u64)> = HashSet::new();
+        let mut threads: HashSet<(String, String)> = HashSet::new();
+        for r in &self.raws {
+            match r.row {
+                Row::Pair(key) => {
+                    if let Some(Some(pair)) = pairs.get(usize::from(key)) {
+                        threads.insert((*pair).clone());
+                    }
+                }
+                Row::Run { process, tid } => {
+                    if runs.insert((process, tid)) {
+                        threads.insert((
+                            self.processes[usize::from(process)].pid.clone(),
+                            tid.to_string(),
+                        ));
+                    }
+                }
+            }
+        }
+        let pids: HashSet<&str> = threads.iter().map(|(p, _)| p.as_str()).collect();
+        let processes = if pids.len() > 1 {
+            self.processes
+                .iter()
+                .filter(|p| p.name.is_some() && pids.contains(p.pid.as_str()))
+                .count()
+        } else {
+            0
+        };
+        self.thread_names
+            .keys()
+            .filter(|k| threads.contains(*k))
+            .count()
+            + processes
+    }
+
     /// The lanes' names for a file read as one run (lane = key + 1; lane 0
     /// is left to the playground's name): a thread's `thread_name`, with its
     /// process's `process_name` after it when the file has several processes
@@ -894,11 +936,16 @@ impl Builder {
             ));
         }
         if self.unmatched_ends > 0 || unclosed > 0 {
-            notes.push(format!(
-                "Skipped {} without a \"B\" and {} never ended.",
-                count(self.unmatched_ends, "\"E\" event"),
-                count(unclosed, "\"B\" event")
-            ));
+            let ends = (self.unmatched_ends > 0).then(|| {
+                format!(
+                    "{} without a \"B\"",
+                    count(self.unmatched_ends, "\"E\" event")
+                )
+            });
+            let opens =
+                (unclosed > 0).then(|| format!("{} never ended", count(unclosed, "\"B\" event")));
+            let said: Vec<String> = ends.into_iter().chain(opens).collect();
+            notes.push(format!("Skipped {}.", said.join(" and ")));
         }
         if self.bad_tasks > 0 {
             notes.push(format!(
@@ -920,6 +967,11 @@ impl Builder {
                 .iter()
                 .map(|&p| self.processes[usize::from(p)].name_events)
                 .sum();
+            self.unignore("M", used);
+        } else if !ours {
+            // Another tool's file: the names of its threads with spans (and
+            // of their processes, when there are several) name the lanes.
+            let used = self.names_used();
             self.unignore("M", used);
         }
         let notes = self.skipped_notes();

@@ -65,7 +65,8 @@ fn summary(name: &str, source: &Source, cut_short: bool) -> String {
     } else {
         ""
     };
-    format!("{name}: {tasks} tasks on {lanes}, {over}; {busy}.{cut}")
+    let s = if tasks == 1 { "" } else { "s" };
+    format!("{name}: {tasks} task{s} on {lanes}, {over}; {busy}.{cut}")
 }
 
 fn group_title(
@@ -575,8 +576,12 @@ pub fn Timeline() -> impl IntoView {
                 <li><span class="swatch swatch-predicted"></span>"predicted (faint strip)"</li>
                 // Only while a run has jobs out: the page learns a job's
                 // phases from its reply.
-                {move || jobs_out.get().then(|| view! {
-                    <li data-testid="legend-out"><span class="swatch swatch-out"></span>"out in a worker (its phases come with the reply)"</li>
+                // Its place is kept whenever a chosen model runs on the pool,
+                // so the layout does not shift when a run starts.
+                {move || app.scenario.models.with(|m| m.iter().any(|m| m.uses_pool())).then(|| view! {
+                    <li data-testid="legend-out" style:visibility=move || if jobs_out.get() { "visible" } else { "hidden" }>
+                        <span class="swatch swatch-out"></span>"out in a worker (its phases come with the reply)"
+                    </li>
                 })}
             </ul>
             <p class="help" data-testid="timeline-summary">{caption}</p>

@@ -41,6 +41,12 @@ pub fn CostsPanel() -> impl IntoView {
                             {Cost::ALL.into_iter().map(|c| {
                                 let p = cal.provenance(c);
                                 let from = match p.origin {
+                                    // The pool starts before a run and stays warm: a
+                                    // run pays nothing for it; its start is measured.
+                                    Origin::Default if c == Cost::PoolStartup => match app.pool.startup_ms() {
+                                        Some(ms) => format!("the pool is warm: it started before the run, in {ms:.1} ms (measured)"),
+                                        None => "the pool is warm once started".to_string(),
+                                    },
                                     Origin::Default => "default (not measured yet)".to_string(),
                                     Origin::Probe => format!("probe, {}", samples(p.samples)),
                                     Origin::Run => format!("runs, {}", samples(p.samples)),

@@ -253,6 +253,16 @@ pub fn refine_as(
                     {
                         observe(cal, Cost::CpuParallel, m, spans.max(1));
                     }
+                } else if cal.provenance(Cost::CpuParallel).origin != Origin::Default {
+                    // The other way round: a single figure never measured
+                    // (JavaScript workers have no start-up probe) is learnt
+                    // from a parallel run, given the measured slow-down.
+                    observe(
+                        cal,
+                        cost,
+                        solo_time(&profile, cfg.cores, parallel) / iterations as f64,
+                        spans.max(1),
+                    );
                 }
             }
         }
@@ -533,6 +543,27 @@ mod tests {
             (0.7..0.75).contains(&blended),
             "blended, the run weighing at least half: {blended}"
         );
+    }
+
+    #[test]
+    fn a_parallel_run_teaches_a_single_figure_never_measured_given_the_slow_down() {
+        // JavaScript workers: 1.5 ns an iteration alone, 1.4x slower together;
+        // the slow-down was probed (on our workers), their figure never.
+        let truth = Costs::default()
+            .with(Cost::CpuJsWorker, 1.5)
+            .with(Cost::CpuParallel, 1.4);
+        let mut cal = Calibration::default();
+        cal.observe(Cost::CpuParallel, 1.4, 3, Origin::Probe, 1.0);
+        let cfg = RunConfig {
+            workers: 2,
+            cores: 2,
+            ..RunConfig::new(Model::JsWorker)
+        };
+        let w: Workload = "4*cpu(20M)".parse().unwrap();
+        let changed = refine(&mut cal, &simulate(&w, &cfg, &truth), &w, &cfg, 2.0);
+        assert!(changed.contains(&Cost::CpuJsWorker), "{changed:?}");
+        let got = cal.costs.get(Cost::CpuJsWorker);
+        assert!((got - 1.5).abs() < 0.02, "{got}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 // as edited (and redraws at every edit), during a run it grows, after it
 // shows the measurement.
 import { test, expect } from "@playwright/test";
-import { open, setUp, pressRun, until, drawn, expectRedrawn, onlyIn } from "./helpers.mjs";
+import { open, setUp, pressRun, until, drawn, expectRedrawn, onlyIn, showTab } from "./helpers.mjs";
 
 test.beforeEach(() => onlyIn("isolated"));
 
@@ -110,4 +110,24 @@ test("after a run the chart shows the measurement, also when the scenario was ed
   // And a second run without an edit too.
   await pressRun(page);
   await expect(page.getByTestId("timeline-what")).toContainText("Measured");
+});
+
+test("during a run, Compare and Results show this run's models as they end, never the last run's", async ({ page }) => {
+  await open(page);
+  // The loop takes 0.5 s; the pool, one worker sleeping four times, 2 s:
+  // time enough to see the loop's bar alone.
+  await setUp(page, { w: "4*io(500ms)", models: ["loop", "pool"], workers: 1 });
+  await pressRun(page);
+  await showTab(page, "compare");
+  const bars = page.getByTestId("compare").locator("rect[data-model]");
+  await expect(bars).toHaveCount(2);
+  await page.getByTestId("run").click();
+  // The loop runs first: nothing of this run is measured yet.
+  await expect(page.getByTestId("results-running")).toBeVisible();
+  // Then the loop's bar alone, while the pool runs.
+  await expect(page.getByTestId("compare").locator('rect[data-model="loop"]')).toHaveCount(1);
+  expect(await page.locator("body").getAttribute("data-run-state")).toBe("running");
+  await expect(page.getByTestId("compare").locator('rect[data-model="pool"]')).toHaveCount(0);
+  await until(page, "done");
+  await expect(bars).toHaveCount(2);
 });

@@ -5,6 +5,8 @@
 
 use leptos::prelude::*;
 
+use crate::session::ModelResult;
+use crate::state::run::Phase;
 use crate::state::use_app;
 use crate::state::view::Tab;
 use crate::ui::code::CodeTabs;
@@ -94,16 +96,35 @@ pub fn History() -> impl IntoView {
     }
 }
 
+/// The results to show: during a run, its models measured so far (the
+/// last run's figures would read as this one's); otherwise the last run's.
+fn shown_results(
+    app: crate::state::AppState,
+) -> (Memo<bool>, Signal<Vec<ModelResult>, LocalStorage>) {
+    let running = Memo::new(move |_| matches!(app.run.phase.get(), Phase::Running { .. }));
+    let shown = Signal::derive_local(move || {
+        if running.get() {
+            app.run.partial.get()
+        } else {
+            app.run.results.get()
+        }
+    });
+    (running, shown)
+}
+
+/// Said while a run has measured no model yet.
+const FIRST_MODEL_RUNNING: &str = "Running: each model's figures appear here as soon as it ends.";
+
 /// The results tab (and an embed's compact table).
 #[component]
 pub fn ResultsPanel() -> impl IntoView {
-    let app = use_app();
-    let results = app.run.results;
+    let (running, results) = shown_results(use_app());
     view! {
-        {move || if results.with(|r| r.is_empty()) {
-            view! { <p class="help">"Press Run to measure the chosen models on this workload."</p> }.into_any()
-        } else {
-            view! { <ResultsTable results=results.into() /> <Exports /> }.into_any()
+        {move || match (results.with(|r| r.is_empty()), running.get()) {
+            (true, true) => view! { <p class="help" data-testid="results-running">{FIRST_MODEL_RUNNING}</p> }.into_any(),
+            (true, false) => view! { <p class="help">"Press Run to measure the chosen models on this workload."</p> }.into_any(),
+            (false, true) => view! { <ResultsTable results=results /> }.into_any(),
+            (false, false) => view! { <ResultsTable results=results /> <Exports /> }.into_any(),
         }}
         <Failures />
         <History />
@@ -114,12 +135,13 @@ pub fn ResultsPanel() -> impl IntoView {
 #[component]
 pub fn ComparePanel() -> impl IntoView {
     let app = use_app();
-    let results = app.run.results;
+    let (running, results) = shown_results(app);
     move || {
         match (results.with(|r| r.is_empty()), app.run.imported.with(|v| v.is_empty())) {
+        (true, true) if running.get() => view! { <p class="help" data-testid="results-running">{FIRST_MODEL_RUNNING}</p> }.into_any(),
         (true, true) => view! { <p class="help">"After a run, each model's wall time appears here, measured beside predicted."</p> }.into_any(),
-        (true, false) => view! { <CompareChart results=results.into() /> }.into_any(),
-        _ => view! { <CompareChart results=results.into() /> <div class="compact-table"><ResultsTable results=results.into() /></div> }.into_any(),
+        (true, false) => view! { <CompareChart results=results /> }.into_any(),
+        _ => view! { <CompareChart results=results /> <div class="compact-table"><ResultsTable results=results /></div> }.into_any(),
     }
     }
 }

@@ -24,8 +24,11 @@ pub struct Metrics {
     pub speedup: Option<f64>,
     /// Speedup / worker lanes (models with workers only).
     pub efficiency_pct: Option<f64>,
-    /// The longest stretch the main thread ran without letting the page render.
-    pub longest_block_ms: f64,
+    /// The longest stretch the main thread ran without letting the page
+    /// render; `None` where nothing measured it (a JavaScript or CPython run
+    /// that put no work of its own on the page's thread: the browser's own
+    /// handling of its timers is not seen).
+    pub longest_block_ms: Option<f64>,
     /// Frames missed while the run went on (browser runs).
     pub dropped_frames: Option<u64>,
     /// Median lateness of the loop's timers.
@@ -80,14 +83,20 @@ fn parallel_lanes(trace: &Trace, model: Model) -> f64 {
 /// The longest stretch the main thread ran without yielding: the recorded
 /// blocks if any, else the longest run of main-lane spans that follow each
 /// other with gaps under 50 µs (no chance for the browser to render).
-fn longest_main_block(trace: &Trace) -> Nanos {
+fn longest_main_block(trace: &Trace) -> Option<Nanos> {
     if !trace.main_blocks.is_empty() {
         return trace
             .main_blocks
             .iter()
             .map(|(s, e)| e.saturating_sub(*s))
-            .max()
-            .unwrap_or(0);
+            .max();
+    }
+    // Predictions draw every block of the page's thread as main-lane spans;
+    // a real run that recorded neither blocks nor such spans measured none.
+    if trace.source != crate::trace::Source::Predicted
+        && !trace.spans.iter().any(|s| s.lane == MAIN_LANE)
+    {
+        return None;
     }
     let mut spans: Vec<(Nanos, Nanos)> = trace
         .spans
@@ -107,7 +116,7 @@ fn longest_main_block(trace: &Trace) -> Nanos {
             best = best.max(ce - cs);
         }
     }
-    best
+    Some(best)
 }
 
 impl Metrics {
@@ -188,7 +197,7 @@ impl Metrics {
             efficiency_pct: speedup
                 .filter(|_| uses_workers)
                 .map(|s| 100.0 * s / f64::from(trace.lanes.saturating_sub(1).max(1))),
-            longest_block_ms: ms(longest_main_block(trace)),
+            longest_block_ms: longest_main_block(trace).map(ms),
             dropped_frames: dropped,
             lag_p50_ms: quantile(&trace.lag, 0.50).map(ms),
             lag_p99_ms: quantile(&trace.lag, 0.99).map(ms),
@@ -214,7 +223,7 @@ impl Metrics {
             ("efficiency_pct", self.efficiency_pct),
             ("utilisation_pct", Some(self.utilisation_pct)),
             ("busy_ms", Some(self.busy_ms)),
-            ("longest_block_ms", Some(self.longest_block_ms)),
+            ("longest_block_ms", self.longest_block_ms),
             ("dropped_frames", self.dropped_frames.map(|v| v as f64)),
             ("lag_p50_ms", self.lag_p50_ms),
             ("lag_p99_ms", self.lag_p99_ms),
@@ -266,5 +275,49 @@ mod tests {
             ..t
         };
         assert_eq!(Metrics::from_trace(&t, None).dropped_frames, None);
+    }
+
+    #[test]
+    fn a_block_nothing_measured_is_not_shown_as_zero() {
+        use crate::trace::{PhaseKind, Source, Span};
+        // A JavaScript-workers run: its work is all in workers, and the page's
+        // own handling of it was not recorded.
+        let js = Trace {
+            model: Some(Model::JsWorker),
+            lanes: 3,
+            end: 100_000_000,
+            spans: vec![Span {
+                task: 0,
+                lane: 1,
+                phase: 0,
+                kind: PhaseKind::Cpu,
+                state: SpanState::Running,
+                start: 0,
+                end: 90_000_000,
+            }],
+            ..Trace::default()
+        };
+        assert_eq!(Metrics::from_trace(&js, None).longest_block_ms, None);
+        // Predicted, the same trace says the page never blocked.
+        let predicted = Trace {
+            source: Source::Predicted,
+            ..js.clone()
+        };
+        assert_eq!(
+            Metrics::from_trace(&predicted, None).longest_block_ms,
+            Some(0.0)
+        );
+        // Its CPU on the page's thread is a block measured.
+        let on_page = Trace {
+            spans: vec![Span {
+                lane: MAIN_LANE,
+                ..js.spans[0]
+            }],
+            ..js
+        };
+        assert_eq!(
+            Metrics::from_trace(&on_page, None).longest_block_ms,
+            Some(90.0)
+        );
     }
 }

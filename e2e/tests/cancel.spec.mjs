@@ -2,7 +2,7 @@
 // by milliseconds: the page says cancelled, the partial trace is kept and
 // marked, and the next run works.
 import { test, expect } from "@playwright/test";
-import { open, setUp, run, until, untilWorking, results, traces, spans, sumSquares, drawn, expectRedrawn } from "./helpers.mjs";
+import { open, setUp, run, until, untilWorking, results, traces, spans, sumSquares, drawn, expectRedrawn, showTab } from "./helpers.mjs";
 
 /** Presses Run, waits until the chart has grown a little, presses Cancel. */
 async function runThenCancel(page) {
@@ -57,6 +57,26 @@ test("Cancel ends a pool run of blocking jobs; the next pool run works and its c
   const r = await results(page);
   expect(r.pool.checksum).toBe(2n * sumSquares(1000));
   expect(r.pool.failed_tasks).toBe(0);
+});
+
+test("Cancel mid-sleep keeps the sleeps as waits: the loop's still open, the pool's out in the workers", async ({ page }) => {
+  await open(page);
+  for (const [model, w] of [["loop", "2*[cpu(100k),io(5s)]"], ["pool", "2*[io(5s),cpu(1M)]"]]) {
+    await setUp(page, { w, models: [model], workers: 2 });
+    await runThenCancel(page);
+    const t = (await traces(page)).at(-1);
+    expect(t.model).toBe(model);
+    const s = spans(t);
+    const waits = s.filter((x) => x.state === "waiting" && x.end > x.start);
+    expect([...new Set(waits.map((x) => x.task))].sort(), `${model}: both tasks' sleeps are in the partial trace`).toEqual([0, 1]);
+    // Nobody computed while they slept: no running span reaches the cancel.
+    const cut = Math.max(...waits.map((x) => x.end));
+    expect(s.filter((x) => x.state === "running" && x.end >= cut), `${model}: ${JSON.stringify(s)}`).toEqual([]);
+    await showTab(page, "results");
+    await expect(page.locator(`td[data-model="${model}"][data-metric="tasks"]`)).toContainText("0 done before the cancel");
+    await showTab(page, "timeline");
+    await expect(page.getByTestId("timeline-summary")).toContainText("with 0 done");
+  }
 });
 
 test("Cancel during the second model of a run keeps the first, whole", async ({ page }) => {

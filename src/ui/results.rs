@@ -58,6 +58,14 @@ fn rows(results: &[ModelResult]) -> Vec<Row> {
                         "checksum" => {
                             Some((r.trace.checksum.to_string(), r.trace.checksum.to_string()))
                         }
+                        // A cancelled run: how many of them finished.
+                        "tasks" if r.metrics.done_before_cancel.is_some() => {
+                            let done = r.metrics.done_before_cancel.unwrap_or(0);
+                            Some((
+                                r.metrics.tasks.to_string(),
+                                format!("{} ({done} done before the cancel)", r.metrics.tasks),
+                            ))
+                        }
                         _ => r
                             .metrics
                             .cells()

@@ -53,6 +53,9 @@ pub struct Metrics {
     pub cpu_ns_per_iter: Option<f64>,
     /// Tasks in the workload.
     pub tasks: u64,
+    /// Tasks that finished before a cancel (their `Done` events); `None` for
+    /// a run not cancelled, or one whose events were not all kept.
+    pub done_before_cancel: Option<u64>,
     /// Tasks that failed.
     pub failed_tasks: u64,
 }
@@ -210,6 +213,18 @@ impl Metrics {
             load_ms: trace.load.map(ms),
             cpu_ns_per_iter: None,
             tasks: trace.tasks,
+            done_before_cancel: (trace.cancelled
+                && trace.events_dropped == 0
+                && trace
+                    .detail_tasks
+                    .is_none_or(|d| u64::from(d) >= trace.tasks))
+            .then(|| {
+                trace
+                    .events
+                    .iter()
+                    .filter(|e| e.kind == crate::trace::EventKind::Done)
+                    .count() as u64
+            }),
             failed_tasks: trace.failures.len() as u64,
         }
     }

@@ -63,7 +63,7 @@ pub fn metric_label(name: &str) -> &'static str {
         "dropped_frames" => "Dropped frames",
         "lag_p50_ms" => "Event-loop lag p50",
         "lag_p99_ms" => "Event-loop lag p99",
-        "pool_startup_ms" => "Pool start-up (before the run, not in its wall time)",
+        "pool_startup_ms" => "Pool start-up (before the run)",
         "transfer_ms" => "Transfer time",
         "lost_updates" => "Lost updates",
         "gil_handovers" => "GIL hand-overs",

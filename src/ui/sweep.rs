@@ -56,7 +56,8 @@ pub fn SweepChart(
                         }).collect_view()}
                         <text x=left - 6.0 y=h - bottom + 4.0 class="axis-label" text-anchor="end">"0"</text>
                         <text x=0.0 y=0.0 class="axis-label" text-anchor="middle"
-                            transform=format!("translate(12 {}) rotate(-90)", (h - bottom) / 2.0)>"Wall time"</text>
+                            // Between the top and middle values, clear of both.
+                            transform=format!("translate(12 {}) rotate(-90)", (py(ymax / 1.1) + py(ymax / 2.2)) / 2.0)>"Wall time"</text>
                         {pts.iter().map(|p| view! {
                             <text x=px(p.value.max(1) as f64) y=h - bottom + 16.0 class="axis-label" text-anchor="middle">{p.value.to_string()}</text>
                         }).collect_view()}

@@ -626,7 +626,9 @@ fn lane_table(app: &AppState) -> impl IntoView {
                     }
                 }
             });
-            per.into_iter().enumerate().map(|(lane, per)| {
+            // An imported file's empty lane 0 is no row of the chart either.
+            let imported = matches!(&s.source, Source::Trace(t) if t.source == engine::trace::Source::Imported);
+            per.into_iter().enumerate().filter(move |(lane, per)| !(imported && *lane == 0 && per.iter().all(|&d| d == 0))).map(|(lane, per)| {
                 (
                     s.name.clone(),
                     s.source.lane_name(lane as u16),

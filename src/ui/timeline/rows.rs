@@ -289,7 +289,11 @@ impl Group {
                 .map(task_row)
                 .collect()
         } else {
-            let mut rows: Vec<(RowKind, String)> = (0..main.lanes())
+            // Another tool's file puts its threads on lanes 1..=N: the
+            // page's lane 0 would be an empty "main" row.
+            let skip_main = matches!(&main, Source::Trace(t) if t.source == engine::trace::Source::Imported
+                && !t.spans.iter().any(|s| s.lane == 0));
+            let mut rows: Vec<(RowKind, String)> = (u16::from(skip_main)..main.lanes())
                 .map(|l| (RowKind::Lane(l), main.lane_name(l)))
                 .collect();
             if gil {

@@ -299,6 +299,16 @@ pub fn decode(query: &str) -> Decoded {
                 field: "models".into(),
                 message,
             });
+        } else if models.is_empty() {
+            // `models=` with nothing in it: the page keeps its default
+            // models, and says so rather than ignoring the field silently.
+            errors.push(FieldError {
+                field: "models".into(),
+                message: format!(
+                    "the field names no model, so the default models are used (expected one or more of {})",
+                    model_names()
+                ),
+            });
         }
         if !models.is_empty() {
             s.models = models;

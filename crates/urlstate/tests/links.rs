@@ -296,6 +296,28 @@ fn garbage_in_every_field_gives_an_error_per_field_and_keeps_the_rest() {
 }
 
 #[test]
+fn an_empty_models_field_is_named_and_the_defaults_stay() {
+    for link in [
+        "w=io(1s)&models=",
+        "w=io(1s)&models=,,",
+        "w=io(1s)&models=%20",
+    ] {
+        let d = decode(link);
+        assert_eq!(d.errors.len(), 1, "{link}: {d:?}");
+        assert_eq!(d.errors[0].field, "models");
+        assert!(
+            d.errors[0].message.contains("names no model"),
+            "{:?}",
+            d.errors[0]
+        );
+        assert!(
+            d.scenario.models.is_empty(),
+            "{link}: the page's defaults apply"
+        );
+    }
+}
+
+#[test]
 fn a_newer_version_says_so() {
     let d = decode("v=2&w=2*io(1s)");
     assert!(d.errors[0].message.contains("v=2"));

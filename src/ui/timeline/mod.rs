@@ -62,6 +62,10 @@ fn summary(name: &str, source: &Source, cut_short: bool) -> String {
     // "0 ns" reads as a measurement error; a run of waits is simply idle.
     let busy = match (busy, source) {
         (0, Source::Live(_)) => "no lane has finished running code yet".to_string(),
+        // A race's reads and writes run, but in less than the clock's step.
+        (0, Source::Trace(t)) if t.increments > 0 => {
+            "its reads and writes took less time than the clock can tell".to_string()
+        }
         (0, _) => "no lane ran code, all waited".to_string(),
         (b, _) => format!("lanes busy {} in all", format_duration(b)),
     };

@@ -59,25 +59,29 @@ test("Cancel ends a pool run of blocking jobs; the next pool run works and its c
   expect(r.pool.failed_tasks).toBe(0);
 });
 
-test("Cancel mid-sleep keeps the sleeps as waits: the loop's still open, the pool's out in the workers", async ({ page }) => {
-  await open(page);
-  for (const [model, w] of [["loop", "2*[cpu(100k),io(5s)]"], ["pool", "2*[io(5s),cpu(1M)]"]]) {
+// A fresh page each: a second cancel on one page would find the first
+// run's trace, cancelled too, before its own arrives.
+// The loop's tasks compute first (long enough, about a millisecond, for a
+// page without isolation, whose clock steps by 0.1 ms, to record it): the
+// run has spans before its sleeps begin.
+for (const [model, w, where] of [["loop", "2*[cpu(3M),io(5s)]", "still open on the loop"], ["pool", "2*[io(5s),cpu(1M)]", "out in the workers"]]) {
+  test(`Cancel mid-sleep keeps the sleeps as waits: ${model}, ${where}`, async ({ page }) => {
+    await open(page);
     await setUp(page, { w, models: [model], workers: 2 });
     await runThenCancel(page);
     const t = (await traces(page)).at(-1);
     expect(t.model).toBe(model);
     const s = spans(t);
     const waits = s.filter((x) => x.state === "waiting" && x.end > x.start);
-    expect([...new Set(waits.map((x) => x.task))].sort(), `${model}: both tasks' sleeps are in the partial trace`).toEqual([0, 1]);
+    expect([...new Set(waits.map((x) => x.task))].sort(), "both tasks' sleeps are in the partial trace").toEqual([0, 1]);
     // Nobody computed while they slept: no running span reaches the cancel.
     const cut = Math.max(...waits.map((x) => x.end));
-    expect(s.filter((x) => x.state === "running" && x.end >= cut), `${model}: ${JSON.stringify(s)}`).toEqual([]);
+    expect(s.filter((x) => x.state === "running" && x.end >= cut), JSON.stringify(s)).toEqual([]);
+    await expect(page.getByTestId("timeline-summary")).toContainText("with 0 done");
     await showTab(page, "results");
     await expect(page.locator(`td[data-model="${model}"][data-metric="tasks"]`)).toContainText("0 done before the cancel");
-    await showTab(page, "timeline");
-    await expect(page.getByTestId("timeline-summary")).toContainText("with 0 done");
-  }
-});
+  });
+}
 
 test("Cancel during the second model of a run keeps the first, whole", async ({ page }) => {
   await open(page);

@@ -388,51 +388,66 @@ impl Recorder {
     /// `end`), then ready until `end`. Its phase follows the task's spans,
     /// which tile its life: the one after the last step that ended.
     pub fn close_open_waits(&self, end: Nanos) {
-        use std::collections::HashMap;
-        // Per task: its last span (the latest end).
-        let mut last: HashMap<u32, Span> = HashMap::new();
-        let mut waited: std::collections::HashSet<(u32, u8)> = Default::default();
-        for s in self.spans.borrow().iter() {
-            if s.task == NO_TASK {
+        // Indexed by task (a run keeps events for at most its detailed
+        // tasks): plain vectors, so a cancelled run of a million tasks
+        // closes its waits in milliseconds, not in a long task.
+        let spans = self.spans.borrow();
+        let mut last: Vec<Option<Span>> = Vec::new();
+        for s in spans.iter().filter(|s| s.task != NO_TASK) {
+            let t = s.task as usize;
+            if t >= last.len() {
+                last.resize(t + 1, None);
+            }
+            if last[t].is_none_or(|l| s.end >= l.end) {
+                last[t] = Some(*s);
+            }
+        }
+        // Whether the step of the task's last span has already waited.
+        let mut waited = vec![false; last.len()];
+        for s in spans
+            .iter()
+            .filter(|s| s.state == SpanState::Waiting && s.task != NO_TASK)
+        {
+            if last[s.task as usize].is_some_and(|l| l.phase == s.phase) {
+                waited[s.task as usize] = true;
+            }
+        }
+        drop(spans);
+        let mut open: Vec<Option<Event>> = Vec::new();
+        for e in self.events.borrow().iter() {
+            if e.kind == EventKind::Wait && e.at < end && e.task != NO_TASK {
+                let t = e.task as usize;
+                if t >= open.len() {
+                    open.resize(t + 1, None);
+                }
+                open[t] = Some(*e);
+            }
+        }
+        let n = open.iter().flatten().count();
+        self.spans.borrow_mut().reserve(2 * n);
+        for e in open.into_iter().flatten() {
+            let t = e.task as usize;
+            let prev = last.get(t).copied().flatten();
+            if prev.is_some_and(|s| s.end > e.at) {
                 continue;
             }
-            if s.state == SpanState::Waiting {
-                waited.insert((s.task, s.phase));
-            }
-            let e = last.entry(s.task).or_insert(*s);
-            if s.end >= e.end {
-                *e = *s;
-            }
-        }
-        let mut open: HashMap<u32, Event> = HashMap::new();
-        for e in self.events.borrow().iter() {
-            if e.kind == EventKind::Wait && e.at < end {
-                open.insert(e.task, *e);
-            }
-        }
-        let mut open: Vec<Event> = open
-            .into_values()
-            .filter(|e| last.get(&e.task).is_none_or(|s| s.end <= e.at))
-            .collect();
-        open.sort_by_key(|e| e.task);
-        for e in open {
-            let (phase, kind) = match last.get(&e.task) {
-                None => (0, PhaseKind::Io),
+            let phase = match prev {
+                None => 0,
                 Some(s)
                     if s.state == SpanState::Queued
                         && s.kind == PhaseKind::Io
-                        && !waited.contains(&(s.task, s.phase)) =>
+                        && !waited.get(t).copied().unwrap_or(false) =>
                 {
-                    (s.phase, PhaseKind::Io)
+                    s.phase
                 }
-                Some(s) => (s.phase.saturating_add(1), PhaseKind::Io),
+                Some(s) => s.phase.saturating_add(1),
             };
             let due = (e.arg as Nanos).clamp(e.at, end);
             let span = |state, start, stop| Span {
                 task: e.task,
                 lane: NO_LANE,
                 phase,
-                kind,
+                kind: PhaseKind::Io,
                 state,
                 start,
                 end: stop,

@@ -489,14 +489,16 @@ pub fn Timeline() -> impl IntoView {
 
     // The caption and the table follow what is drawn, not each frame: a
     // pan or zoom frame changes neither, and both read every span.
-    let caption = move || {
+    // One memo for the canvas's label and the caption under it: each read
+    // of it would otherwise sum every span again.
+    let caption = Memo::new(move |_| {
         content.track();
         shown(&app)
             .iter()
             .map(|s| summary(&s.name, &s.source, s.cut_short))
             .collect::<Vec<_>>()
             .join(" ")
-    };
+    });
     let table_open = RwSignal::new(false);
 
     view! {
@@ -522,7 +524,7 @@ pub fn Timeline() -> impl IntoView {
             <div class="tl-canvas-wrap" node_ref=wrap>
                 <canvas node_ref=canvas data-testid="timeline" tabindex="0" role="img"
                     data-drawn=move || drawn.get().to_string()
-                    aria-label=caption
+                    aria-label=move || caption.get()
                     on:wheel=move |ev| {
                         ev.prevent_default();
                         if let Some((x, w)) = plot_x(f64::from(ev.client_x())) {
@@ -593,7 +595,7 @@ pub fn Timeline() -> impl IntoView {
                     </li>
                 })}
             </ul>
-            <p class="help" data-testid="timeline-summary">{caption}</p>
+            <p class="help" data-testid="timeline-summary">{move || caption.get()}</p>
             <details class="tl-table" on:toggle:target=move |ev| table_open.set(ev.target().open())>
                 <summary>"The chart as a table"</summary>
                 // Built only while open: it reads every span of every run.

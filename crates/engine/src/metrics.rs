@@ -122,6 +122,23 @@ fn longest_main_block(trace: &Trace) -> Option<Nanos> {
     Some(best)
 }
 
+/// Tasks a cancelled run finished (its `Done` events); `None` for a run not
+/// cancelled, or one whose events were not all kept.
+pub fn done_before_cancel(trace: &Trace) -> Option<u64> {
+    (trace.cancelled
+        && trace.events_dropped == 0
+        && trace
+            .detail_tasks
+            .is_none_or(|d| u64::from(d) >= trace.tasks))
+    .then(|| {
+        trace
+            .events
+            .iter()
+            .filter(|e| e.kind == crate::trace::EventKind::Done)
+            .count() as u64
+    })
+}
+
 impl Metrics {
     /// Sets [`Metrics::cpu_ns_per_iter`] from `trace`, which ran `iterations`
     /// Σi² iterations in all (none for a cancelled run or no CPU work).
@@ -213,18 +230,7 @@ impl Metrics {
             load_ms: trace.load.map(ms),
             cpu_ns_per_iter: None,
             tasks: trace.tasks,
-            done_before_cancel: (trace.cancelled
-                && trace.events_dropped == 0
-                && trace
-                    .detail_tasks
-                    .is_none_or(|d| u64::from(d) >= trace.tasks))
-            .then(|| {
-                trace
-                    .events
-                    .iter()
-                    .filter(|e| e.kind == crate::trace::EventKind::Done)
-                    .count() as u64
-            }),
+            done_before_cancel: done_before_cancel(trace),
             failed_tasks: trace.failures.len() as u64,
         }
     }

@@ -51,12 +51,10 @@ fn summary(name: &str, source: &Source, cut_short: bool) -> String {
     let wall = format_duration(source.wall());
     let over = match source {
         Source::Live(_) => format!("{wall} so far"),
-        Source::Trace(t) if t.cancelled => {
-            match engine::metrics::Metrics::from_trace(t, None).done_before_cancel {
-                Some(d) => format!("cancelled after {wall} with {d} done"),
-                None => format!("cancelled after {wall}"),
-            }
-        }
+        Source::Trace(t) if t.cancelled => match engine::metrics::done_before_cancel(t) {
+            Some(d) => format!("cancelled after {wall} with {d} done"),
+            None => format!("cancelled after {wall}"),
+        },
         Source::Trace(_) => format!("over {wall}"),
     };
     // "0 ns" reads as a measurement error; a run of waits is simply idle.

@@ -2,7 +2,7 @@
 // the comparison, the timeline's tooltip, a sweep, the code tabs, history
 // and the theme.
 import { test, expect } from "@playwright/test";
-import { open, setUp, run, pressRun, until, results, showTab, drawn, expectRedrawn, CHART, onlyIn } from "./helpers.mjs";
+import { open, setUp, run, pressRun, until, results, showTab, drawn, expectRedrawn, CHART, onlyIn, traces } from "./helpers.mjs";
 
 test.beforeEach(() => onlyIn("isolated"));
 
@@ -41,6 +41,34 @@ test("every preset loads from the menu and from the gallery, with what to look f
   await expect(page.getByTestId("look-for")).toHaveCount(0);
   await page.getByTestId("workload").fill("1*io(1s)+1*io(2s)");
   await expect(page.getByTestId("look-for")).toContainText("2 s, not 3 s");
+});
+
+test("a race's writes to the counter are ticks on the chart: hovering one names the task and what it wrote", async ({ page }) => {
+  await open(page);
+  await page.getByTestId("preset").selectOption("race-await");
+  // In the legend before the run: the workload as edited has increments.
+  await expect(page.getByTestId("legend-write")).toBeVisible();
+  await pressRun(page);
+  const [t] = await traces(page);
+  expect(t.model).toBe("loop");
+  // Task 0 reads first (the counter is 0), awaits behind every other read,
+  // then writes 1: whatever the clock, that is its write.
+  const write = t.events.find(([, task, , kind]) => task === 0 && kind === "incr");
+  expect(write, "task 0 wrote the counter").toBeTruthy();
+  await expect(page.getByTestId("timeline-summary")).toContainText("Event loop");
+  const box = await page.getByTestId("timeline").boundingBox();
+  const x = box.x + CHART.labels + ((write[0] - t.start) / (t.end - t.start)) * (box.width - CHART.labels);
+  // Rows: main, then task 0.
+  const taskZero = CHART.axis + CHART.title + CHART.row + CHART.row / 2;
+  await page.mouse.move(x, box.y + taskZero);
+  await expect(page.getByTestId("tooltip")).toContainText("task 0 wrote 1 to the counter");
+  await page.mouse.move(box.x + 10, box.y + box.height + 40);
+  await expect(page.getByTestId("tooltip")).toHaveCount(0);
+  // A workload without increments has no such entry.
+  await page.getByTestId("workload").fill("2*io(10ms)");
+  await expect(page.getByTestId("workload-ok")).toBeVisible();
+  await pressRun(page);
+  await expect(page.getByTestId("legend-write")).toHaveCount(0);
 });
 
 test("the gather preset: the results table, the compare bars, and a tooltip per task", async ({ page }) => {

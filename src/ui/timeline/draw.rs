@@ -10,7 +10,7 @@ use engine::trace::{Span, SpanState};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasPattern, CanvasRenderingContext2d, HtmlCanvasElement};
 
-use super::rows::{Group, Index, RowKind};
+use super::rows::{Group, Index, RowKind, Write};
 
 /// Height of one row, px.
 pub const ROW_H: f64 = 22.0;
@@ -446,7 +446,7 @@ pub fn draw(
                 // An index ahead of its spans (a live run's recorder just
                 // emptied at its end): draw no spans until the rebuild.
                 let fits = g.index.fits(spans.len());
-                for ((kind, label), &y) in g.rows.iter().zip(rows) {
+                for (r, ((kind, label), &y)) in g.rows.iter().zip(rows).enumerate() {
                     ctx.set_fill_style_str(&pal.muted);
                     let _ =
                         ctx.fill_text(&fit(&ctx, label, LABEL_W - 14.0), 10.0, y + ROW_H * 0.68);
@@ -466,6 +466,9 @@ pub fn draw(
                         ROW_H - 6.0 - foot,
                     );
                     ctx.set_global_alpha(1.0);
+                    if let Some(marks) = g.writes.rows.get(r).filter(|m| !m.is_empty()) {
+                        draw_writes(&ctx, pal, marks, origin, w, plot_w, &x_of, css_w, y);
+                    }
                     if !open.is_empty() {
                         let now =
                             engine::time::Clock::now(&crate::clock::RealClock) as f64 - origin;
@@ -542,6 +545,40 @@ pub fn draw(
     });
 }
 
+/// A row's writes to the shared counter, as ticks: one per pixel column at
+/// most (a race of a million writes jumps from column to column by binary
+/// search, not write by write).
+#[allow(clippy::too_many_arguments)]
+fn draw_writes(
+    ctx: &CanvasRenderingContext2d,
+    pal: &Palette,
+    marks: &[Write],
+    origin: f64,
+    w: Window,
+    plot_w: f64,
+    x_of: &dyn Fn(f64) -> f64,
+    right: f64,
+    y: f64,
+) {
+    let ns_per_px = (w.to - w.from).max(1.0) / plot_w.max(1.0);
+    let t_of = |m: &Write| m.at as f64 - origin;
+    let mut i = marks.partition_point(|m| t_of(m) < w.from);
+    ctx.set_fill_style_str(&pal.text);
+    while let Some(m) = marks.get(i) {
+        let x = x_of(t_of(m)).floor();
+        if x > right {
+            break;
+        }
+        ctx.fill_rect(x - 0.5, y + 1.0, WRITE_W, ROW_H - 2.0);
+        // The next write at least a tick's width to the right.
+        let next = w.from + (x + WRITE_W + 1.0 - LABEL_W) * ns_per_px;
+        i += 1 + marks[i + 1..].partition_point(|m| t_of(m) < next);
+    }
+}
+
+/// A counter write's tick, px wide.
+const WRITE_W: f64 = 2.0;
+
 /// `text` cut with "…" to fit `max_w` px in the context's font: an imported
 /// file's thread names can be long, and the label column is narrow. Our own
 /// labels ("worker 12", "task 5") are short and never measured.
@@ -609,6 +646,21 @@ fn draw_overlay_row(
         y,
         4.0,
     );
+}
+
+/// The writes to the counter within `tol` ns of `ns` on row `row` of group
+/// `group` (ns from the run's start): the nearest, and how many there are.
+pub fn writes_at(groups: &[Group], group: usize, row: usize, ns: f64, tol: f64) -> Option<(Write, usize)> {
+    let g = groups.get(group)?;
+    let marks = g.writes.rows.get(row)?;
+    let origin = g.main.start() as f64;
+    let t_of = |m: &Write| m.at as f64 - origin;
+    let from = marks.partition_point(|m| t_of(m) < ns - tol);
+    let to = marks.partition_point(|m| t_of(m) <= ns + tol);
+    let near = marks[from..to]
+        .iter()
+        .min_by(|a, b| (t_of(a) - ns).abs().total_cmp(&(t_of(b) - ns).abs()))?;
+    Some((*near, to - from))
 }
 
 /// The span under (`group`, `row`) at `ns` from the run's start, if any.

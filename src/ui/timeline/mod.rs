@@ -32,6 +32,10 @@ use draw::{Extras, Layout, Window, LABEL_W};
 use interact::{Effect as Gest, Gesture};
 use rows::{Group, Source};
 
+/// How near (px) the pointer must be to a counter write's tick for the
+/// tooltip to name it.
+const WRITE_HIT_PX: f64 = 3.0;
+
 /// How often a live run's new spans are drawn, ms.
 pub const LIVE_EVERY_MS: i32 = 150;
 
@@ -62,7 +66,7 @@ fn summary(name: &str, source: &Source, cut_short: bool) -> String {
         (0, Source::Live(_)) => "no lane has finished running code yet".to_string(),
         // A race's reads and writes run, but in less than the clock's step.
         (0, Source::Trace(t)) if t.increments > 0 => {
-            "its reads and writes took less time than the clock can tell".to_string()
+            "its reads and writes took less time than the clock can tell (a tick marks each write on a task's row)".to_string()
         }
         (0, _) => "no lane ran code, all waited".to_string(),
         (b, _) => format!("lanes busy {} in all", format_duration(b)),
@@ -301,6 +305,14 @@ pub fn Timeline() -> impl IntoView {
     };
     // Bumped when what is drawn changes (not when the window moves).
     let content = RwSignal::new(0u64);
+    // Whether the groups drawn have writes to the counter (set where they are built).
+    let writes_drawn = RwSignal::new(false);
+    let note_writes = move |groups: &[Group]| {
+        let any = groups.iter().any(|g| g.writes.any());
+        if writes_drawn.get_untracked() != any {
+            writes_drawn.set(any);
+        }
+    };
     let tip = RwSignal::new(None::<(f64, f64, String)>);
     let gesture = Rc::new(RefCell::new(Gesture::default()));
     let full = RwSignal::new(1.0f64);
@@ -350,6 +362,19 @@ pub fn Timeline() -> impl IntoView {
     // Rebuild the groups when the runs, predictions or the row mode change
     // (not at every progress report of a run: its kind, not its fraction).
     let running = Memo::new(move |_| matches!(app.run.phase.get(), Phase::Running { .. }));
+    // Ticks for the counter's writes: in the legend when a run drew some, or
+    // when the workload as edited has increments (so it does not shift when
+    // a race's run starts).
+    let writes_legend = Memo::new(move |_| {
+        writes_drawn.get()
+            || app.scenario.parsed.with(|w| {
+                w.as_ref().is_ok_and(|w| {
+                    w.groups
+                        .iter()
+                        .any(|g| g.phases.iter().any(|p| matches!(p, workload::Phase::Incr { .. })))
+                })
+            })
+    });
     // A model running on the pool sends jobs out: the legend says how those are drawn.
     let jobs_out = Memo::new(
         move |_| matches!(app.run.phase.get(), Phase::Running { model, .. } if model.uses_pool()),
@@ -364,7 +389,9 @@ pub fn Timeline() -> impl IntoView {
             app.run.partial.track();
             app.predict.predictions.track();
             running.track();
-            chart.borrow_mut().groups = build_groups(&app, by_task);
+            let groups = build_groups(&app, by_task);
+            note_writes(&groups);
+            chart.borrow_mut().groups = groups;
             content.update(|c| *c += 1);
             request_draw();
         });
@@ -394,6 +421,7 @@ pub fn Timeline() -> impl IntoView {
             } else {
                 c.groups = build_groups(&app, view.by_task.get_untracked());
             }
+            note_writes(&c.groups);
             drop(c);
             content.update(|c| *c += 1);
             request_draw();
@@ -463,8 +491,23 @@ pub fn Timeline() -> impl IntoView {
                 return (label.chars().count() > 10).then(|| (x, y, label.clone()));
             }
             let ns = ns_at(x - LABEL_W, rect.width() - LABEL_W);
+            let origin = ch.groups.get(g)?.main.start();
+            // A write to the counter (a tick) before the span under it.
+            let tol = ns_at(WRITE_HIT_PX, rect.width() - LABEL_W) - ns_at(0.0, rect.width() - LABEL_W);
+            if let Some((wr, n)) = draw::writes_at(&ch.groups, g, r, ns, tol) {
+                let more = match n {
+                    0 | 1 => String::new(),
+                    n => format!(" · {} more writes within a few pixels (zoom in)", n - 1),
+                };
+                let text = format!(
+                    "task {} wrote {} to the counter · at {}{more}",
+                    wr.task,
+                    wr.value,
+                    format_duration(wr.at.saturating_sub(origin)),
+                );
+                return Some((x, y, text));
+            }
             let s = draw::span_at(&ch.groups, g, r, ns)?;
-            let origin = ch.groups[g].main.start();
             let task = if s.task == NO_TASK {
                 "-".to_string()
             } else {
@@ -583,6 +626,9 @@ pub fn Timeline() -> impl IntoView {
                     <li><span class=format!("swatch swatch-{}", s.name())></span>{legend_label(s)}</li>
                 }).collect_view()}
                 <li><span class="swatch swatch-predicted"></span>"predicted (faint strip)"</li>
+                {move || writes_legend.get().then(|| view! {
+                    <li data-testid="legend-write"><span class="swatch swatch-write"></span>"write to the counter (hover or tap: who wrote what)"</li>
+                })}
                 // Only while a run has jobs out: the page learns a job's
                 // phases from its reply.
                 // Its place is kept whenever a chosen model runs on the pool,

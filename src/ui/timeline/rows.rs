@@ -193,6 +193,14 @@ impl Source {
         }
     }
 
+    /// Calls `f` with the events.
+    pub fn with_events<R>(&self, f: impl FnOnce(&[engine::trace::Event]) -> R) -> R {
+        match self {
+            Source::Trace(t) => f(&t.events),
+            Source::Live(l) => l.rec.with_events(f),
+        }
+    }
+
     /// Calls `f` with the spans.
     pub fn with_spans<R>(&self, f: impl FnOnce(&[Span]) -> R) -> R {
         match self {
@@ -234,6 +242,79 @@ impl OpenWaits {
     }
 }
 
+/// One write to the shared counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Write {
+    /// When, on the run's clock.
+    pub at: u64,
+    /// The value written.
+    pub value: u64,
+    /// The task that wrote it.
+    pub task: u32,
+}
+
+/// The shared counter's writes (a race's increments), per row: a write takes
+/// less than a clock step, so it has no span to draw, and where each task
+/// wrote, and what, is the race.
+#[derive(Debug, Default, Clone)]
+pub struct Writes {
+    /// For each of the group's rows, in order: its writes, by time.
+    pub rows: Vec<Vec<Write>>,
+    seen: usize,
+}
+
+impl Writes {
+    /// Follows the events recorded since the last call, for `rows`.
+    pub fn update(&mut self, events: &[engine::trace::Event], rows: &[(RowKind, String)]) {
+        use engine::trace::EventKind;
+        if self.rows.len() != rows.len() {
+            self.rows = vec![Vec::new(); rows.len()];
+            self.seen = 0;
+        }
+        let new = events.get(self.seen..).unwrap_or(&[]);
+        self.seen = events.len();
+        if !new.iter().any(|e| e.kind == EventKind::Incr) {
+            return;
+        }
+        // Which row each task and each lane has (most tasks have none).
+        let (mut by_task, mut by_lane) = (Vec::new(), Vec::new());
+        for (i, (kind, _)) in rows.iter().enumerate() {
+            let (v, at) = match *kind {
+                RowKind::Task(t) => (&mut by_task, t as usize),
+                RowKind::Lane(l) => (&mut by_lane, usize::from(l)),
+                RowKind::Gil => continue,
+            };
+            if v.len() <= at {
+                v.resize(at + 1, None);
+            }
+            v[at] = Some(i);
+        }
+        let before: Vec<usize> = self.rows.iter().map(Vec::len).collect();
+        for e in new.iter().filter(|e| e.kind == EventKind::Incr) {
+            let task = by_task.get(e.task as usize).copied().flatten();
+            let lane = by_lane.get(usize::from(e.lane)).copied().flatten();
+            for row in [task, lane].into_iter().flatten() {
+                self.rows[row].push(Write {
+                    at: e.at,
+                    value: e.arg,
+                    task: e.task,
+                });
+            }
+        }
+        // Recorded in order but stamped by a coarse clock: keep each row sorted.
+        for (r, from) in self.rows.iter_mut().zip(before) {
+            if r.len() > from && !r[from.saturating_sub(1)..].is_sorted_by_key(|w| w.at) {
+                r.sort_by_key(|w| w.at);
+            }
+        }
+    }
+
+    /// Whether any row has a write.
+    pub fn any(&self) -> bool {
+        self.rows.iter().any(|r| !r.is_empty())
+    }
+}
+
 /// One model group: a title, its rows, the measured source and the prediction.
 pub struct Group {
     /// "Event loop", "Threads + GIL (predicted)", an imported file's name.
@@ -252,6 +333,8 @@ pub struct Group {
     pub rows: Vec<(RowKind, String)>,
     /// A live run's waits under way.
     pub open: OpenWaits,
+    /// The counter's writes, per row.
+    pub writes: Writes,
 }
 
 impl Group {
@@ -318,9 +401,16 @@ impl Group {
             overlay,
             rows,
             open: OpenWaits::default(),
+            writes: Writes::default(),
         };
         g.follow_waits();
+        g.follow_writes();
         g
+    }
+
+    fn follow_writes(&mut self) {
+        let (writes, rows) = (&mut self.writes, &self.rows);
+        self.main.with_events(|e| writes.update(e, rows));
     }
 
     fn follow_waits(&mut self) {
@@ -337,5 +427,6 @@ impl Group {
         let index = &mut self.index;
         self.main.with_spans(|s| index.update(s, gil));
         self.follow_waits();
+        self.follow_writes();
     }
 }

@@ -104,21 +104,29 @@ test("the gather preset: the results table, the compare bars, and a tooltip per 
   expect(r.seq.checksum).toBe(0n);
 });
 
-test("a sweep over workers plots one point per value and model", async ({ page }) => {
+test("a sweep over workers plots one point per value and model, measured and predicted", async ({ page }) => {
   test.setTimeout(90_000);
   await open(page);
-  await setUp(page, { w: "8*cpu(2M)", models: ["loop", "pool"] });
+  await setUp(page, { w: "8*cpu(2M)", models: ["loop", "pool", "js"] });
   await showTab(page, "sweep");
   await page.getByTestId("sweep-param").selectOption("workers");
   await page.getByTestId("sweep-values").fill("1,2,3");
   await page.getByTestId("sweep-run").click();
   await until(page, "done");
   const chart = page.getByTestId("sweep-chart");
-  await expect(chart.locator('circle[data-model="pool"]')).toHaveCount(3);
-  await expect(chart.locator('circle[data-model="loop"]')).toHaveCount(3);
-  const xs = await chart.locator('circle[data-model="pool"]').evaluateAll((cs) => cs.map((c) => c.getAttribute("data-x")));
+  for (const m of ["loop", "pool", "js"]) {
+    await expect(chart.locator(`circle[data-model="${m}"][data-value]`), `${m}: measured`).toHaveCount(3);
+    await expect(chart.locator(`circle[data-model="${m}"][data-predicted]`), `${m}: predicted`).toHaveCount(3);
+  }
+  const xs = await chart.locator('circle[data-model="pool"][data-value]').evaluateAll((cs) => cs.map((c) => c.getAttribute("data-x")));
   expect(xs).toEqual(["1", "2", "3"]);
-  for (const v of await chart.locator("circle").evaluateAll((cs) => cs.map((c) => Number(c.dataset.value)))) expect(v).toBeGreaterThan(0);
+  for (const v of await chart.locator("circle[data-value]").evaluateAll((cs) => cs.map((c) => Number(c.dataset.value)))) expect(v).toBeGreaterThan(0);
+  for (const v of await chart.locator("circle[data-predicted]").evaluateAll((cs) => cs.map((c) => Number(c.dataset.predicted)))) expect(v).toBeGreaterThan(0);
+  // Every line is drawn in a colour of its own (a model without one drew none).
+  const strokes = await chart.locator("polyline").evaluateAll((ls) => ls.map((l) => getComputedStyle(l).stroke));
+  expect(strokes).toHaveLength(6);
+  for (const s of strokes) expect(s).not.toBe("none");
+  expect(new Set(strokes).size, "one colour per model").toBe(3);
   await page.getByTestId("sweep-values").fill("1,x");
   await expect(page.getByTestId("sweep-run")).toBeDisabled();
   // Values no run could take are refused with the reason, not run or clamped.

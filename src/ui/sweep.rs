@@ -36,12 +36,21 @@ pub fn SweepChart(
             let log_x = xmax / xmin >= 10.0;
             let fx = move |v: f64| if log_x { v.ln() } else { v };
             let (a, b) = (fx(xmin), fx(xmax));
-            let ymax = pts.iter().flat_map(|p| p.walls.iter().map(|w| w.1)).fold(0.0, f64::max).max(1e-6) * 1.1;
+            // Measured and predicted share the axis: a prediction far off must still show.
+            let ymax = pts
+                .iter()
+                .flat_map(|p| p.walls.iter().flat_map(|w| std::iter::once(w.1).chain(w.2)))
+                .fold(0.0, f64::max)
+                .max(1e-6)
+                * 1.1;
             let px = move |v: f64| left + if b > a { (fx(v) - a) / (b - a) } else { 0.5 } * (w - left - 16.0);
             let py = move |ms: f64| (h - bottom) - ms / ymax * (h - bottom - 12.0);
             let models: Vec<Model> = pts[0].walls.iter().map(|w| w.0).collect();
             let summary = models.iter().map(|m| {
-                let series = pts.iter().filter_map(|p| p.walls.iter().find(|w| w.0 == *m).map(|w| format!("{}→{}", p.value, format_metric("wall_ms", w.1)))).collect::<Vec<_>>().join(", ");
+                let series = pts.iter().filter_map(|p| p.walls.iter().find(|w| w.0 == *m).map(|w| match w.2 {
+                    Some(pr) => format!("{}→{} (predicted {})", p.value, format_metric("wall_ms", w.1), format_metric("wall_ms", pr)),
+                    None => format!("{}→{}", p.value, format_metric("wall_ms", w.1)),
+                })).collect::<Vec<_>>().join(", ");
                 format!("{}: {series}", m.label())
             }).collect::<Vec<_>>().join("; ");
             view! {
@@ -66,8 +75,17 @@ pub fn SweepChart(
                         </text>
                         {models.iter().map(|&m| {
                             let line: Vec<String> = pts.iter().filter_map(|p| p.walls.iter().find(|w| w.0 == m).map(|w| format!("{:.1},{:.1}", px(p.value.max(1) as f64), py(w.1)))).collect();
+                            // The prediction of each point, dashed, with hollow markers.
+                            let predicted: Vec<(u64, f64)> = pts.iter().filter_map(|p| p.walls.iter().find(|w| w.0 == m).and_then(|w| w.2).map(|pr| (p.value, pr))).collect();
+                            let dashed: Vec<String> = predicted.iter().map(|&(x, y)| format!("{:.1},{:.1}", px(x.max(1) as f64), py(y))).collect();
                             view! {
                                 <g class=format!("series series-{}", m.name())>
+                                    <polyline class="predicted" points=dashed.join(" ") fill="none" />
+                                    {predicted.iter().map(|&(x, y)| view! {
+                                        <circle class="predicted" cx=px(x.max(1) as f64) cy=py(y) r="3" data-model=m.name() data-x=x.to_string() data-predicted=format!("{y:.3}")>
+                                            <title>{format!("{}: predicted {} at {x}", m.label(), format_metric("wall_ms", y))}</title>
+                                        </circle>
+                                    }).collect_view()}
                                     <polyline points=line.join(" ") fill="none" />
                                     {pts.iter().filter_map(|p| p.walls.iter().find(|w| w.0 == m).map(|w| (p.value, w.1))).map(|(x, y)| view! {
                                         <circle cx=px(x.max(1) as f64) cy=py(y) r="4" data-model=m.name() data-x=x.to_string() data-value=format!("{y:.3}")>
@@ -80,6 +98,7 @@ pub fn SweepChart(
                     </svg>
                     <figcaption class="legend-inline">
                         {models.iter().map(|m| view! { <span class=format!("key series-{}", m.name())>{m.label()}</span> }).collect_view()}
+                        <span class="key key-predicted">"dashed, hollow: predicted"</span>
                     </figcaption>
                 </figure>
             }.into_any()

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use urlstate::View;
 
 use crate::pool::hardware_concurrency;
-use crate::runtime::calibrate;
+use crate::runtime::{calibrate, sleep_ms};
 use crate::state::run::{can_run, start, Phase};
 use crate::state::view::Tab;
 use crate::state::{
@@ -26,16 +26,6 @@ const PREDICT_DEBOUNCE_MS: i32 = 60;
 /// The start-up probes wait for the page to be idle after its first frame,
 /// at most this long (ms) each.
 const STARTUP_PROBES_AFTER_MS: u32 = 1000;
-
-/// Resolves after `ms` milliseconds.
-async fn sleep_ms(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-}
 
 /// The models an embed's slim bar can toggle: the ones the link chose.
 #[component]

@@ -111,6 +111,8 @@ test("a sweep over workers plots one point per value and model, measured and pre
   await showTab(page, "sweep");
   await page.getByTestId("sweep-param").selectOption("workers");
   await page.getByTestId("sweep-values").fill("1,2,3");
+  // Before it starts: how many runs, and how long they are predicted to take.
+  await expect(page.getByTestId("sweep-estimate")).toContainText(/^9 real runs \(3 values × 3 models\): predicted (about|more than) \S+/);
   await page.getByTestId("sweep-run").click();
   await until(page, "done");
   const chart = page.getByTestId("sweep-chart");

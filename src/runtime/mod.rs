@@ -515,6 +515,16 @@ pub async fn wait_until(
     }
 }
 
+/// Resolves after `ms` milliseconds (a `setTimeout`).
+pub async fn sleep_ms(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Resolves on a later macrotask, so the browser can draw in between.
 pub async fn next_macrotask() {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

@@ -317,15 +317,9 @@ pub fn cancel(app: AppState) {
     });
 }
 
-/// Runs a sweep: `param` over `values`, every chosen model but sequential
-/// (which would freeze the page at every step), each point a real run.
-pub fn sweep(app: AppState, param: SweepParam, values: Vec<u64>) {
-    let (Ok(w), Ok(knobs)) = (
-        app.scenario.parsed.get_untracked(),
-        app.scenario.knobs.get_untracked(),
-    ) else {
-        return;
-    };
+/// The chosen models a sweep runs (sequential and CPython freeze the page
+/// at every step), and why any of the others is skipped (untracked).
+pub fn sweep_models(app: &AppState) -> (Vec<Model>, Vec<String>) {
     let chosen: Vec<Model> = app
         .scenario
         .models
@@ -333,7 +327,28 @@ pub fn sweep(app: AppState, param: SweepParam, values: Vec<u64>) {
         .into_iter()
         .filter(|m| *m != Model::Sequential && !m.needs_python())
         .collect();
-    let (chosen, skipped) = runnable(&app, chosen);
+    runnable(app, chosen)
+}
+
+/// The workers a sweep's step at `value` runs with.
+pub fn sweep_lanes(param: SweepParam, value: u64, workers: u16, max_workers: u16) -> u16 {
+    if param == SweepParam::Workers {
+        value.clamp(1, u64::from(max_workers)) as u16
+    } else {
+        workers
+    }
+}
+
+/// Runs a sweep: `param` over `values`, every chosen model but sequential
+/// and CPython (see [`sweep_models`]), each point a real run.
+pub fn sweep(app: AppState, param: SweepParam, values: Vec<u64>) {
+    let (Ok(w), Ok(knobs)) = (
+        app.scenario.parsed.get_untracked(),
+        app.scenario.knobs.get_untracked(),
+    ) else {
+        return;
+    };
+    let (chosen, skipped) = sweep_models(&app);
     if chosen.is_empty() {
         app.run.notice.set(Some(
             "Choose at least one model besides Sequential and CPython to sweep.".into(),
@@ -356,11 +371,7 @@ pub fn sweep(app: AppState, param: SweepParam, values: Vec<u64>) {
         let of = values.len();
         for (step, value) in values.into_iter().enumerate() {
             let wl = param.apply(&w, value);
-            let lanes = if param == SweepParam::Workers {
-                value.clamp(1, u64::from(max_workers)) as u16
-            } else {
-                knobs.workers
-            };
+            let lanes = sweep_lanes(param, value, knobs.workers, max_workers);
             let end = session(
                 app,
                 wl,

@@ -6,8 +6,84 @@ use engine::sweep::{parse_values, SweepParam};
 use leptos::prelude::*;
 
 use super::format_metric;
-use crate::state::run::can_run;
+use crate::clock::now_ms;
+use crate::runtime::{calibrate, sleep_ms, yield_to_browser};
+use crate::state::run::{can_run, sweep_lanes, sweep_models};
 use crate::state::use_app;
+
+/// How long the sweep's values must stay unchanged before its runs are predicted, ms.
+const ESTIMATE_DEBOUNCE_MS: i32 = 250;
+/// How long predicting a sweep's runs may take, in the page's time (in slices), ms.
+const ESTIMATE_BUDGET_MS: f64 = 1500.0;
+/// Above this predicted total, the estimate says how to stop the sweep.
+const LONG_SWEEP_NS: u64 = 30 * engine::time::SECOND;
+
+/// What a sweep about to start would take, predicted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Estimate {
+    /// Being predicted (`runs` real runs).
+    Working { runs: usize },
+    /// Predicted: the runs' walls in all; `cut_short` if predicting them
+    /// took too long (the total is then a lower bound).
+    Done {
+        runs: usize,
+        total_ns: u64,
+        cut_short: bool,
+        /// The longest run: its model, value and predicted wall (at least).
+        longest: (Model, u64, u64),
+    },
+}
+
+/// `ns` for a person: minutes and hours past two minutes ("about 66 min").
+fn duration(ns: u64) -> String {
+    let s = ns as f64 / 1e9;
+    if s >= 7200.0 {
+        format!("{:.1} h", s / 3600.0)
+    } else if s >= 120.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        engine::time::format_duration(ns)
+    }
+}
+
+impl Estimate {
+    fn text(self, values: usize, models: usize) -> String {
+        let runs = |n: usize| format!("{n} real run{}", if n == 1 { "" } else { "s" });
+        let shape = format!(
+            "{} value{} × {} model{}",
+            values,
+            if values == 1 { "" } else { "s" },
+            models,
+            if models == 1 { "" } else { "s" }
+        );
+        match self {
+            Estimate::Working { runs: n } => format!("{} ({shape}): predicting how long…", runs(n)),
+            Estimate::Done { runs: n, total_ns, cut_short, longest: (m, v, ns) } => {
+                let total = duration(total_ns);
+                let long = if cut_short {
+                    format!(
+                        " Predicting stopped at {} at {v}: more than {} for that run alone. Cancel stops the sweep at any point.",
+                        m.label(),
+                        duration(ns)
+                    )
+                } else if total_ns > LONG_SWEEP_NS {
+                    format!(
+                        " The longest: {} at {v}, {}. Cancel stops the sweep at any point.",
+                        m.label(),
+                        duration(ns)
+                    )
+                } else {
+                    String::new()
+                };
+                if cut_short {
+                    format!("{} ({shape}): predicted more than {total} in all (too long to predict in full), plus the pool's start-up.{long}", runs(n))
+                } else {
+                    format!("{} ({shape}): predicted about {total} in all, plus the pool's start-up.{long}", runs(n))
+                }
+            }
+        }
+    }
+}
 
 /// One swept value and each model's measured wall time (ms).
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +198,80 @@ pub fn SweepPanel() -> impl IntoView {
         }
         Ok::<_, String>(v)
     });
+    // Before the sweep: how many runs, and how long they are predicted to
+    // take (the engine on its virtual clock, in slices; a newer edit
+    // abandons an older estimate).
+    let estimate = RwSignal::new(None::<Estimate>);
+    let shape = RwSignal::new((0usize, 0usize));
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let values = parsed.get();
+        let param = param.get();
+        let w = app.scenario.parsed.get();
+        app.scenario.models.track();
+        let knobs = app.scenario.knobs.get();
+        app.predict.costs_version.track();
+        generation.update_value(|g| *g += 1);
+        let me = generation.get_value();
+        estimate.set(None);
+        let (Ok(values), Ok(w), Ok(knobs)) = (values, w, knobs) else {
+            return;
+        };
+        let (models, _) = sweep_models(&app);
+        if models.is_empty() || values.is_empty() {
+            return;
+        }
+        let runs = values.len() * models.len();
+        shape.set((values.len(), models.len()));
+        estimate.set(Some(Estimate::Working { runs }));
+        leptos::task::spawn_local(async move {
+            sleep_ms(ESTIMATE_DEBOUNCE_MS).await;
+            let current = move || generation.try_get_value() == Some(me);
+            if !current() {
+                return;
+            }
+            let costs = calibrate::costs();
+            let started = now_ms();
+            let (mut total, mut cut_short) = (0u64, false);
+            let mut longest = (models[0], values[0], 0u64);
+            'all: for &value in &values {
+                let wl = param.apply(&w, value);
+                let lanes = sweep_lanes(param, value, knobs.workers, max_workers);
+                for &m in &models {
+                    let Some(cfg) = app.scenario.run_config(m) else { return };
+                    let cfg = engine::model::RunConfig { workers: lanes, ..cfg };
+                    let mut sim = engine::sim::Simulation::new(&wl, &cfg, &costs);
+                    // Only the wall is wanted: keep the record of one task.
+                    sim.set_detail_limit(1);
+                    while !sim.step(engine::sim::STEP_POLLS) {
+                        yield_to_browser().await;
+                        if !current() {
+                            return;
+                        }
+                        if now_ms() - started > ESTIMATE_BUDGET_MS {
+                            cut_short = true;
+                            total += sim.now();
+                            longest = (m, value, sim.now());
+                            break 'all;
+                        }
+                    }
+                    let wall = sim.finish().wall();
+                    total += wall;
+                    if wall > longest.2 {
+                        longest = (m, value, wall);
+                    }
+                }
+            }
+            if current() {
+                estimate.set(Some(Estimate::Done {
+                    runs,
+                    total_ns: total,
+                    cut_short,
+                    longest,
+                }));
+            }
+        });
+    });
     view! {
         <div class="sweep-panel">
             <div class="row">
@@ -140,6 +290,11 @@ pub fn SweepPanel() -> impl IntoView {
             </div>
             <p class="help">"Every value is a real run of the chosen models (sequential and CPython are left out: they would freeze the page at every step)."</p>
             {move || parsed.get().err().map(|e| view! { <p class="help error">{e}</p> })}
+            {move || estimate.get().filter(|_| parsed.with(|p| p.is_ok())).map(|e| {
+                let (values, models) = shape.get();
+                let long = matches!(e, Estimate::Done { total_ns, cut_short, .. } if cut_short || total_ns > LONG_SWEEP_NS);
+                view! { <p class=if long { "help warn" } else { "help" } data-testid="sweep-estimate" aria-live="polite">{e.text(values, models)}</p> }
+            })}
             <SweepChart points=app.run.sweep_points.into() param_label=Signal::derive(move || param.get().label()) />
         </div>
     }

@@ -2,7 +2,7 @@
 // by milliseconds: the page says cancelled, the partial trace is kept and
 // marked, and the next run works.
 import { test, expect } from "@playwright/test";
-import { open, setUp, run, until, untilWorking, results, traces, spans, sumSquares, drawn, expectRedrawn, showTab } from "./helpers.mjs";
+import { open, setUp, run, until, untilWorking, results, traces, spans, sumSquares, drawn, expectRedrawn, showTab, overlapsWithin } from "./helpers.mjs";
 
 /** Presses Run, waits until the chart has grown a little, presses Cancel. */
 async function runThenCancel(page) {
@@ -57,6 +57,27 @@ test("Cancel ends a pool run of blocking jobs; the next pool run works and its c
   const r = await results(page);
   expect(r.pool.checksum).toBe(2n * sumSquares(1000));
   expect(r.pool.failed_tasks).toBe(0);
+});
+
+test("Cancel ends a GIL run mid-way; what the threads did until then is kept, one holder at a time", async ({ page }, info) => {
+  await open(page);
+  await setUp(page, { w: "4*cpu(2G)", models: ["gil"], workers: 2 });
+  // The chart grows while the threads run: in shared memory their spans come
+  // from rings the page reads as they go, by messages with each quantum.
+  await runThenCancel(page);
+  const [t] = await traces(page);
+  expect(t.model).toBe("gil");
+  expect(t.implementation).toMatch(info.project.name === "isolated" ? /shared memory/ : /messages/);
+  expect(t.cancelled).toBe(true);
+  // No worker replied: the running stretches are the ones streamed before the cancel.
+  const running = spans(t).filter((s) => s.state === "running" && s.lane >= 1);
+  expect(running.length, "the partial trace has the threads' running spans").toBeGreaterThan(0);
+  for (const s of running) expect(s.end, "a span ends by the cancel").toBeLessThanOrEqual(t.end);
+  // One holder at a time (two workers' clocks, converted: 0.2 ms of slack, as in threads.spec.mjs).
+  expect(overlapsWithin(running, 200_000)).toEqual([]);
+  await expectReadyAgain(page);
+  await run(page, { w: "2*cpu(1000)", models: ["gil"], workers: 2 });
+  expect((await results(page)).gil.checksum).toBe(2n * sumSquares(1000));
 });
 
 // A fresh page each: a second cancel on one page would find the first

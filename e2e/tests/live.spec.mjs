@@ -2,7 +2,7 @@
 // as edited (and redraws at every edit), during a run it grows, after it
 // shows the measurement.
 import { test, expect } from "@playwright/test";
-import { open, setUp, pressRun, until, drawn, expectRedrawn, onlyIn, showTab } from "./helpers.mjs";
+import { open, setUp, pressRun, until, drawn, expectRedrawn, onlyIn, showTab, liveRun } from "./helpers.mjs";
 
 test.beforeEach(() => onlyIn("isolated"));
 
@@ -72,6 +72,20 @@ test("during a run the chart grows and says Live", async ({ page }) => {
   expect(live.some((l) => /Event loop \(running\): 3 tasks on 1 lane, .* so far/.test(l.summary)), `summaries: ${JSON.stringify(live.map((l) => l.summary))}`).toBe(true);
   expect(live.every((l) => !l.summary.includes("(predicted")), "no predicted summary during the run").toBe(true);
   await expect(page.getByTestId("timeline-summary")).toContainText(/Event loop: 3 tasks on 1 lane, over/);
+});
+
+test("a GIL run in shared memory grows live: the threads' spans come while they run, with no job drawn as out", async ({ page }) => {
+  await open(page);
+  await setUp(page, { w: "4*cpu(2G)", models: ["gil"], workers: 2 });
+  await page.getByTestId("run").click();
+  await until(page, "running");
+  // The threads stream their spans through shared memory: the live run has
+  // some long before its end (each thread's reply comes at the end).
+  await expect.poll(async () => (await liveRun(page))?.spans ?? 0, { message: "spans recorded while the threads run" }).toBeGreaterThan(0);
+  await expect(page.getByTestId("timeline-summary")).toContainText(/Threads \+ GIL \(running\): .* lanes busy/);
+  await expect(page.getByTestId("legend-out")).toHaveCount(0);
+  await page.getByTestId("cancel").click();
+  await until(page, "cancelled");
 });
 
 test("a pool run's jobs out in workers are marked as such while it runs; the table says – for what a lane never did", async ({ page }) => {

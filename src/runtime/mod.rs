@@ -277,6 +277,9 @@ pub(crate) struct Driven {
     rec: Rc<Recorder>,
     trace: Trace,
     tasks: u64,
+    /// Called with "cancelled" once the run has ended, before its record
+    /// is taken (see [`Driven::before_finish`]).
+    before_finish: Option<Box<dyn FnOnce(bool)>>,
 }
 
 impl Driven {
@@ -328,6 +331,7 @@ impl Driven {
             rec,
             trace,
             tasks: workload.task_count(),
+            before_finish: None,
         })
     }
 
@@ -339,6 +343,13 @@ impl Driven {
     /// Where spans and events go.
     pub(crate) fn rec(&self) -> Rc<Recorder> {
         self.rec.clone()
+    }
+
+    /// Runs `f` with "cancelled" once the run has ended, before its record
+    /// is taken into the trace: what the run's workers left in shared
+    /// memory, for one, is still to be recorded if they never replied.
+    pub(crate) fn before_finish(&mut self, f: impl FnOnce(bool) + 'static) {
+        self.before_finish = Some(Box::new(f));
     }
 
     /// The trace being built (to set what is known before the run).
@@ -406,6 +417,9 @@ impl Driven {
         }
         if trace.model == Some(Model::Loop) {
             trace.driver = Some(self.driver.stats());
+        }
+        if let Some(f) = self.before_finish {
+            f(cancelled);
         }
         if cancelled {
             // The tasks were dropped mid-sleep and the workers stopped

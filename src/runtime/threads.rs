@@ -6,9 +6,11 @@
 //! read-then-write increments race for real. Without cross-origin isolation
 //! the same models run by messages instead (`engine::lanes::thread_task`).
 
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use engine::model::{GilImpl, Model, RunConfig};
+use engine::executor::Signal;
 use engine::runner::{steps, Action, Recorder};
 use engine::time::Nanos;
 use engine::trace::{EventKind, Resource, SpanState, Trace, NO_LANE};
@@ -17,6 +19,7 @@ use protocol::{shared, IncrGap, JobStep, ThreadMode, ThreadState};
 use workload::{IncrMode, Workload};
 
 use super::{CancelToken, Driven, RunError};
+use crate::clock::epoch_ms_to_page_ns;
 use crate::pool::Pool;
 
 /// Most tasks the thread models take: every thread receives the whole queue.
@@ -93,7 +96,7 @@ pub async fn run(
         }
         .to_string(),
     );
-    let mem = Int32Array::new(&SharedArrayBuffer::new(shared::WORDS * 4));
+    let mem = Int32Array::new(&SharedArrayBuffer::new(shared::words(threads as u32) * 4));
     // Every task's concrete steps (jitter applied once, as in every model).
     let mut all_steps = Vec::with_capacity(total as usize);
     let mut queue = Vec::with_capacity(total as usize);
@@ -110,14 +113,30 @@ pub async fn run(
     let gil = cfg.model == Model::Gil;
     let switch_us = (cfg.switch_interval / 1_000).clamp(1, 1_000_000) as u32;
     let start = run.trace_mut().start;
-    let all_steps = Rc::new(all_steps);
+    let ctx = Rc::new(LogCtx {
+        rec: rec.clone(),
+        all_steps,
+        start,
+        gil,
+        queue: queue_res,
+    });
+    let logs: Rc<RefCell<Vec<ThreadLog>>> = Rc::new(RefCell::new(
+        (0..threads)
+            .map(|lane| ThreadLog::new(lane as u16, ctx.now()))
+            .collect(),
+    ));
+    // Threads still running; the last one to end wakes the reader below.
+    let running = Rc::new(Cell::new(threads));
+    let all_done = Signal::new();
     for lane in 0..threads {
-        let (pool, mem, rec, tasks, all_steps) = (
+        let (pool, mem, tasks, ctx, logs, running, all_done) = (
             pool.clone(),
             mem.clone(),
-            rec.clone(),
             queue.clone(),
-            all_steps.clone(),
+            ctx.clone(),
+            logs.clone(),
+            running.clone(),
+            all_done.clone(),
         );
         run.handle().spawn(async move {
             let mode = ThreadMode {
@@ -128,8 +147,11 @@ pub async fn run(
             };
             match pool.run_threads(lane, tasks, mode, &mem).await {
                 Ok(r) => {
-                    rec.add_checksum(r.checksum);
-                    record_thread(&rec, &all_steps, &r, start, gil, queue_res);
+                    ctx.rec.add_checksum(r.checksum);
+                    let mut logs = logs.borrow_mut();
+                    // The ring's last spans first, then any it could not carry.
+                    logs[lane].read_ring(&ctx, &mem, threads as u32);
+                    logs[lane].finish(&ctx, &r);
                 }
                 Err(e) => {
                     // A thread that died holding the GIL must not strand the others.
@@ -137,12 +159,37 @@ pub async fn run(
                     if Atomics::compare_exchange(&mem, shared::GIL, me, 0) == Ok(me) {
                         let _ = Atomics::notify(&mem, shared::GIL);
                     }
-                    rec.fail(u32::MAX, format!("thread {}: {e}", lane + 1));
+                    ctx.rec.fail(u32::MAX, format!("thread {}: {e}", lane + 1));
                 }
+            }
+            running.set(running.get() - 1);
+            if running.get() == 0 {
+                all_done.notify();
             }
         });
     }
     drop(queue);
+    // The threads' spans, drawn as they happen: read from their rings every
+    // LIVE_READ_EVERY until the last thread ends (woken then, so the run's
+    // wall does not wait for a read).
+    {
+        let (h, mem, ctx, logs, running) = (
+            run.handle(),
+            mem.clone(),
+            ctx.clone(),
+            logs.clone(),
+            running.clone(),
+        );
+        run.handle().spawn(async move {
+            while running.get() > 0 {
+                let seen = all_done.generation();
+                all_done.wait_until(&h, h.now() + LIVE_READ_EVERY, seen).await;
+                for log in logs.borrow_mut().iter_mut() {
+                    log.read_ring(&ctx, &mem, threads as u32);
+                }
+            }
+        });
+    }
     let probe_mem = mem.clone();
     let progress = move |_| {
         let taken = Atomics::load(&probe_mem, shared::NEXT_TASK)
@@ -150,6 +197,18 @@ pub async fn run(
             .max(0) as f64;
         progress((taken / total.max(1) as f64).min(1.0));
     };
+    {
+        let mem = mem.clone();
+        run.before_finish(move |cancelled| {
+            // Stopped workers never reply: what their rings carried until
+            // the cancel is what the run did.
+            if cancelled {
+                for log in logs.borrow_mut().iter_mut() {
+                    log.read_ring(&ctx, &mem, threads as u32);
+                }
+            }
+        });
+    }
     let mut trace = run.drive(cancel, Some(pool), progress).await;
     let cancelled = trace.cancelled;
     let increments: u64 = workload
@@ -170,126 +229,212 @@ pub async fn run(
     Ok(trace)
 }
 
-/// Records one thread's spans: each task queued from the run's start until a
-/// thread took it, then its running, waiting and GIL-blocked stretches.
-/// While queued a task is blocked on `queue`: the threads (the pool's queue),
-/// or the limit where it leaves some threads idle.
-fn record_thread(
-    rec: &Recorder,
-    all_steps: &[Vec<engine::runner::Step>],
-    r: &crate::pool::JobReply,
+/// How often a thread run's rings are read while it runs.
+const LIVE_READ_EVERY: Nanos = 100 * engine::time::MS;
+
+/// What every thread's log records into, and with.
+struct LogCtx {
+    rec: Rc<Recorder>,
+    /// Every task's concrete steps.
+    all_steps: Vec<Vec<engine::runner::Step>>,
+    /// The run's start: tasks are queued from then.
     start: Nanos,
     gil: bool,
+    /// What a queued task waits for: the threads, or the limit.
     queue: Resource,
-) {
-    let lane = r.lane as u16 + 1;
-    let clamp = |t: Nanos| t.clamp(r.sent, r.answered);
-    rec.push(engine::trace::Span {
-        task: engine::trace::NO_TASK,
-        lane,
-        phase: 0,
-        kind: engine::trace::PhaseKind::None,
-        state: SpanState::Transfer,
-        start: r.sent,
-        end: clamp(r.received),
-    });
-    let mut cursor = clamp(r.received);
-    let mut current = None;
-    // Whether this lane's thread holds the GIL, and whether its last span was
-    // a running stretch (a GIL wait right after one is a forced switch: the
-    // holder dropped the GIL because another thread asked, a hand-off).
-    let mut holding = false;
-    let mut after_running = false;
-    let mut after_gil_wait = false;
-    for &(task, step, state, s, e) in &r.spans {
-        let Some(steps) = all_steps.get(task as usize) else {
-            continue;
-        };
-        let Some(st) = steps.get(usize::from(step)).or(steps.first()) else {
-            continue;
-        };
-        let (s, e) = (clamp(s).max(cursor), clamp(e).max(cursor));
-        if current != Some(task) {
-            if let Some(prev) = current {
-                if holding {
-                    rec.event(cursor, prev, lane, EventKind::Release, Resource::Gil, 0);
-                    holding = false;
-                }
-                rec.event(cursor, prev, NO_LANE, EventKind::Done, Resource::None, 0);
-            }
-            current = Some(task);
-            after_running = false;
-            after_gil_wait = false;
-            rec.span(task, NO_LANE, st, SpanState::Queued, start, s);
-            rec.event(start, task, NO_LANE, EventKind::Spawn, Resource::None, 0);
-            if s > start {
-                // Waiting for a thread is being blocked, not ready (the
-                // inspector's contract), as the simulation records it
-                // (`LaneCtx::acquire_slot` and `acquire_limit`).
-                let at_lane = if queue == Resource::Lane {
-                    lane
-                } else {
-                    NO_LANE
-                };
-                rec.event(start, task, NO_LANE, EventKind::Block, queue, 0);
-                rec.event(s, task, at_lane, EventKind::Acquire, queue, 0);
-            }
-        }
-        let state = match state {
-            ThreadState::Running => SpanState::Running,
-            ThreadState::Waiting => SpanState::Waiting,
-            ThreadState::GilBlocked => SpanState::GilBlocked,
-        };
-        rec.span(task, lane, st, state, s, e);
-        // The thread's own record, as scheduler events: a GIL wait ends when
-        // it takes the GIL; a running stretch needs it; a wait (I/O, sleep)
-        // gives it back first. An I/O thread may take the GIL and give it
-        // back in the same instant (no running span between): both count.
-        match state {
-            SpanState::Running => {
-                if gil && !holding {
-                    rec.event(s, task, lane, EventKind::Acquire, Resource::Gil, 0);
-                    holding = true;
-                }
-                if !after_gil_wait {
-                    rec.event(s, task, lane, EventKind::Start, Resource::None, 0);
-                }
-            }
-            SpanState::Waiting => {
-                if holding {
-                    rec.event(s, task, lane, EventKind::Release, Resource::Gil, 0);
-                    holding = false;
-                }
-                rec.event(s, task, lane, EventKind::Wait, Resource::None, e);
-            }
-            SpanState::GilBlocked => {
-                if holding {
-                    rec.event(
-                        s,
-                        task,
-                        lane,
-                        EventKind::Release,
-                        Resource::Gil,
-                        u64::from(after_running),
-                    );
-                }
-                rec.event(s, task, lane, EventKind::Block, Resource::Gil, 0);
-                // With the GIL it runs again at once (if only to give it
-                // back for its next wait, as an I/O thread does).
-                rec.event(e, task, lane, EventKind::Acquire, Resource::Gil, 0);
-                rec.event(e, task, lane, EventKind::Start, Resource::None, 0);
-                holding = true;
-            }
-            _ => {}
-        }
-        after_running = state == SpanState::Running;
-        after_gil_wait = state == SpanState::GilBlocked;
-        cursor = e;
+}
+
+impl LogCtx {
+    fn now(&self) -> Nanos {
+        engine::time::Clock::now(&crate::clock::RealClock)
     }
-    if let Some(prev) = current {
-        if holding {
-            rec.event(cursor, prev, lane, EventKind::Release, Resource::Gil, 0);
+}
+
+/// One thread's record, built as its spans arrive: from its ring in shared
+/// memory while it runs (see `protocol::shared`), then the rest from its
+/// reply. Each task is queued from the run's start until a thread took it,
+/// then has its running, waiting and GIL-blocked stretches. While queued a
+/// task is blocked on the queue: the threads (the pool's queue), or the
+/// limit where it leaves some threads idle.
+struct ThreadLog {
+    /// The thread's lane in the trace (1-based).
+    lane: u16,
+    /// When the page posted the thread's job.
+    sent: Nanos,
+    /// Spans recorded so far (the reply's first ones, in the same order).
+    fed: usize,
+    cursor: Nanos,
+    current: Option<u32>,
+    /// Whether the thread holds the GIL, and whether its last span was a
+    /// running stretch (a GIL wait right after one is a forced switch: the
+    /// holder dropped the GIL because another thread asked, a hand-off) or
+    /// a GIL wait.
+    holding: bool,
+    after_running: bool,
+    after_gil_wait: bool,
+}
+
+impl ThreadLog {
+    fn new(lane0: u16, sent: Nanos) -> Self {
+        Self {
+            lane: lane0 + 1,
+            sent,
+            fed: 0,
+            cursor: sent,
+            current: None,
+            holding: false,
+            after_running: false,
+            after_gil_wait: false,
         }
-        rec.event(cursor, prev, NO_LANE, EventKind::Done, Resource::None, 0);
+    }
+
+    /// Records the spans the thread has put in its ring since the last read.
+    fn read_ring(&mut self, ctx: &LogCtx, mem: &Int32Array, threads: u32) {
+        let lane = u32::from(self.lane - 1);
+        let written = Atomics::load(mem, shared::written(lane)).unwrap_or(0);
+        let read = Atomics::load(mem, shared::read(lane)).unwrap_or(0);
+        let now = ctx.now();
+        let mut spans = Vec::with_capacity(written.wrapping_sub(read).max(0) as usize);
+        let mut i = read;
+        while i != written {
+            let at = shared::record(lane, threads, i as u32);
+            let w = |k: u32| Atomics::load(mem, at + k).unwrap_or(0);
+            let start_us = (i64::from(w(2)) << 32) | i64::from(w(3) as u32);
+            let start_ms = start_us as f64 / 1000.0;
+            let end_ms = (start_us + i64::from(w(4))) as f64 / 1000.0;
+            let to_page = |ms: f64| epoch_ms_to_page_ns(ms).clamp(self.sent, now.max(self.sent));
+            spans.push((
+                w(0) as u32,
+                (w(1) & 0xff) as u8,
+                shared::state_of(w(1) >> 8),
+                to_page(start_ms),
+                to_page(end_ms),
+            ));
+            i = i.wrapping_add(1);
+        }
+        // Read: the thread may write over them now.
+        let _ = Atomics::store(mem, shared::read(lane), written);
+        self.feed(ctx, &spans);
+    }
+
+    /// Records the reply's spans the ring did not carry, then how the
+    /// thread's job travelled and ended.
+    fn finish(&mut self, ctx: &LogCtx, r: &crate::pool::JobReply) {
+        let upto = r.answered.max(r.sent);
+        let rest: Vec<_> = r
+            .spans
+            .get(self.fed..)
+            .unwrap_or(&[])
+            .iter()
+            .map(|&(t, st, state, s, e)| (t, st, state, s.clamp(r.sent, upto), e.clamp(r.sent, upto)))
+            .collect();
+        self.feed(ctx, &rest);
+        ctx.rec.push(engine::trace::Span {
+            task: engine::trace::NO_TASK,
+            lane: self.lane,
+            phase: 0,
+            kind: engine::trace::PhaseKind::None,
+            state: SpanState::Transfer,
+            start: r.sent,
+            end: r.received.clamp(r.sent, r.answered.max(r.sent)),
+        });
+        if let Some(prev) = self.current.take() {
+            if self.holding {
+                ctx.rec
+                    .event(self.cursor, prev, self.lane, EventKind::Release, Resource::Gil, 0);
+            }
+            ctx.rec
+                .event(self.cursor, prev, NO_LANE, EventKind::Done, Resource::None, 0);
+        }
+    }
+
+    fn feed(&mut self, ctx: &LogCtx, spans: &[(u32, u8, ThreadState, Nanos, Nanos)]) {
+        let (rec, lane, start) = (&ctx.rec, self.lane, ctx.start);
+        self.fed += spans.len();
+        for &(task, step, state, s, e) in spans {
+            let Some(steps) = ctx.all_steps.get(task as usize) else {
+                continue;
+            };
+            let Some(st) = steps.get(usize::from(step)).or(steps.first()) else {
+                continue;
+            };
+            let (s, e) = (s.max(self.cursor), e.max(self.cursor));
+            if self.current != Some(task) {
+                if let Some(prev) = self.current {
+                    if self.holding {
+                        rec.event(self.cursor, prev, lane, EventKind::Release, Resource::Gil, 0);
+                        self.holding = false;
+                    }
+                    rec.event(self.cursor, prev, NO_LANE, EventKind::Done, Resource::None, 0);
+                }
+                self.current = Some(task);
+                self.after_running = false;
+                self.after_gil_wait = false;
+                rec.span(task, NO_LANE, st, SpanState::Queued, start, s);
+                rec.event(start, task, NO_LANE, EventKind::Spawn, Resource::None, 0);
+                if s > start {
+                    // Waiting for a thread is being blocked, not ready (the
+                    // inspector's contract), as the simulation records it
+                    // (`LaneCtx::acquire_slot` and `acquire_limit`).
+                    let at_lane = if ctx.queue == Resource::Lane {
+                        lane
+                    } else {
+                        NO_LANE
+                    };
+                    rec.event(start, task, NO_LANE, EventKind::Block, ctx.queue, 0);
+                    rec.event(s, task, at_lane, EventKind::Acquire, ctx.queue, 0);
+                }
+            }
+            let state = match state {
+                ThreadState::Running => SpanState::Running,
+                ThreadState::Waiting => SpanState::Waiting,
+                ThreadState::GilBlocked => SpanState::GilBlocked,
+            };
+            rec.span(task, lane, st, state, s, e);
+            // The thread's own record, as scheduler events: a GIL wait ends when
+            // it takes the GIL; a running stretch needs it; a wait (I/O, sleep)
+            // gives it back first. An I/O thread may take the GIL and give it
+            // back in the same instant (no running span between): both count.
+            match state {
+                SpanState::Running => {
+                    if ctx.gil && !self.holding {
+                        rec.event(s, task, lane, EventKind::Acquire, Resource::Gil, 0);
+                        self.holding = true;
+                    }
+                    if !self.after_gil_wait {
+                        rec.event(s, task, lane, EventKind::Start, Resource::None, 0);
+                    }
+                }
+                SpanState::Waiting => {
+                    if self.holding {
+                        rec.event(s, task, lane, EventKind::Release, Resource::Gil, 0);
+                        self.holding = false;
+                    }
+                    rec.event(s, task, lane, EventKind::Wait, Resource::None, e);
+                }
+                SpanState::GilBlocked => {
+                    if self.holding {
+                        rec.event(
+                            s,
+                            task,
+                            lane,
+                            EventKind::Release,
+                            Resource::Gil,
+                            u64::from(self.after_running),
+                        );
+                    }
+                    rec.event(s, task, lane, EventKind::Block, Resource::Gil, 0);
+                    // With the GIL it runs again at once (if only to give it
+                    // back for its next wait, as an I/O thread does).
+                    rec.event(e, task, lane, EventKind::Acquire, Resource::Gil, 0);
+                    rec.event(e, task, lane, EventKind::Start, Resource::None, 0);
+                    self.holding = true;
+                }
+                _ => {}
+            }
+            self.after_running = state == SpanState::Running;
+            self.after_gil_wait = state == SpanState::GilBlocked;
+            self.cursor = e;
+        }
     }
 }

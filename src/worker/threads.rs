@@ -21,6 +21,12 @@ const INCR_GAP_WORK: u64 = 5_000;
 struct Thread<'a> {
     mem: &'a Int32Array,
     me: i32,
+    /// Lane (0-based) and threads in all: where this thread's ring is.
+    lane: u32,
+    threads: u32,
+    /// Whether spans still go to the ring: once it is full the page is
+    /// behind, and the rest come with the reply only (in order, never with a gap).
+    stream: bool,
     gil: bool,
     switch_ms: f64,
     spans: Vec<WorkerSpan>,
@@ -33,6 +39,9 @@ struct Thread<'a> {
 impl Thread<'_> {
     fn span(&mut self, state: ThreadState, start_ms: f64, end_ms: f64) {
         if end_ms > start_ms {
+            if self.stream {
+                self.stream = self.publish(state, start_ms, end_ms);
+            }
             self.spans.push(WorkerSpan {
                 task: self.task,
                 step: self.step,
@@ -41,6 +50,33 @@ impl Thread<'_> {
                 end_ms,
             });
         }
+    }
+
+    /// Writes a span to this thread's ring (see `protocol::shared`), then
+    /// counts it written; false if the ring is full.
+    fn publish(&self, state: ThreadState, start_ms: f64, end_ms: f64) -> bool {
+        let m = self.mem;
+        let written = Atomics::load(m, shared::written(self.lane)).unwrap_or(0);
+        let read = Atomics::load(m, shared::read(self.lane)).unwrap_or(0);
+        if written.wrapping_sub(read) as u32 >= shared::RING {
+            return false;
+        }
+        let at = shared::record(self.lane, self.threads, written as u32);
+        // Both ends in whole µs, so that one span's end and the next one's
+        // start (the same instant) stay equal.
+        let (start_us, end_us) = ((start_ms * 1000.0) as i64, (end_ms * 1000.0) as i64);
+        let words = [
+            self.task as i32,
+            i32::from(self.step) | shared::state_code(state) << 8,
+            (start_us >> 32) as i32,
+            start_us as i32,
+            (end_us - start_us).min(i64::from(i32::MAX)) as i32,
+        ];
+        for (k, w) in (0..).zip(words) {
+            let _ = Atomics::store(m, at + k, w);
+        }
+        let _ = Atomics::store(m, shared::written(self.lane), written.wrapping_add(1));
+        true
     }
 
     fn sleep_ms(&self, ms: f64) {
@@ -162,6 +198,9 @@ pub fn run_queue(
     let mut t = Thread {
         mem,
         me: i32::from(mode.lane) + 1,
+        lane: u32::from(mode.lane),
+        threads: u32::from(mode.threads),
+        stream: true,
         gil: mode.gil,
         switch_ms: f64::from(mode.switch_us.max(1)) / 1000.0,
         spans: Vec::new(),

@@ -93,8 +93,56 @@ pub mod shared {
     /// Times a thread has taken the GIL (CPython's `switch_number`): a
     /// holder that dropped it waits for this to move.
     pub const SWITCHES: u32 = 6;
-    /// Words in the buffer.
+    /// Words in the buffer before the threads' span rings.
     pub const WORDS: u32 = 8;
+
+    // Each thread also streams its spans through the buffer as it goes, so
+    // the page draws them live and keeps them if the run is cancelled (a
+    // cancelled worker never replies). Per lane: two counters, then a ring.
+
+    /// Records in a lane's ring.
+    pub const RING: u32 = 512;
+    /// Words per record: the task, `step | state << 8`, the start in whole
+    /// epoch µs (high and low words), and the end minus the start, in µs.
+    pub const RECORD_WORDS: u32 = 5;
+
+    /// The word counting the records lane `lane` has written.
+    pub const fn written(lane: u32) -> u32 {
+        WORDS + 2 * lane
+    }
+
+    /// The word counting the records the page has read from lane `lane`.
+    pub const fn read(lane: u32) -> u32 {
+        WORDS + 2 * lane + 1
+    }
+
+    /// The first word of record `index` of lane `lane` (of `threads`).
+    pub const fn record(lane: u32, threads: u32, index: u32) -> u32 {
+        WORDS + 2 * threads + (lane * RING + index % RING) * RECORD_WORDS
+    }
+
+    /// Words in the buffer for `threads` threads.
+    pub const fn words(threads: u32) -> u32 {
+        WORDS + threads * (2 + RING * RECORD_WORDS)
+    }
+
+    /// A state's number in a record (the inverse of [`state_of`]).
+    pub const fn state_code(s: super::ThreadState) -> i32 {
+        match s {
+            super::ThreadState::Running => 0,
+            super::ThreadState::Waiting => 1,
+            super::ThreadState::GilBlocked => 2,
+        }
+    }
+
+    /// The state a record's number stands for.
+    pub const fn state_of(code: i32) -> super::ThreadState {
+        match code {
+            0 => super::ThreadState::Running,
+            1 => super::ThreadState::Waiting,
+            _ => super::ThreadState::GilBlocked,
+        }
+    }
 }
 
 /// What a thread was doing during a [`WorkerSpan`].

@@ -279,6 +279,20 @@ struct Chart {
     layout: Layout,
 }
 
+/// Whether `model` sends jobs out to workers whose phases come back with
+/// the reply (drawn as outlines until then). Threads in shared memory
+/// stream their spans as they go instead, and the GIL by messages sends
+/// quanta of a few ms whose spans come back at once: nothing of theirs is
+/// drawn so.
+fn sends_jobs_out(model: engine::model::Model, isolated: bool) -> bool {
+    use engine::model::Model;
+    match model {
+        Model::Gil => false,
+        Model::Free => !isolated,
+        m => m.uses_pool(),
+    }
+}
+
 /// The whole extent of what is drawn, ns.
 fn full_extent(groups: &[Group]) -> f64 {
     groups
@@ -377,7 +391,7 @@ pub fn Timeline() -> impl IntoView {
     });
     // A model running on the pool sends jobs out: the legend says how those are drawn.
     let jobs_out = Memo::new(
-        move |_| matches!(app.run.phase.get(), Phase::Running { model, .. } if model.uses_pool()),
+        move |_| matches!(app.run.phase.get(), Phase::Running { model, .. } if sends_jobs_out(model, app.env.isolated)),
     );
     {
         let chart = chart.clone();
@@ -633,7 +647,7 @@ pub fn Timeline() -> impl IntoView {
                 // phases from its reply.
                 // Its place is kept whenever a chosen model runs on the pool,
                 // so the layout does not shift when a run starts.
-                {move || app.scenario.models.with(|m| m.iter().any(|m| m.uses_pool())).then(|| view! {
+                {move || app.scenario.models.with(|m| m.iter().any(|&m| sends_jobs_out(m, app.env.isolated))).then(|| view! {
                     <li data-testid="legend-out" style:visibility=move || if jobs_out.get() { "visible" } else { "hidden" }>
                         <span class="swatch swatch-out"></span>"out in a worker (its phases come with the reply)"
                     </li>

@@ -88,6 +88,25 @@ test("a GIL run in shared memory grows live: the threads' spans come while they 
   await until(page, "cancelled");
 });
 
+for (const [model, w] of [["js", "200*[io(30ms),cpu(20M)]"], ["jsworker", "200*[cpu(20M),io(30ms)]"]]) {
+  test(`the JavaScript program's timeline grows live: ${model}`, async ({ page }) => {
+    await open(page);
+    await setUp(page, { w, models: [model], workers: 2 });
+    await page.getByTestId("run").click();
+    await until(page, "running");
+    // The program's own timeline array, read while it grows (its report comes at the end).
+    await expect
+      .poll(async () => {
+        const l = await liveRun(page);
+        return l && l.model === model ? l.spans : 0;
+      }, { message: `${model}: spans recorded while the program runs` })
+      .toBeGreaterThan(0);
+    await expect(page.getByTestId("timeline-summary")).toContainText("(running)");
+    await page.getByTestId("cancel").click();
+    await until(page, "cancelled");
+  });
+}
+
 test("a pool run's jobs out in workers are marked as such while it runs; the table says – for what a lane never did", async ({ page }) => {
   await open(page);
   await setUp(page, { w: "2*block(1500ms)", models: ["pool"], workers: 2 });

@@ -86,10 +86,52 @@ pub async fn run(
     script.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     script.set_src(&url);
     progress(0.0);
+    global_set("nogilSpans", &JsValue::UNDEFINED);
+    // Drawn live: the program's timeline array (`globalThis.nogilSpans`),
+    // read into a recorder of its own while it grows. The run's trace is
+    // then built from the report, as a finished run's always is.
+    let reading = Rc::new(std::cell::Cell::new(!cancel.unlisted));
+    if reading.get() {
+        let lanes = if flavour == JsFlavour::Workers { cfg.workers + 1 } else { 1 };
+        let rec = Rc::new(engine::runner::Recorder::new());
+        super::set_live(Some(super::LiveRun {
+            model: cfg.model,
+            start: ms_to_ns(crate::clock::now_ms()),
+            lanes,
+            tasks: workload.task_count(),
+            rec: rec.clone(),
+        }));
+        let (reading, kinds) = (reading.clone(), kinds_of(workload, cfg.seed));
+        // Read at animation frames (at most every LIVE_READ_MS): a timer
+        // would wait behind every timer the program has already set due.
+        wasm_bindgen_futures::spawn_local(async move {
+            let (mut seen, mut last) = (0, f64::NEG_INFINITY);
+            while reading.get() {
+                let now = crate::clock::now_ms();
+                if now - last >= f64::from(super::LIVE_READ_MS) {
+                    last = now;
+                    if let Ok(spans) = get(&js_sys::global(), "nogilSpans").dyn_into::<Array>() {
+                        let n = spans.length();
+                        for k in seen..n {
+                            if let Some(span) = span_of(&spans.get(k), &kinds, lanes) {
+                                rec.push(span);
+                            }
+                        }
+                        seen = n;
+                    }
+                }
+                super::frames::next_frame().await;
+            }
+        });
+    }
     if let Some(head) = doc.head() {
         let _ = head.append_child(&script);
     }
     let outcome = futures_util_select(rx, erx).await;
+    if reading.replace(false) {
+        super::set_live(None);
+    }
+    global_set("nogilSpans", &JsValue::UNDEFINED);
     script.remove();
     let _ = web_sys::Url::revoke_object_url(&url);
     global_set("nogilReport", &JsValue::UNDEFINED);
@@ -152,6 +194,42 @@ fn kinds_of(workload: &Workload, seed: u64) -> Vec<(u64, Vec<PhaseKind>)> {
         .collect()
 }
 
+/// One `[task, phase, state, startMs, endMs, lane]` entry of the program's
+/// timeline as a span on the page's clock (none if malformed or empty).
+fn span_of(v: &JsValue, kinds: &[(u64, Vec<PhaseKind>)], lanes: u16) -> Option<Span> {
+    let s: Array = v.clone().dyn_into().ok()?;
+    let task = s.get(0).as_f64().filter(|t| *t >= 0.0)? as u64;
+    let phase = s.get(1).as_f64().unwrap_or(0.0) as usize;
+    let state = match s.get(2).as_string().as_deref() {
+        Some("waiting") => SpanState::Waiting,
+        Some("transfer") => SpanState::Transfer,
+        _ => SpanState::Running,
+    };
+    let (start, stop) = (
+        ms_to_ns(s.get(3).as_f64().unwrap_or(0.0)),
+        ms_to_ns(s.get(4).as_f64().unwrap_or(0.0)),
+    );
+    let lane = s
+        .get(5)
+        .as_f64()
+        .map_or(NO_LANE, |l| (l as u16).min(lanes.max(1) - 1));
+    let g = kinds.partition_point(|(f, _)| *f <= task).saturating_sub(1);
+    let kind = kinds
+        .get(g)
+        .and_then(|(_, ks)| ks.get(phase))
+        .copied()
+        .unwrap_or(PhaseKind::None);
+    (stop > start).then_some(Span {
+        task: task as u32,
+        lane,
+        phase: phase as u8,
+        kind,
+        state,
+        start,
+        end: stop,
+    })
+}
+
 /// The program's report as a trace on the page's clock.
 async fn to_trace(workload: &Workload, cfg: &RunConfig, r: &JsValue) -> Result<Trace, RunError> {
     let num = |k: &str| get(r, k).as_f64().unwrap_or(0.0);
@@ -187,45 +265,8 @@ async fn to_trace(workload: &Workload, cfg: &RunConfig, r: &JsValue) -> Result<T
     while i < n {
         let end = n.min(i + CONVERT_SLICE);
         for k in i..end {
-            let s: Array = match spans.get(k).dyn_into() {
-                Ok(a) => a,
-                Err(_) => continue,
-            };
-            let task = s.get(0).as_f64().unwrap_or(-1.0);
-            if task < 0.0 {
-                continue;
-            }
-            let task = task as u64;
-            let phase = s.get(1).as_f64().unwrap_or(0.0) as usize;
-            let state = match s.get(2).as_string().as_deref() {
-                Some("waiting") => SpanState::Waiting,
-                Some("transfer") => SpanState::Transfer,
-                _ => SpanState::Running,
-            };
-            let (start, stop) = (
-                ms_to_ns(s.get(3).as_f64().unwrap_or(0.0)),
-                ms_to_ns(s.get(4).as_f64().unwrap_or(0.0)),
-            );
-            let lane = s
-                .get(5)
-                .as_f64()
-                .map_or(NO_LANE, |l| (l as u16).min(lanes - 1));
-            let g = kinds.partition_point(|(f, _)| *f <= task).saturating_sub(1);
-            let kind = kinds
-                .get(g)
-                .and_then(|(_, ks)| ks.get(phase))
-                .copied()
-                .unwrap_or(PhaseKind::None);
-            if stop > start {
-                trace.spans.push(Span {
-                    task: task as u32,
-                    lane,
-                    phase: phase as u8,
-                    kind,
-                    state,
-                    start,
-                    end: stop,
-                });
+            if let Some(span) = span_of(&spans.get(k), &kinds, lanes) {
+                trace.spans.push(span);
             }
         }
         i = end;

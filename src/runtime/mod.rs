@@ -47,6 +47,10 @@ use env::RealEnv;
 /// freezes the page for the whole run).
 pub const CONSENT_ABOVE: Nanos = 10 * SECOND;
 
+/// How often a run whose record comes from elsewhere (the JavaScript
+/// program's timeline) is read for the live chart, ms.
+pub const LIVE_READ_MS: i32 = 100;
+
 /// How often a run reports its progress to the page, ms.
 pub const PROGRESS_EVERY_MS: f64 = 100.0;
 

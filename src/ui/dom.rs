@@ -1,5 +1,5 @@
-//! Browser callbacks owned by a component: an animation frame, an interval
-//! and a resize observer whose registration ends when they are dropped.
+//! Browser callbacks owned by a component: an animation frame and a resize
+//! observer whose registration ends when they are dropped.
 //!
 //! A `Closure` dropped while the browser still holds it ends in "closure
 //! invoked recursively or after being dropped" the next time it fires (a
@@ -61,53 +61,6 @@ impl Drop for AnimationFrame {
         if let (Some(h), Some(w)) = (self.id.take(), web_sys::window()) {
             let _ = w.cancel_animation_frame(h);
         }
-    }
-}
-
-/// A callback every `every_ms`, started and stopped at will.
-pub struct Interval {
-    id: Cell<Option<i32>>,
-    every_ms: i32,
-    cb: Closure<dyn FnMut()>,
-}
-
-impl Interval {
-    /// `f` every `every_ms` once started.
-    pub fn new(every_ms: i32, f: impl FnMut() + 'static) -> Self {
-        Self {
-            id: Cell::new(None),
-            every_ms,
-            cb: Closure::new(f),
-        }
-    }
-
-    /// Starts the ticks (a no-op while they run).
-    pub fn start(&self) {
-        if self.id.get().is_some() {
-            return;
-        }
-        let id = web_sys::window().map(|w| {
-            w.set_interval_with_callback_and_timeout_and_arguments_0(
-                self.cb.as_ref().unchecked_ref(),
-                self.every_ms,
-            )
-        });
-        if let Some(Ok(id)) = id {
-            self.id.set(Some(id));
-        }
-    }
-
-    /// Stops the ticks.
-    pub fn stop(&self) {
-        if let (Some(id), Some(w)) = (self.id.take(), web_sys::window()) {
-            w.clear_interval_with_handle(id);
-        }
-    }
-}
-
-impl Drop for Interval {
-    fn drop(&mut self) {
-        self.stop();
     }
 }
 

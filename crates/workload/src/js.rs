@@ -22,6 +22,10 @@
 //!   with either the result below or, if the run failed (say a page whose
 //!   Content-Security-Policy forbids `blob:` workers), `{ error: "message" }`.
 //!
+//! And it sets one: `globalThis.nogilSpans`, its timeline array (the
+//! result's `spans`, below) as it grows, which the playground reads while
+//! the run goes on to draw it live.
+//!
 //! The program is an async arrow function called at once, so evaluating the
 //! text (`eval`, `new Function`, a `<script>`) also yields a promise of the
 //! same result (it rejects on failure). The result:
@@ -260,6 +264,7 @@ signal?.addEventListener("abort", () => onCancel.forEach((f) => f()), { once: tr
 // The timeline: [task, phase, state, startMs, endMs, lane], by performance.now() (ms). Lane 0 is the
 // page's thread@LANES@
 const spans = [];
+globalThis.nogilSpans = spans; // the playground reads it while the run goes on, to draw it live
 "#;
 
 /// `sleep` on the page: a cancel wakes it at once.

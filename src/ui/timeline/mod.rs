@@ -27,7 +27,7 @@ use wasm_bindgen::JsCast;
 
 use crate::state::run::Phase;
 use crate::state::{use_app, AppState};
-use crate::ui::dom::{AnimationFrame, Interval, ResizeWatch};
+use crate::ui::dom::{AnimationFrame, ResizeWatch};
 use draw::{Extras, Layout, Window, LABEL_W};
 use interact::{Effect as Gest, Gesture};
 use rows::{Group, Source};
@@ -418,10 +418,22 @@ pub fn Timeline() -> impl IntoView {
             request_draw();
         });
     }
-    // While a run goes on, draw its new spans every LIVE_EVERY_MS.
+    // While a run goes on, draw its new spans every LIVE_EVERY_MS, at an
+    // animation frame: a timer would wait behind every timer already due (a
+    // JavaScript event-loop run queues hundreds), a frame is the browser's
+    // to give between tasks, and there is nothing to draw without one.
     {
         let chart = chart.clone();
-        let tick = StoredValue::new_local(Interval::new(LIVE_EVERY_MS, move || {
+        let last = Cell::new(f64::NEG_INFINITY);
+        let tick = StoredValue::new_local(AnimationFrame::new(move |t| {
+            if !running.get_untracked() {
+                last.set(f64::NEG_INFINITY);
+                return false;
+            }
+            if t - last.get() < f64::from(LIVE_EVERY_MS) {
+                return true;
+            }
+            last.set(t);
             let mut c = chart.borrow_mut();
             let live_model = crate::runtime::live().map(|l| (l.model, l.start));
             let shown = c.groups.last().and_then(|g| match &g.main {
@@ -439,10 +451,12 @@ pub fn Timeline() -> impl IntoView {
             drop(c);
             content.update(|c| *c += 1);
             request_draw();
+            true
         }));
         Effect::new(move |_| {
-            let running = running.get();
-            tick.try_with_value(|t| if running { t.start() } else { t.stop() });
+            if running.get() {
+                tick.try_with_value(AnimationFrame::request);
+            }
         });
     }
     // Follow the container's width.

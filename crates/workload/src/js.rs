@@ -231,6 +231,12 @@ function jitter(value, pct, rng) {
 const ms = (ns) => Number(ns) / 1e6; // whole ns to ms
 "#;
 
+/// The programs' Σi² kernel, `function sumSquares(n)` (returns a BigInt):
+/// the page times it at start-up to predict the JavaScript models.
+pub fn kernel() -> &'static str {
+    SUM_SQUARES
+}
+
 const SUM_SQUARES: &str = r#"// Σ i² for 0 ≤ i < n, exactly, as a BigInt: the checksum must match the playground's to the last digit.
 // Plain numbers (doubles) are exact only up to 2⁵³, which i² passes at i ≈ 9.5 × 10⁷ (the sum far sooner),
 // and BigInt arithmetic in the loop is ~50× slower. So split i = h·65536 + l with 0 ≤ l < 65536:

@@ -424,10 +424,13 @@ pub fn Timeline() -> impl IntoView {
     // to give between tasks, and there is nothing to draw without one.
     {
         let chart = chart.clone();
-        let last = Cell::new(f64::NEG_INFINITY);
+        // The last tick (frame time, ms): a run's first comes LIVE_EVERY_MS
+        // after it starts, as its later ones do (a run shorter than that
+        // is drawn once, when it ends, and pays for no redraw meanwhile).
+        let last = Rc::new(Cell::new(0.0));
+        let since = last.clone();
         let tick = StoredValue::new_local(AnimationFrame::new(move |t| {
             if !running.get_untracked() {
-                last.set(f64::NEG_INFINITY);
                 return false;
             }
             if t - last.get() < f64::from(LIVE_EVERY_MS) {
@@ -455,6 +458,7 @@ pub fn Timeline() -> impl IntoView {
         }));
         Effect::new(move |_| {
             if running.get() {
+                since.set(crate::clock::now_ms());
                 tick.try_with_value(AnimationFrame::request);
             }
         });

@@ -27,8 +27,7 @@
 //!
 //! A yield, a spawn and a timer are the loop's unit costs (the performance
 //! table's P1, P2 and P10; `examples/executor_bench.rs` measures them natively).
-//! What keeps them low: a task is one cell of the executor's own slab
-//! (`slab.rs`: recycled by size, no allocator call), whose state is a plain byte
+//! What keeps them low: a task is one allocation whose state is a plain byte
 //! and whose count a plain integer (one thread, see `task.rs`); its metadata
 //! holds the executor, so a wake needs no closure; the live count is kept by
 //! the task itself, with no wrapper future; the ready queue is borrowed without
@@ -60,7 +59,6 @@ mod owner;
 mod ready;
 mod semaphore;
 mod signal;
-mod slab;
 mod task;
 mod timer;
 mod yield_now;
@@ -138,8 +136,6 @@ pub(crate) struct Shared {
     cancelled: Cell<bool>,
     polls: Cell<u64>,
     polls_per_clock_check: Cell<u32>,
-    /// The tasks' cells (see `slab.rs`).
-    slab: slab::Slab,
 }
 
 /// What a task's allocation carries beside its future: its name for the hooks,
@@ -329,7 +325,6 @@ impl Executor {
                 cancelled: Cell::new(false),
                 polls: Cell::new(0),
                 polls_per_clock_check: Cell::new(1),
-                slab: slab::Slab::new(),
             }),
         }
     }

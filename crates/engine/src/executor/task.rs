@@ -1,4 +1,4 @@
-//! A task's one cell (from the executor's slab, `slab.rs`), and the three things that point at it: the
+//! A task's one allocation, and the three things that point at it: the
 //! [`Runnable`] in the ready queue, the wakers, and the [`TaskHandle`] behind
 //! a `JoinHandle`.
 //!
@@ -37,7 +37,6 @@
 //! `owner.rs`). No `&mut` to a task's stage is held across a call that could
 //! reach the same task (a future's poll or drop may wake it).
 
-use std::alloc::Layout;
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::marker::PhantomData;
@@ -157,22 +156,9 @@ impl<F: Future> Task<F> {
         }
     }
 
-    /// Whether this task's cell comes from the executor's slab (else a `Box`).
-    const IN_SLAB: bool = super::slab::fits(Layout::new::<Task<F>>());
-
     unsafe fn dealloc(ptr: NonNull<Header>) {
-        let raw = ptr.cast::<Task<F>>().as_ptr();
-        let Task { header, stage } = if Self::IN_SLAB {
-            // SAFETY: the last reference is gone: the task is moved out once,
-            // and its cell given back before anything it held is dropped
-            // (the header's `Rc` keeps the slab alive until then).
-            let task = unsafe { raw.read() };
-            let slab = &task.header.meta.owner.get().slab;
-            unsafe { slab.free(ptr.cast(), Layout::new::<Task<F>>()) };
-            task
-        } else {
-            *unsafe { Box::from_raw(raw) }
-        };
+        let task = unsafe { Box::from_raw(ptr.cast::<Task<F>>().as_ptr()) };
+        let Task { header, stage } = *task;
         if let Stage::Running(future) = stage.into_inner() {
             std::mem::forget(future);
         }
@@ -183,7 +169,7 @@ impl<F: Future> Task<F> {
 /// Allocates a task for `future` named by `meta`: its `Runnable` (scheduled,
 /// for the caller to queue) and its handle.
 pub(super) fn spawn<F: Future>(meta: TaskMeta, future: F) -> (Runnable, TaskHandle<F::Output>) {
-    let task = Task {
+    let task = Box::new(Task {
         header: Header {
             state: Cell::new(SCHEDULED | HANDLE),
             refs: Cell::new(2),
@@ -192,22 +178,8 @@ pub(super) fn spawn<F: Future>(meta: TaskMeta, future: F) -> (Runnable, TaskHand
             meta,
         },
         stage: UnsafeCell::new(Stage::Running(future)),
-    };
-    let ptr = if Task::<F>::IN_SLAB {
-        let cell = task
-            .header
-            .meta
-            .owner
-            .get()
-            .slab
-            .alloc(Layout::new::<Task<F>>())
-            .cast::<Task<F>>();
-        // SAFETY: a fresh cell of the task's size and alignment, used by nothing else.
-        unsafe { cell.as_ptr().write(task) };
-        cell.cast::<Header>()
-    } else {
-        NonNull::from(Box::leak(Box::new(task))).cast::<Header>()
-    };
+    });
+    let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
     (
         Runnable { ptr },
         TaskHandle {

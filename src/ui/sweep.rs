@@ -31,6 +31,8 @@ enum Estimate {
         cut_short: bool,
         /// The longest run: its model, value and predicted wall (at least).
         longest: (Model, u64, u64),
+        /// Whether a model runs on the pool (whose start-up is not predicted).
+        pool: bool,
     },
 }
 
@@ -58,8 +60,9 @@ impl Estimate {
         );
         match self {
             Estimate::Working { runs: n } => format!("{} ({shape}): predicting how long…", runs(n)),
-            Estimate::Done { runs: n, total_ns, cut_short, longest: (m, v, ns) } => {
+            Estimate::Done { runs: n, total_ns, cut_short, longest: (m, v, ns), pool } => {
                 let total = duration(total_ns);
+                let startup = if pool { ", plus the pool's start-up" } else { "" };
                 let long = if cut_short {
                     format!(
                         " Predicting stopped at {} at {v}: more than {} for that run alone. Cancel stops the sweep at any point.",
@@ -76,9 +79,9 @@ impl Estimate {
                     String::new()
                 };
                 if cut_short {
-                    format!("{} ({shape}): predicted more than {total} in all (too long to predict in full), plus the pool's start-up.{long}", runs(n))
+                    format!("{} ({shape}): predicted more than {total} in all (too long to predict in full){startup}.{long}", runs(n))
                 } else {
-                    format!("{} ({shape}): predicted about {total} in all, plus the pool's start-up.{long}", runs(n))
+                    format!("{} ({shape}): predicted about {total} in all{startup}.{long}", runs(n))
                 }
             }
         }
@@ -268,6 +271,7 @@ pub fn SweepPanel() -> impl IntoView {
                     total_ns: total,
                     cut_short,
                     longest,
+                    pool: models.iter().any(|m| m.uses_pool()),
                 }));
             }
         });

@@ -39,12 +39,20 @@ pub enum Cost {
     /// How late a timer's callback runs after the whole milliseconds
     /// `setTimeout` was asked for (ns).
     TimerLate,
-    /// JavaScript: one task's promise, `setTimeout` and bookkeeping (ns).
+    /// JavaScript: one turn of a task on the page's event loop, its start or
+    /// a wake-up (promise, `setTimeout`, the program's bookkeeping) (ns).
     JsTask,
+    /// JavaScript: the time a fresh script's (or worker's) kernel loses
+    /// before V8 has optimised it, beyond what it would take warm (ns): see
+    /// [`crate::warmup`].
+    JsWarmup,
     /// asyncio in Pyodide: one task's creation, scheduling and timer (ns).
     PyTask,
     /// Starting the worker pool (0 once it is warm) (ns).
     PoolStartup,
+    /// Starting the `jsworker` model's Web Workers, from `new Worker` to
+    /// their first message: a fresh set every run (ns).
+    JsWorkerStart,
     /// One job's round trip to a worker and back, payload aside (ns).
     Dispatch,
     /// Moving one KiB of payload one way (ns).
@@ -57,7 +65,7 @@ pub enum Cost {
 
 impl Cost {
     /// Every figure, in the order the page lists them.
-    pub const ALL: [Cost; 16] = [
+    pub const ALL: [Cost; 18] = [
         Cost::CpuMain,
         Cost::CpuWorker,
         Cost::CpuJs,
@@ -68,8 +76,10 @@ impl Cost {
         Cost::Hop,
         Cost::TimerLate,
         Cost::JsTask,
+        Cost::JsWarmup,
         Cost::PyTask,
         Cost::PoolStartup,
+        Cost::JsWorkerStart,
         Cost::Dispatch,
         Cost::TransferKib,
         Cost::GilHandoff,
@@ -89,8 +99,10 @@ impl Cost {
             Cost::Hop => "hop_ns",
             Cost::TimerLate => "timer_late_ns",
             Cost::JsTask => "js_task_ns",
+            Cost::JsWarmup => "js_warmup_ns",
             Cost::PyTask => "py_task_ns",
             Cost::PoolStartup => "pool_startup_ns",
+            Cost::JsWorkerStart => "js_worker_start_ns",
             Cost::Dispatch => "dispatch_ns",
             Cost::TransferKib => "transfer_kib_ns",
             Cost::GilHandoff => "gil_handoff_ns",
@@ -110,9 +122,11 @@ impl Cost {
             Cost::Poll => "one poll on our loop (spawn, wake or yield)",
             Cost::Hop => "one hop to the browser between slices",
             Cost::TimerLate => "timer lateness beyond setTimeout's ms",
-            Cost::JsTask => "one JavaScript task (promise, timer)",
+            Cost::JsTask => "one JavaScript task's turn (its start or a wake-up)",
+            Cost::JsWarmup => "JavaScript kernel's warm-up in a fresh script or worker",
             Cost::PyTask => "one asyncio task in Pyodide",
             Cost::PoolStartup => "worker pool start-up (0 when warm)",
+            Cost::JsWorkerStart => "starting JavaScript Web Workers (each run)",
             Cost::Dispatch => "one job's round trip to a worker",
             Cost::TransferKib => "one KiB of payload, one way",
             Cost::GilHandoff => "GIL hand-off in shared memory",
@@ -141,9 +155,11 @@ impl Cost {
             Cost::Poll => 400.0,
             Cost::Hop => 60_000.0,
             Cost::TimerLate => 300_000.0,
-            Cost::JsTask => 1_500.0,
+            Cost::JsTask => 6_000.0,
+            Cost::JsWarmup => 12_000_000.0,
             Cost::PyTask => 40_000.0,
             Cost::PoolStartup => 0.0,
+            Cost::JsWorkerStart => 25_000_000.0,
             Cost::Dispatch => 120_000.0,
             Cost::TransferKib => 250.0,
             Cost::GilHandoff => 80_000.0,
@@ -270,7 +286,11 @@ impl Default for Calibration {
 ///
 /// 3: the parallel slow-down became a figure of its own; a worker's CPU figure
 /// stored by version 2 had it folded in, so it is measured afresh.
-pub const CALIBRATION_VERSION: u64 = 3;
+///
+/// 4: the JavaScript models' warm-up and the JavaScript workers' start became
+/// figures of their own (a CPU figure stored by version 3 had them folded
+/// in), and the JavaScript task figure became a cost per turn.
+pub const CALIBRATION_VERSION: u64 = 4;
 
 /// Weight a new observation gets against what is already known, at least:
 /// the machine's speed moves (other load, thermal limits, another tab), so the
@@ -370,6 +390,11 @@ impl Calibration {
                 .and_then(Value::as_str)
                 .and_then(Origin::from_name)
                 .unwrap_or(Origin::Default);
+            // A default stored is only the default of the code that stored
+            // it: this code's own applies.
+            if entry.get("origin").and_then(Value::as_str) == Some(Origin::Default.name()) {
+                continue;
+            }
             let samples = entry.get("samples").and_then(Value::as_u64).unwrap_or(0);
             let at_ms = entry.get("at_ms").and_then(Value::as_f64).unwrap_or(0.0);
             cal.costs.set(c, value);
@@ -440,11 +465,18 @@ mod tests {
         let back = Calibration::from_json(&cal.to_json()).unwrap();
         assert_eq!(back, cal);
         assert!(
-            Calibration::from_json(&cal.to_json().replace("\"version\":3", "\"version\":2"))
+            Calibration::from_json(&cal.to_json().replace("\"version\":4", "\"version\":3"))
                 .is_none()
         );
+        // A figure stored as a default is the storing code's default, not a
+        // measurement: today's default applies.
+        let stale = Calibration::from_json(
+            r#"{"version":4,"costs":{"js_task_ns":{"value":1500,"origin":"default"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(stale.costs.get(Cost::JsTask), Cost::JsTask.default_value());
         assert!(Calibration::from_json("{not json").is_none());
-        let partial = Calibration::from_json(r#"{"version":3,"costs":{"hop_ns":{"value":5},"bogus":{"value":1},"poll_ns":{"value":-3}}}"#).unwrap();
+        let partial = Calibration::from_json(r#"{"version":4,"costs":{"hop_ns":{"value":5},"bogus":{"value":1},"poll_ns":{"value":-3}}}"#).unwrap();
         assert_eq!(partial.costs.get(Cost::Hop), 5.0);
         assert_eq!(partial.costs.get(Cost::Poll), Cost::Poll.default_value());
     }

@@ -734,6 +734,8 @@ pub struct VirtualLanes {
     pub cpu: Rc<SharedCpu>,
     /// One Σi² iteration on a worker, ns.
     pub ns_per_iter: f64,
+    /// Each worker's warm-up, by slot (the `jsworker` model's fresh workers).
+    pub warmup: Option<Vec<crate::warmup::Warmup>>,
     /// Half of this each way per job (0 for threads fed from a shared queue).
     pub dispatch: Nanos,
     /// Payload per KiB, one way.
@@ -743,8 +745,15 @@ pub struct VirtualLanes {
 }
 
 impl VirtualLanes {
-    fn cost(&self, n: u64) -> Nanos {
-        (n as f64 * self.ns_per_iter).round() as Nanos
+    /// `n` iterations on the worker in `slot`, now.
+    fn cost(&self, slot: usize, n: u64) -> Nanos {
+        let warm = (n as f64 * self.ns_per_iter).round() as Nanos;
+        let extra = self
+            .warmup
+            .as_ref()
+            .and_then(|w| w.get(slot))
+            .map_or(0, |w| w.extra(n, self.ns_per_iter));
+        warm + extra
     }
 
     async fn sleep(&self, d: Nanos) {
@@ -759,7 +768,7 @@ fn sum_range(start: u64, end: u64) -> u128 {
 }
 
 impl Lanes for VirtualLanes {
-    async fn job(&self, _slot: usize, steps: &[Step], payload_kib: u32) -> Result<JobDone, String> {
+    async fn job(&self, slot: usize, steps: &[Step], payload_kib: u32) -> Result<JobDone, String> {
         let sent = self.handle.now();
         let move_one_way =
             self.dispatch / 2 + (f64::from(payload_kib) * self.ns_per_kib).round() as Nanos;
@@ -772,7 +781,7 @@ impl Lanes for VirtualLanes {
             match s.action {
                 Action::Io(d) => self.sleep(d).await,
                 Action::Cpu { n, .. } => {
-                    self.cpu.compute(&self.handle, self.cost(n)).await;
+                    self.cpu.compute(&self.handle, self.cost(slot, n)).await;
                     checksum += sum_range(0, n);
                 }
                 // A blocking call spins until its clock says so: it holds a
@@ -794,7 +803,7 @@ impl Lanes for VirtualLanes {
 
     async fn quantum(
         &self,
-        _slot: usize,
+        slot: usize,
         from: u64,
         to: u64,
         budget: Nanos,
@@ -808,7 +817,7 @@ impl Lanes for VirtualLanes {
         } else {
             ((budget as f64 / self.ns_per_iter).floor() as u64).clamp(1, left)
         };
-        self.cpu.compute(&self.handle, self.cost(can)).await;
+        self.cpu.compute(&self.handle, self.cost(slot, can)).await;
         let end = self.handle.now();
         self.sleep(self.gil_message).await;
         Ok(QuantumDone {
@@ -875,6 +884,7 @@ mod tests {
             handle: ex.handle(),
             cpu: Rc::new(SharedCpu::new(2, 1.0)),
             ns_per_iter: 1.0,
+            warmup: None,
             dispatch: 0,
             ns_per_kib: 0.0,
             gil_message,

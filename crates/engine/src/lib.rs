@@ -29,3 +29,4 @@ pub mod sim;
 pub mod sweep;
 pub mod time;
 pub mod trace;
+pub mod warmup;

@@ -28,6 +28,7 @@ use crate::runner::{
 };
 use crate::time::{Clock, Nanos, VirtualClock};
 use crate::trace::{PhaseKind, Source, Span, SpanState, Trace, MAIN_LANE, NO_TASK};
+use crate::warmup::Warmup;
 
 /// An [`Env`] on a virtual clock: CPU work advances the clock by its
 /// calibrated cost and returns the exact sum by the closed form.
@@ -38,6 +39,8 @@ pub struct VirtualEnv {
     /// JavaScript's and CPython's CPU phases are one synchronous call: they
     /// never give the loop a turn, whatever the workload's `yield=` says.
     never_yield: bool,
+    /// The `js` model's kernel is cold at the start of every run.
+    warmup: Option<Warmup>,
 }
 
 impl VirtualEnv {
@@ -49,12 +52,18 @@ impl VirtualEnv {
             handle,
             cpu_ns_per_iter,
             never_yield: false,
+            warmup: None,
         }
     }
 
-    /// The calibrated cost of `n` iterations.
+    /// The calibrated cost of `n` iterations, now (a warm-up still under way
+    /// adds to it, and is paid).
     pub fn cpu_cost(&self, n: u64) -> Nanos {
-        (n as f64 * self.cpu_ns_per_iter).round() as Nanos
+        let warm = (n as f64 * self.cpu_ns_per_iter).round() as Nanos;
+        warm + self
+            .warmup
+            .as_ref()
+            .map_or(0, |w| w.extra(n, self.cpu_ns_per_iter))
     }
 }
 
@@ -168,10 +177,12 @@ impl Simulation {
                         slicing: true,
                         never_yield: false,
                     },
+                    // A JavaScript task's turns: its start (the async
+                    // function runs to its first `await`) and each wake-up.
                     Model::Js => LoopProfile {
                         cpu: costs.get(Cost::CpuJs),
-                        per_poll: 0,
-                        per_spawn: costs.ns(Cost::JsTask),
+                        per_poll: costs.ns(Cost::JsTask),
+                        per_spawn: 0,
                         slicing: false,
                         never_yield: true,
                     },
@@ -194,6 +205,9 @@ impl Simulation {
                 ex.set_polls_per_clock_check(POLLS_PER_CLOCK_CHECK);
                 let mut env = VirtualEnv::new(clock.clone(), ex.handle(), profile.cpu);
                 env.never_yield = profile.never_yield;
+                if model == Model::Js {
+                    env.warmup = Some(Warmup::new(costs.ns(Cost::JsWarmup)));
+                }
                 let ctx = Rc::new(LoopCtx {
                     env,
                     rec: rec.clone(),
@@ -244,10 +258,13 @@ impl Simulation {
                 } else {
                     Rc::new(Executor::new(clock.clone()))
                 };
-                let startup = if matches!(model, Model::Pool | Model::Hybrid) {
-                    costs.ns(Cost::PoolStartup)
-                } else {
-                    0
+                // The pool's workers are started before the run (0 once
+                // warm); the JavaScript workers are the program's own, a
+                // fresh set every run.
+                let startup = match model {
+                    Model::Pool | Model::Hybrid => costs.ns(Cost::PoolStartup),
+                    Model::JsWorker => costs.ns(Cost::JsWorkerStart),
+                    _ => 0,
                 };
                 // Threads fed from a shared queue in shared memory pay one
                 // message to start and one to answer, not one per task.
@@ -289,6 +306,11 @@ impl Simulation {
                         handle: ex.handle(),
                         cpu: Rc::new(SharedCpu::new(cfg.cores, costs.get(Cost::CpuParallel))),
                         ns_per_iter: worker_cpu,
+                        warmup: (model == Model::JsWorker).then(|| {
+                            (0..lanes)
+                                .map(|_| Warmup::new(costs.ns(Cost::JsWarmup)))
+                                .collect()
+                        }),
                         dispatch: per_job,
                         ns_per_kib: costs.get(Cost::TransferKib),
                         gil_message: if shared {

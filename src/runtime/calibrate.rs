@@ -200,6 +200,13 @@ fn observe_probe(cost: Cost, value: f64, samples: u64) {
     changed();
 }
 
+/// Folds in CPython's speed, measured by its worker as it loaded.
+pub fn absorb_python_probe() {
+    if let Some((ns, samples)) = super::python::take_cpu_probe() {
+        observe_probe(Cost::CpuPy, ns, samples);
+    }
+}
+
 /// Folds in the kernel probes the pool's workers have reported; returns how many.
 pub fn absorb_worker_probes(pool: &Pool) -> usize {
     let probes = pool.take_probes();
@@ -296,6 +303,107 @@ pub async fn probe_main_js_cpu() {
     if let Some((quartile, samples)) = timed {
         observe_probe(Cost::CpuJs, quartile * 1e6 / f64::from(ROUND), samples);
     }
+}
+
+/// The worker [`probe_js_worker`] starts: the programs' kernel, then one
+/// cold call and warm rounds, timed as [`time_rounds`] times them (warm-up
+/// until two rounds agree within 5 %, then up to 12 samples; the lower
+/// quartile). A worker may compute for a while: it holds no page thread.
+const JS_WORKER_PROBE: &str = r#"
+self.onmessage = ({ data: { cold, round } }) => {
+  let t = performance.now();
+  sumSquares(cold);
+  const coldMs = performance.now() - t;
+  const samples = [];
+  let last = Infinity;
+  for (let k = 0; k < 48 && samples.length < 12; k++) {
+    t = performance.now();
+    sumSquares(round);
+    const took = performance.now() - t;
+    const settled = k >= 12 && took > 0 && Math.abs(took - last) < 0.05 * took;
+    last = took;
+    if (settled || k >= 24) samples.push(took);
+  }
+  samples.sort((a, b) => a - b);
+  self.postMessage({ coldMs, roundMs: samples[samples.length >> 2], samples: samples.length });
+};
+self.postMessage("ready");
+"#;
+
+/// Measures the `jsworker` model's own figures the way a run meets them: a
+/// fresh JavaScript worker from a Blob URL (its start, from `new Worker` to
+/// its first message: [`Cost::JsWorkerStart`]), the kernel's first call
+/// there while V8 has not optimised it ([`Cost::JsWarmup`]), then its warm
+/// rounds ([`Cost::CpuJsWorker`]). Before it, a first `jsworker` run was
+/// predicted with typical figures (2.5 ns an iteration against 0.7 measured,
+/// and no start-up). Gives up when the page is claimed (the worker is
+/// stopped, so a run never shares a core with it), after 5 s, or if the
+/// page's Content-Security-Policy refuses blob: workers.
+pub async fn probe_js_worker() {
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+    const ROUND: u32 = 1 << 21;
+    const COLD: u32 = 16_000_000;
+    let Ok(url) = crate::blob::object_url(
+        &[workload::js::kernel(), JS_WORKER_PROBE],
+        "text/javascript",
+    ) else {
+        return;
+    };
+    let t0 = now_ms();
+    let worker = web_sys::Worker::new(&url);
+    let _ = web_sys::Url::revoke_object_url(&url);
+    let Ok(worker) = worker else { return };
+    // (start-up ms, the report), filled by the worker's messages.
+    let started: std::rc::Rc<Cell<Option<f64>>> = Default::default();
+    let report: std::rc::Rc<RefCell<Option<Result<JsValue, ()>>>> = Default::default();
+    let (s, r, w) = (started.clone(), report.clone(), worker.clone());
+    let on_message =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            if s.get().is_none() {
+                s.set(Some(now_ms() - t0));
+                let ask = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&ask, &"cold".into(), &COLD.into());
+                let _ = js_sys::Reflect::set(&ask, &"round".into(), &ROUND.into());
+                let _ = w.post_message(&ask);
+            } else {
+                *r.borrow_mut() = Some(Ok(ev.data()));
+            }
+        });
+    let r = report.clone();
+    let on_error =
+        Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |ev: web_sys::ErrorEvent| {
+            ev.prevent_default();
+            *r.borrow_mut() = Some(Err(()));
+        });
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    super::wait_until(5000.0, claimed, || report.borrow().is_some()).await;
+    worker.terminate();
+    let (Some(start_ms), Some(Ok(data))) = (started.get(), report.borrow_mut().take()) else {
+        return;
+    };
+    let num = |k: &str| {
+        js_sys::Reflect::get(&data, &k.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .filter(|v| v.is_finite() && *v > 0.0)
+    };
+    let (Some(cold_ms), Some(round_ms), Some(samples)) =
+        (num("coldMs"), num("roundMs"), num("samples"))
+    else {
+        return;
+    };
+    // Below the clock's resolution (0.1 ms on a page that is not isolated)
+    // a round measures nothing.
+    if round_ms <= 0.05 {
+        return;
+    }
+    let warm = round_ms * 1e6 / f64::from(ROUND);
+    observe_probe(Cost::CpuJsWorker, warm, samples as u64);
+    observe_probe(Cost::JsWorkerStart, start_ms * 1e6, 1);
+    let lost = cold_ms * 1e6 - f64::from(COLD) * warm;
+    observe_probe(Cost::JsWarmup, lost.max(0.0), 1);
 }
 
 /// Runs `w` for real under `cfg` (in slices, like any run; on `pool` for a
@@ -526,6 +634,10 @@ pub async fn probe_all(pool: Option<Pool>) {
         probe_main_cpu().await;
         step("JavaScript's CPU");
         probe_main_js_cpu().await;
+        if !claimed() {
+            step("a JavaScript worker");
+            probe_js_worker().await;
+        }
         step("the loop");
         probe_loop().await;
         if let Some(pool) = &pool {

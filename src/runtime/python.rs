@@ -10,7 +10,7 @@
 //! download reports progress, and its load time is kept apart from the wall
 //! time. `threading` and `multiprocessing` do not run in Pyodide.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -58,6 +58,8 @@ type Listener = Rc<dyn Fn(LoadState)>;
 struct PyWorker {
     worker: web_sys::Worker,
     pending: HashMap<u32, oneshot::Sender<Reply>>,
+    /// Woken once CPython has loaded, or failed to.
+    loading: Vec<oneshot::Sender<()>>,
     next: u32,
     state: LoadState,
     _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
@@ -67,6 +69,9 @@ struct PyWorker {
 thread_local! {
     static WORKER: RefCell<Option<PyWorker>> = const { RefCell::new(None) };
     static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
+    /// CPython's speed as measured when it loaded: (ns an iteration of the
+    /// programs' kernel, samples), until [`take_cpu_probe`] takes it.
+    static CPU_PROBE: Cell<Option<(f64, u64)>> = const { Cell::new(None) };
 }
 
 /// Calls `f` whenever the loading state changes (the page shows it).
@@ -85,6 +90,7 @@ fn get(v: &JsValue, key: &str) -> JsValue {
 }
 
 fn fail_all(message: &str) {
+    // Dropping the loading waiters' senders wakes them.
     let pending = WORKER.with(|w| {
         w.borrow_mut().take().map(|w| {
             w.worker.terminate();
@@ -109,11 +115,22 @@ fn on_message(ev: web_sys::MessageEvent) {
                 version: get(&data, "version").as_string().unwrap_or_default(),
                 load_ms: get(&data, "load_ms").as_f64().unwrap_or(0.0),
             };
-            WORKER.with(|w| {
-                if let Some(w) = w.borrow_mut().as_mut() {
+            let (ns, samples) = (
+                get(&data, "cpu_ns").as_f64().unwrap_or(0.0),
+                get(&data, "cpu_samples").as_f64().unwrap_or(0.0),
+            );
+            if ns.is_finite() && ns > 0.0 && samples >= 1.0 {
+                CPU_PROBE.with(|p| p.set(Some((ns, samples as u64))));
+            }
+            let waiting = WORKER.with(|w| {
+                w.borrow_mut().as_mut().map(|w| {
                     w.state = state.clone();
-                }
+                    std::mem::take(&mut w.loading)
+                })
             });
+            for tx in waiting.into_iter().flatten() {
+                let _ = tx.send(());
+            }
             tell(state);
         }
         "done" | "error" => {
@@ -166,6 +183,7 @@ fn spawn() -> Result<(), String> {
         *w.borrow_mut() = Some(PyWorker {
             worker,
             pending: HashMap::new(),
+            loading: Vec::new(),
             next: 1,
             state: LoadState::NotLoaded,
             _on_message: on_message,
@@ -180,6 +198,34 @@ pub fn preload() {
     if let Err(e) = spawn() {
         tell(LoadState::Failed(e));
     }
+}
+
+/// Loads CPython if it has not (see [`preload`]) and waits until it has
+/// loaded or failed to, or Cancel (`cancel`): Cancel stops the loading, as it
+/// stops a Python run. A failure is left for the run to report.
+pub async fn loaded(cancel: &CancelToken) {
+    if spawn().is_err() {
+        return;
+    }
+    let (tx, rx) = oneshot::channel();
+    let waiting = WORKER.with(|w| match w.borrow_mut().as_mut() {
+        Some(w) if !matches!(w.state, LoadState::Ready { .. }) => {
+            w.loading.push(tx);
+            true
+        }
+        _ => false,
+    });
+    if waiting {
+        cancel.on_cancel(|| fail_all("the run was cancelled"));
+        let _ = rx.await;
+        cancel.on_cancel(|| {});
+    }
+}
+
+/// CPython's speed as its worker measured it when it loaded, once: ns an
+/// iteration of the programs' kernel, and how many rounds.
+pub fn take_cpu_probe() -> Option<(f64, u64)> {
+    CPU_PROBE.with(|p| p.take())
 }
 
 /// How long loading took, if it has.

@@ -15,7 +15,8 @@ use std::rc::Rc;
 
 use engine::model::{Model, RunConfig};
 use engine::runner::steps;
-use engine::trace::{PhaseKind, Span, SpanState, Trace, NO_LANE};
+use engine::time::Nanos;
+use engine::trace::{PhaseKind, Span, SpanState, Trace, NO_LANE, NO_TASK};
 use futures_channel::oneshot;
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
@@ -92,7 +93,11 @@ pub async fn run(
     // then built from the report, as a finished run's always is.
     let reading = Rc::new(std::cell::Cell::new(!cancel.unlisted));
     if reading.get() {
-        let lanes = if flavour == JsFlavour::Workers { cfg.workers + 1 } else { 1 };
+        let lanes = if flavour == JsFlavour::Workers {
+            cfg.workers + 1
+        } else {
+            1
+        };
         let rec = Rc::new(engine::runner::Recorder::new());
         super::set_live(Some(super::LiveRun {
             model: cfg.model,
@@ -272,6 +277,29 @@ async fn to_trace(workload: &Workload, cfg: &RunConfig, r: &JsValue) -> Result<T
         i = end;
         if i < n {
             yield_to_browser().await;
+        }
+    }
+    // The program starts its workers inside the run: each lane's time before
+    // its first job is its worker starting, drawn as the prediction draws it.
+    if cfg.model == Model::JsWorker {
+        let mut first = vec![Nanos::MAX; usize::from(lanes)];
+        for s in &trace.spans {
+            if let Some(f) = first.get_mut(usize::from(s.lane)) {
+                *f = (*f).min(s.start);
+            }
+        }
+        for (lane, &at) in first.iter().enumerate().skip(1) {
+            if at != Nanos::MAX && at > trace.start {
+                trace.spans.push(Span {
+                    task: NO_TASK,
+                    lane: lane as u16,
+                    phase: 0,
+                    kind: PhaseKind::None,
+                    state: SpanState::Startup,
+                    start: trace.start,
+                    end: at,
+                });
+            }
         }
     }
     Ok(trace)

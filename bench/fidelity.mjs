@@ -33,6 +33,9 @@ const mixed = [
   ["cpu-loop", "v=1&w=8*cpu(20M)&models=seq,loop"],
   ["cpu-gil", "v=1&w=4*cpu(20M)&models=seq,gil,free&workers=2"],
   ["c100k", "v=1&w=100000*io(100ms)&models=loop"],
+  ["mixed-js", "v=1&w=16*[io(20ms),cpu(5M)]&models=js,jsworker&workers=2"],
+  ["many-js", "v=1&w=3000*[io(10ms),cpu(50k)]&models=js"],
+  ["cpu-py", "v=1&w=4*[cpu(2M),io(20ms)]&models=py,pyasync"],
 ];
 const scenarios = [...presets.map((p) => [p, `preset=${p}`]), ...mixed].filter(([n]) => !only || n.includes(only));
 const contexts = [

@@ -10,7 +10,7 @@ test.beforeEach(() => onlyIn("isolated"));
 /** Every figure the predictions charge (engine::costs::Cost::ALL). */
 const COSTS = [
   "cpu_main_ns", "cpu_worker_ns", "cpu_js_ns", "cpu_js_worker_ns", "cpu_py_ns", "cpu_parallel_factor", "poll_ns", "hop_ns", "timer_late_ns",
-  "js_task_ns", "py_task_ns", "pool_startup_ns", "dispatch_ns", "transfer_kib_ns", "gil_handoff_ns", "gil_message_ns",
+  "js_task_ns", "js_warmup_ns", "py_task_ns", "pool_startup_ns", "js_worker_start_ns", "dispatch_ns", "transfer_kib_ns", "gil_handoff_ns", "gil_message_ns",
 ];
 
 const costRow = (page, name) => page.locator(`[data-testid=costs-table] tr[data-cost="${name}"]`);
@@ -55,6 +55,13 @@ test("the costs table lists every figure with its origin; a run refines the CPU 
   // js model's first prediction is this machine's, not a typical figure.
   await expect(costRow(page, "cpu_js_ns")).toHaveAttribute("data-origin", "probe", { timeout: 20_000 });
   expect(Number(await costRow(page, "cpu_js_ns").locator("td[data-value]").getAttribute("data-value"))).toBeGreaterThan(0);
+  // And a JavaScript worker of its own: its start, its kernel's warm-up and its warm figure.
+  for (const cost of ["cpu_js_worker_ns", "js_worker_start_ns", "js_warmup_ns"]) {
+    await expect(costRow(page, cost), cost).toHaveAttribute("data-origin", "probe", { timeout: 20_000 });
+  }
+  for (const cost of ["cpu_js_worker_ns", "js_worker_start_ns"]) {
+    expect(Number(await costRow(page, cost).locator("td[data-value]").getAttribute("data-value")), cost).toBeGreaterThan(0);
+  }
   await pressRun(page);
   await expect(costRow(page, "cpu_main_ns")).toHaveAttribute("data-origin", /^(probe|run)$/);
   expect(Number(await costRow(page, "cpu_main_ns").locator("td[data-value]").getAttribute("data-value"))).toBeGreaterThan(0);

@@ -85,6 +85,12 @@ test("Σi² in wasm, JavaScript and CPython: the same exact sum, and the cost pe
   for (const m of ["seq", "js", "jsworker", "py"]) expect(sums[m], m).toBe((4n * sumSquares(2_000_000)).toString());
   const per = await cells(page, "cpu_ns_per_iter");
   for (const m of ["seq", "js", "py"]) expect(Number(per[m]), m).toBeGreaterThan(0);
+  // CPython measured its own speed as it loaded, and the first Python run was
+  // predicted with it: with the typical 60 ns an iteration, 8M iterations
+  // would be predicted at exactly 480 ms.
+  const predicted = await cells(page, "predicted_wall_ms");
+  expect(Number(predicted.py)).toBeGreaterThan(0);
+  expect(Number(predicted.py), "py predicted with the typical figure").not.toBeCloseTo(480, 1);
   // (How they compare is the page's to show and `cargo xtask fidelity`'s to
   // measure: a test asserts no ratio of timings.)
 });

@@ -9,8 +9,8 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use engine::model::{GilImpl, Model, RunConfig};
 use engine::executor::Signal;
+use engine::model::{GilImpl, Model, RunConfig};
 use engine::runner::{steps, Action, Recorder};
 use engine::time::Nanos;
 use engine::trace::{EventKind, Resource, SpanState, Trace, NO_LANE};
@@ -183,7 +183,9 @@ pub async fn run(
         run.handle().spawn(async move {
             while running.get() > 0 {
                 let seen = all_done.generation();
-                all_done.wait_until(&h, h.now() + LIVE_READ_EVERY, seen).await;
+                all_done
+                    .wait_until(&h, h.now() + LIVE_READ_EVERY, seen)
+                    .await;
                 for log in logs.borrow_mut().iter_mut() {
                     log.read_ring(&ctx, &mem, threads as u32);
                 }
@@ -326,7 +328,9 @@ impl ThreadLog {
             .get(self.fed..)
             .unwrap_or(&[])
             .iter()
-            .map(|&(t, st, state, s, e)| (t, st, state, s.clamp(r.sent, upto), e.clamp(r.sent, upto)))
+            .map(|&(t, st, state, s, e)| {
+                (t, st, state, s.clamp(r.sent, upto), e.clamp(r.sent, upto))
+            })
             .collect();
         self.feed(ctx, &rest);
         ctx.rec.push(engine::trace::Span {
@@ -340,11 +344,23 @@ impl ThreadLog {
         });
         if let Some(prev) = self.current.take() {
             if self.holding {
-                ctx.rec
-                    .event(self.cursor, prev, self.lane, EventKind::Release, Resource::Gil, 0);
+                ctx.rec.event(
+                    self.cursor,
+                    prev,
+                    self.lane,
+                    EventKind::Release,
+                    Resource::Gil,
+                    0,
+                );
             }
-            ctx.rec
-                .event(self.cursor, prev, NO_LANE, EventKind::Done, Resource::None, 0);
+            ctx.rec.event(
+                self.cursor,
+                prev,
+                NO_LANE,
+                EventKind::Done,
+                Resource::None,
+                0,
+            );
         }
     }
 
@@ -362,10 +378,24 @@ impl ThreadLog {
             if self.current != Some(task) {
                 if let Some(prev) = self.current {
                     if self.holding {
-                        rec.event(self.cursor, prev, lane, EventKind::Release, Resource::Gil, 0);
+                        rec.event(
+                            self.cursor,
+                            prev,
+                            lane,
+                            EventKind::Release,
+                            Resource::Gil,
+                            0,
+                        );
                         self.holding = false;
                     }
-                    rec.event(self.cursor, prev, NO_LANE, EventKind::Done, Resource::None, 0);
+                    rec.event(
+                        self.cursor,
+                        prev,
+                        NO_LANE,
+                        EventKind::Done,
+                        Resource::None,
+                        0,
+                    );
                 }
                 self.current = Some(task);
                 self.after_running = false;

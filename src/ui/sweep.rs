@@ -60,9 +60,19 @@ impl Estimate {
         );
         match self {
             Estimate::Working { runs: n } => format!("{} ({shape}): predicting how long…", runs(n)),
-            Estimate::Done { runs: n, total_ns, cut_short, longest: (m, v, ns), pool } => {
+            Estimate::Done {
+                runs: n,
+                total_ns,
+                cut_short,
+                longest: (m, v, ns),
+                pool,
+            } => {
                 let total = duration(total_ns);
-                let startup = if pool { ", plus the pool's start-up" } else { "" };
+                let startup = if pool {
+                    ", plus the pool's start-up"
+                } else {
+                    ""
+                };
                 let long = if cut_short {
                     format!(
                         " Predicting stopped at {} at {v}: more than {} for that run alone. Cancel stops the sweep at any point.",
@@ -81,7 +91,10 @@ impl Estimate {
                 if cut_short {
                     format!("{} ({shape}): predicted more than {total} in all (too long to predict in full){startup}.{long}", runs(n))
                 } else {
-                    format!("{} ({shape}): predicted about {total} in all{startup}.{long}", runs(n))
+                    format!(
+                        "{} ({shape}): predicted about {total} in all{startup}.{long}",
+                        runs(n)
+                    )
                 }
             }
         }
@@ -241,8 +254,13 @@ pub fn SweepPanel() -> impl IntoView {
                 let wl = param.apply(&w, value);
                 let lanes = sweep_lanes(param, value, knobs.workers, max_workers);
                 for &m in &models {
-                    let Some(cfg) = app.scenario.run_config(m) else { return };
-                    let cfg = engine::model::RunConfig { workers: lanes, ..cfg };
+                    let Some(cfg) = app.scenario.run_config(m) else {
+                        return;
+                    };
+                    let cfg = engine::model::RunConfig {
+                        workers: lanes,
+                        ..cfg
+                    };
                     let mut sim = engine::sim::Simulation::new(&wl, &cfg, &costs);
                     // Only the wall is wanted: keep the record of one task.
                     sim.set_detail_limit(1);

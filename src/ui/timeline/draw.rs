@@ -650,7 +650,13 @@ fn draw_overlay_row(
 
 /// The writes to the counter within `tol` ns of `ns` on row `row` of group
 /// `group` (ns from the run's start): the nearest, and how many there are.
-pub fn writes_at(groups: &[Group], group: usize, row: usize, ns: f64, tol: f64) -> Option<(Write, usize)> {
+pub fn writes_at(
+    groups: &[Group],
+    group: usize,
+    row: usize,
+    ns: f64,
+    tol: f64,
+) -> Option<(Write, usize)> {
     let g = groups.get(group)?;
     let marks = g.writes.rows.get(row)?;
     let origin = g.main.start() as f64;

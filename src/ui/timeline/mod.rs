@@ -383,9 +383,11 @@ pub fn Timeline() -> impl IntoView {
         writes_drawn.get()
             || app.scenario.parsed.with(|w| {
                 w.as_ref().is_ok_and(|w| {
-                    w.groups
-                        .iter()
-                        .any(|g| g.phases.iter().any(|p| matches!(p, workload::Phase::Incr { .. })))
+                    w.groups.iter().any(|g| {
+                        g.phases
+                            .iter()
+                            .any(|p| matches!(p, workload::Phase::Incr { .. }))
+                    })
                 })
             })
     });
@@ -525,7 +527,8 @@ pub fn Timeline() -> impl IntoView {
             let ns = ns_at(x - LABEL_W, rect.width() - LABEL_W);
             let origin = ch.groups.get(g)?.main.start();
             // A write to the counter (a tick) before the span under it.
-            let tol = ns_at(WRITE_HIT_PX, rect.width() - LABEL_W) - ns_at(0.0, rect.width() - LABEL_W);
+            let tol =
+                ns_at(WRITE_HIT_PX, rect.width() - LABEL_W) - ns_at(0.0, rect.width() - LABEL_W);
             if let Some((wr, n)) = draw::writes_at(&ch.groups, g, r, ns, tol) {
                 let more = match n {
                     0 | 1 => String::new(),

@@ -12,6 +12,9 @@
 //   {type: "done", id, trace, stdout, wall_s, start_ms, end_ms}   the trace is
 //                                        the program's own Trace Event JSON
 //   {type: "error", id, message}
+//   {type: "spans", id, text, at_ms}    while a run goes on: the spans since the
+//                                        last such message, as JSON {now, spans},
+//                                        times in s since the program's start
 import { loadPyodide } from "./pyodide/pyodide.mjs";
 
 const base = new URL("./pyodide/", import.meta.url).href;
@@ -73,14 +76,43 @@ _times = sorted(_round(300_000) for _ in range(5))
 // its own `asyncio.run` guard does not fire: Pyodide's event loop is the
 // browser's), then its main() is called (and awaited for asyncio) and its own
 // finish() prints the figures and writes the --trace file.
+//
+// While it runs, the program's SPANS list is one that also sends what it
+// has gained to the page, at most every 100 ms (the page draws the run live,
+// as it grows): the program is the one the Python tab shows, untouched; this
+// list stands in for its empty SPANS before main() starts. Each message
+// carries perf_counter's reading since the start, so the page can place the
+// spans on its own clock.
 const RUNNER = `
-import sys, io, time, asyncio, contextlib
+import sys, io, time, asyncio, contextlib, json
 sys.argv = ["prog.py", "--trace", "/tmp/nogil-trace.json"]
+
+
+class _LiveSpans(list):
+    def __init__(self, start, send):
+        super().__init__()
+        self.start, self.send, self.sent, self.due = start, send, 0, start + 0.1
+
+    def append(self, span):
+        list.append(self, span)
+        if span[5] >= self.due:
+            self.flush()
+
+    def flush(self):
+        new = [(t, p, k, s, b - self.start, e - self.start) for t, p, k, s, b, e, _ in self[self.sent:]]
+        self.sent = len(self)
+        now = time.perf_counter()
+        self.due = now + 0.1
+        self.send(json.dumps({"now": now - self.start, "spans": new}))
+
+
 _ns = {"__name__": "nogil_program"}
 _out = io.StringIO()
 with contextlib.redirect_stdout(_out):
     exec(compile(NOGIL_SOURCE, "prog.py", "exec"), _ns)
     _start = time.perf_counter()
+    if isinstance(_ns.get("SPANS"), list) and not _ns["SPANS"]:
+        _ns["SPANS"] = _LiveSpans(_start, NOGIL_LIVE)
     _results = _ns["main"]()
     if asyncio.iscoroutine(_results):
         _results = await _results
@@ -98,6 +130,7 @@ self.onmessage = async (event) => {
     } else if (msg.type === "run") {
       const py = await load();
       py.globals.set("NOGIL_SOURCE", msg.source);
+      py.globals.set("NOGIL_LIVE", (text) => postMessage({ type: "spans", id: msg.id, text, at_ms: performance.timeOrigin + performance.now() }));
       const startMs = performance.timeOrigin + performance.now();
       const result = await py.runPythonAsync(RUNNER);
       const endMs = performance.timeOrigin + performance.now();

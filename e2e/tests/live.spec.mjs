@@ -107,6 +107,27 @@ for (const [model, w] of [["js", "200*[io(30ms),cpu(20M)]"], ["jsworker", "200*[
   });
 }
 
+for (const [model, w] of [["py", "60*[cpu(500k),io(20ms)]"], ["pyasync", "60*[io(20ms),cpu(500k)]"]]) {
+  test(`the CPython program's timeline grows live: ${model}`, async ({ page }) => {
+    test.setTimeout(240_000);
+    await open(page);
+    await setUp(page, { w, models: [model] });
+    await page.getByTestId("run").click();
+    await until(page, "running");
+    // CPython loads first (seconds); then its worker sends the program's
+    // spans on as they grow, long before the trace file at the end.
+    await expect
+      .poll(async () => {
+        const l = await liveRun(page);
+        return l && l.model === model ? l.spans : 0;
+      }, { message: `${model}: spans recorded while the program runs`, timeout: 120_000 })
+      .toBeGreaterThan(0);
+    await expect(page.getByTestId("timeline-summary")).toContainText("(running)");
+    await page.getByTestId("cancel").click();
+    await until(page, "cancelled");
+  });
+}
+
 test("a pool run's jobs out in workers are marked as such while it runs; the table says – for what a lane never did", async ({ page }) => {
   await open(page);
   await setUp(page, { w: "2*block(1500ms)", models: ["pool"], workers: 2 });

@@ -54,6 +54,8 @@ pub enum LoadState {
 
 type Reply = Result<JsValue, String>;
 type Listener = Rc<dyn Fn(LoadState)>;
+/// Takes one live message's JSON and when it was sent (epoch ms).
+type LiveSink = Rc<dyn Fn(&str, f64)>;
 
 struct PyWorker {
     worker: web_sys::Worker,
@@ -69,6 +71,8 @@ struct PyWorker {
 thread_local! {
     static WORKER: RefCell<Option<PyWorker>> = const { RefCell::new(None) };
     static LISTENER: RefCell<Option<Listener>> = const { RefCell::new(None) };
+    /// Where a run's live spans go while it runs (see [`run`]).
+    static LIVE_SINK: RefCell<Option<LiveSink>> = const { RefCell::new(None) };
     /// CPython's speed as measured when it loaded: (ns an iteration of the
     /// programs' kernel, samples), until [`take_cpu_probe`] takes it.
     static CPU_PROBE: Cell<Option<(f64, u64)>> = const { Cell::new(None) };
@@ -132,6 +136,14 @@ fn on_message(ev: web_sys::MessageEvent) {
                 let _ = tx.send(());
             }
             tell(state);
+        }
+        "spans" => {
+            if let Some(sink) = LIVE_SINK.with(|l| l.borrow().clone()) {
+                sink(
+                    &get(&data, "text").as_string().unwrap_or_default(),
+                    get(&data, "at_ms").as_f64().unwrap_or(0.0),
+                );
+            }
         }
         "done" | "error" => {
             let id = get(&data, "id").as_f64().unwrap_or(-1.0) as u32;
@@ -272,6 +284,35 @@ pub async fn run(
             w.worker.post_message(&msg).map_err(|e| format!("{e:?}"))
         })
         .map_err(RunError::Unavailable)?;
+    // Drawn live: the program's spans as its worker sends them on.
+    let live = !cancel.unlisted;
+    if live {
+        let rec = Rc::new(engine::runner::Recorder::new());
+        super::set_live(Some(super::LiveRun {
+            model: cfg.model,
+            start: ms_to_ns(crate::clock::now_ms()),
+            lanes: 1,
+            tasks: workload.task_count(),
+            rec: rec.clone(),
+        }));
+        let asyncio = flavour == Flavour::Asyncio;
+        let sink: LiveSink = Rc::new(move |text: &str, at_ms: f64| {
+            for span in live_spans(text, epoch_ms_to_page_ns(at_ms), asyncio) {
+                rec.push(span);
+            }
+        });
+        LIVE_SINK.with(|l| *l.borrow_mut() = Some(sink));
+    }
+    struct EndLive(bool);
+    impl Drop for EndLive {
+        fn drop(&mut self) {
+            if self.0 {
+                LIVE_SINK.with(|l| *l.borrow_mut() = None);
+                super::set_live(None);
+            }
+        }
+    }
+    let _end_live = EndLive(live);
     // CPython cannot be interrupted mid-program: Cancel ends its worker (the
     // next Python run loads it again).
     cancel.on_cancel(|| fail_all("the run was cancelled"));
@@ -325,6 +366,61 @@ pub async fn run(
         load_time().map_or("—".into(), engine::time::format_duration)
     ));
     Ok(trace)
+}
+
+/// The spans of one live message from the Python worker: JSON
+/// `{"now": s, "spans": [[task, phase, kind, state, start_s, end_s], …]}`,
+/// times in seconds since the program's start, `now` read when it was sent,
+/// which was `sent_at` on the page's clock. Lanes as the importer gives them
+/// for the finished run: one thread, and an asyncio wait on none. Anything
+/// malformed is skipped: the finished run's trace is the record.
+fn live_spans(text: &str, sent_at: Nanos, asyncio: bool) -> Vec<engine::trace::Span> {
+    use engine::trace::{PhaseKind, Span, SpanState, MAIN_LANE, NO_LANE};
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    let secs = |x: &serde_json::Value| x.as_f64().filter(|s| s.is_finite() && *s >= 0.0);
+    let Some(now) = v.get("now").and_then(secs) else {
+        return Vec::new();
+    };
+    let origin = sent_at.saturating_sub((now * 1e9) as Nanos);
+    let at = |s: f64| origin + (s * 1e9) as Nanos;
+    let kinds = [
+        PhaseKind::Io,
+        PhaseKind::Cpu,
+        PhaseKind::Block,
+        PhaseKind::Incr,
+    ];
+    v.get("spans")
+        .and_then(|s| s.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|s| {
+            let s = s.as_array()?;
+            let kind_name = s.get(2)?.as_str()?;
+            let state_name = s.get(3)?.as_str()?;
+            let state = SpanState::ALL
+                .into_iter()
+                .find(|x| x.name() == state_name)?;
+            let (start, end) = (secs(s.get(4)?)?, secs(s.get(5)?)?);
+            Some(Span {
+                task: u32::try_from(s.first()?.as_u64()?).ok()?,
+                lane: if asyncio && state == SpanState::Waiting {
+                    NO_LANE
+                } else {
+                    MAIN_LANE
+                },
+                phase: u8::try_from(s.get(1)?.as_u64()?).ok()?,
+                kind: kinds
+                    .into_iter()
+                    .find(|k| k.name() == kind_name)
+                    .unwrap_or(PhaseKind::None),
+                state,
+                start: at(start),
+                end: at(end.max(start)),
+            })
+        })
+        .collect()
 }
 
 /// The program's own wall time (`otherData.wall_s`), ns.

@@ -137,6 +137,9 @@ pub struct SessionConfig {
     pub allow_long: bool,
     /// Pool start-up as measured when the pool started, ms.
     pub pool_startup_ms: Option<f64>,
+    /// Repeat short runs and show the median (not in a sweep, whose size
+    /// the page announces run by run).
+    pub repeat_short: bool,
 }
 
 /// Longest a model on the workers waits for their start-up probes.
@@ -250,6 +253,24 @@ pub async fn run_models(
             remember(&results);
             return SessionEnd::Cancelled(results);
         }
+        // A short run is repeated, and the median run is what the page shows
+        // and what the costs learn from (`engine::repeat`).
+        let trace = if cfg.repeat_short {
+            repeat_short(
+                trace,
+                workload,
+                &run_cfg,
+                pool,
+                cancel,
+                cfg.allow_long,
+                &costs,
+                &progress,
+                i,
+            )
+            .await
+        } else {
+            trace
+        };
         let predicted = predict(workload, &run_cfg, &costs, cancel).await;
         calibrate::learn_from(&trace, workload, &run_cfg);
         // The end of a big run is several passes over millions of spans: each
@@ -274,6 +295,59 @@ pub async fn run_models(
     }
     remember(&results);
     SessionEnd::Done(results)
+}
+
+/// Runs `workload` again while `engine::repeat::again` says so (a first
+/// run under 100 ms: up to five runs, within 400 ms in all) and returns the
+/// median run, carrying every run's wall. A run that was cancelled, failed
+/// or had a task fail ends the repeats; the runs before it stand. Each run
+/// starts as the first did: after the page has drawn.
+#[allow(clippy::too_many_arguments)]
+async fn repeat_short(
+    first: Trace,
+    workload: &Workload,
+    run_cfg: &RunConfig,
+    pool: Option<&Pool>,
+    cancel: &CancelToken,
+    allow_long: bool,
+    costs: &Costs,
+    progress: &(impl Fn(usize, f64) + Clone + 'static),
+    index: usize,
+) -> Trace {
+    let walls = |runs: &[Trace]| runs.iter().map(Trace::wall).collect::<Vec<_>>();
+    if !first.failures.is_empty() {
+        return first;
+    }
+    let mut runs = vec![first];
+    while engine::repeat::again(&walls(&runs)) {
+        runtime::frames::drawn(DRAWN_AT_MOST_MS).await;
+        runtime::yield_to_browser().await;
+        if cancel.is_cancelled() {
+            break;
+        }
+        let p = progress.clone();
+        match runtime::run(
+            workload,
+            run_cfg,
+            pool,
+            cancel,
+            allow_long,
+            costs,
+            move |f| p(index, f),
+        )
+        .await
+        {
+            Ok(t) if !t.cancelled && t.failures.is_empty() => runs.push(t),
+            _ => break,
+        }
+    }
+    let all = walls(&runs);
+    let median = engine::repeat::median(&all).unwrap_or(0);
+    let mut trace = runs.swap_remove(median);
+    if all.len() > 1 {
+        trace.repeats = all;
+    }
+    trace
 }
 
 /// The engine's prediction, on the virtual clock, a budget of polls per

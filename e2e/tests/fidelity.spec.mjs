@@ -3,7 +3,7 @@
 // costs behind predictions are listed, refined, reset and kept. How close a
 // prediction comes is `cargo xtask fidelity`'s business, not a test's.
 import { test, expect } from "@playwright/test";
-import { open, run, pressRun, results, download, onlyIn } from "./helpers.mjs";
+import { open, run, pressRun, results, download, onlyIn, showTab, sumSquares } from "./helpers.mjs";
 
 test.beforeEach(() => onlyIn("isolated"));
 
@@ -129,4 +129,30 @@ test("the workers' parallel slow-down is probed at start; a run where every work
   expect(await value()).toBeGreaterThanOrEqual(1);
   expect(await value()).toBeLessThanOrEqual(3);
   await expect(costRow(page, "cpu_worker_ns")).toHaveAttribute("data-origin", "probe");
+});
+
+test("a short run is repeated and the median run is shown: its wall, its trace, every run's wall in the export; a long run is not", async ({ page }) => {
+  await open(page);
+  await run(page, { w: "4*cpu(1M)", models: ["loop", "pool"], workers: 2 });
+  const r = await results(page);
+  const json = JSON.parse((await download(page, "export-json")).text);
+  for (const m of ["loop", "pool"]) {
+    const runs = r[m].runs;
+    expect(runs, `${m}: runs`).toBeGreaterThanOrEqual(2);
+    expect(runs, `${m}: runs`).toBeLessThanOrEqual(5);
+    const exported = json.models.find((x) => x.model === m);
+    expect(exported.runs).toBe(runs);
+    const walls = exported.runs_wall_ms;
+    expect(walls.length).toBe(runs);
+    // The wall shown is the median run's (of an even number, the faster middle one).
+    const sorted = [...walls].sort((a, b) => a - b);
+    expect(exported.wall_ms).toBeCloseTo(sorted[Math.floor((runs - 1) / 2)], 6);
+    expect(r[m].wall_ms).toBeCloseTo(exported.wall_ms, 2);
+    expect(exported.checksum).toBe((4n * sumSquares(1_000_000)).toString());
+  }
+  await showTab(page, "timeline");
+  await expect(page.getByTestId("timeline-summary")).toContainText(/Event loop: 4 tasks on 1 lane, over .*, the median of \d runs \(.* to .*\)/);
+  // A run of 100 ms or more is run once: no Runs row.
+  await run(page, { w: "1*io(150ms)", models: ["loop"] });
+  expect((await results(page)).loop.runs).toBeUndefined();
 });

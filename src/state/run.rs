@@ -163,6 +163,7 @@ async fn session(
         base,
         allow_long,
         pool_startup_ms: app.pool.startup_ms(),
+        repeat_short: sweep.is_none(),
     };
     let phase = app.run.phase;
     let partial = app.run.partial;

@@ -55,6 +55,11 @@ fn rows(results: &[ModelResult]) -> Vec<Row> {
                                 ),
                             )
                         }),
+                        // Short runs are repeated: how many, and how far apart.
+                        "runs" => r
+                            .metrics
+                            .runs
+                            .map(|n| (n.to_string(), format!("{n} ({})", runs_spread(&r.trace)))),
                         "checksum" => {
                             Some((r.trace.checksum.to_string(), r.trace.checksum.to_string()))
                         }
@@ -87,6 +92,19 @@ fn rows(results: &[ModelResult]) -> Vec<Row> {
                 .then_some(Row { name, cells })
         })
         .collect()
+}
+
+/// "13.0 ms to 28.3 ms": a repeated run's spread.
+pub fn runs_spread(trace: &engine::trace::Trace) -> String {
+    let (lo, hi) = (
+        trace.repeats.iter().min().copied().unwrap_or(0),
+        trace.repeats.iter().max().copied().unwrap_or(0),
+    );
+    format!(
+        "{} to {}",
+        format_metric("wall_ms", lo as f64 / 1e6),
+        format_metric("wall_ms", hi as f64 / 1e6)
+    )
 }
 
 /// Measured walls under this (ms) vary by 10–50 % between two runs in a

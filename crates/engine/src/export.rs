@@ -103,6 +103,18 @@ pub fn results_json(link: &str, machine: Value, runs: &[Exported<'_>]) -> String
             for (name, v) in r.metrics.cells() {
                 m.insert(name.into(), v.map_or(Value::Null, |v| json!(v)));
             }
+            if r.trace.repeats.len() > 1 {
+                // Every run's wall, in order; the figures above are the median run's.
+                m.insert(
+                    "runs_wall_ms".into(),
+                    json!(r
+                        .trace
+                        .repeats
+                        .iter()
+                        .map(|&w| w as f64 / 1e6)
+                        .collect::<Vec<_>>()),
+                );
+            }
             m.insert(
                 "predicted_wall_ms".into(),
                 r.predicted_wall_ms.map_or(Value::Null, |v| json!(v)),
@@ -227,6 +239,28 @@ mod tests {
     use crate::costs::Costs;
     use crate::model::{Model, RunConfig};
     use crate::sim::simulate;
+
+    #[test]
+    fn a_repeated_run_exports_how_many_runs_and_each_one_s_wall() {
+        let w: workload::Workload = "2*cpu(1M)".parse().unwrap();
+        let mut t = simulate(&w, &RunConfig::new(Model::Loop), &Costs::default());
+        let export = |t: &Trace| -> Value {
+            let m = Metrics::from_trace(t, None);
+            let runs = [Exported {
+                trace: t,
+                metrics: &m,
+                predicted_wall_ms: None,
+            }];
+            serde_json::from_str(&results_json("", Value::Null, &runs)).unwrap()
+        };
+        let once = export(&t);
+        assert_eq!(once["models"][0]["runs"], Value::Null);
+        assert!(once["models"][0].get("runs_wall_ms").is_none());
+        t.repeats = vec![3_000_000, 2_500_000, 4_000_000];
+        let again = export(&t);
+        assert_eq!(again["models"][0]["runs"], json!(3.0));
+        assert_eq!(again["models"][0]["runs_wall_ms"], json!([3.0, 2.5, 4.0]));
+    }
 
     #[test]
     fn exports_have_one_record_per_span() {

@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod model;
 pub mod presets;
 pub mod refine;
+pub mod repeat;
 pub mod runner;
 pub mod sim;
 pub mod sweep;

@@ -16,6 +16,9 @@ pub const FRAME: Nanos = 16_666_667;
 pub struct Metrics {
     /// Wall time, first task ready to last task done.
     pub wall_ms: f64,
+    /// How many runs the wall time is the median of, when more than one
+    /// ([`Trace::repeats`]).
+    pub runs: Option<u64>,
     /// Time some lane spent running, summed over lanes.
     pub busy_ms: f64,
     /// `busy / (lanes that can run × wall)`.
@@ -202,6 +205,7 @@ impl Metrics {
         };
         Metrics {
             wall_ms: ms(wall),
+            runs: (trace.repeats.len() > 1).then_some(trace.repeats.len() as u64),
             busy_ms: ms(busy),
             utilisation_pct: if wall == 0 {
                 0.0
@@ -240,6 +244,7 @@ impl Metrics {
     pub fn cells(&self) -> Vec<(&'static str, Option<f64>)> {
         vec![
             ("wall_ms", Some(self.wall_ms)),
+            ("runs", self.runs.map(|v| v as f64)),
             ("speedup", self.speedup),
             ("efficiency_pct", self.efficiency_pct),
             ("utilisation_pct", Some(self.utilisation_pct)),

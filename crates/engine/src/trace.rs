@@ -355,6 +355,10 @@ pub struct Trace {
     pub cancelled: bool,
     /// Tasks that failed.
     pub failures: Vec<Failure>,
+    /// The wall time of each run the page made of this workload and model in
+    /// a row (a short run is repeated, its noise being as large as what it
+    /// measures), in order; this trace is the median one. Empty: one run.
+    pub repeats: Vec<Nanos>,
 }
 
 impl Trace {

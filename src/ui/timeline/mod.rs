@@ -59,6 +59,11 @@ fn summary(name: &str, source: &Source, cut_short: bool) -> String {
             Some(d) => format!("cancelled after {wall} with {d} done"),
             None => format!("cancelled after {wall}"),
         },
+        Source::Trace(t) if t.repeats.len() > 1 => format!(
+            "over {wall}, the median of {} runs ({})",
+            t.repeats.len(),
+            crate::ui::results::runs_spread(t),
+        ),
         Source::Trace(_) => format!("over {wall}"),
     };
     // "0 ns" reads as a measurement error; a run of waits is simply idle.

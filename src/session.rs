@@ -223,19 +223,20 @@ pub async fn run_models(
         }
         // The prediction uses what was known before this model ran.
         let costs = calibrate::costs();
-        let p = progress.clone();
-        p(i, 0.0);
-        let trace = match runtime::run(
-            workload,
-            &run_cfg,
-            pool,
-            cancel,
-            cfg.allow_long,
-            &costs,
-            move |f| p(i, f),
-        )
-        .await
-        {
+        progress(i, 0.0);
+        let run_once = || {
+            let p = progress.clone();
+            runtime::run(
+                workload,
+                &run_cfg,
+                pool,
+                cancel,
+                cfg.allow_long,
+                &costs,
+                move |f| p(i, f),
+            )
+        };
+        let trace = match run_once().await {
             Ok(t) => t,
             Err(e) => return SessionEnd::Failed(results, model, e),
         };
@@ -256,18 +257,7 @@ pub async fn run_models(
         // A short run is repeated, and the median run is what the page shows
         // and what the costs learn from (`engine::repeat`).
         let trace = if cfg.repeat_short {
-            repeat_short(
-                trace,
-                workload,
-                &run_cfg,
-                pool,
-                cancel,
-                cfg.allow_long,
-                &costs,
-                &progress,
-                i,
-            )
-            .await
+            repeat_short(trace, cancel, run_once).await
         } else {
             trace
         };
@@ -297,23 +287,15 @@ pub async fn run_models(
     SessionEnd::Done(results)
 }
 
-/// Runs `workload` again while `engine::repeat::again` says so (a first
-/// run under 100 ms: up to five runs, within 400 ms in all) and returns the
-/// median run, carrying every run's wall. A run that was cancelled, failed
-/// or had a task fail ends the repeats; the runs before it stand. Each run
-/// starts as the first did: after the page has drawn.
-#[allow(clippy::too_many_arguments)]
-async fn repeat_short(
-    first: Trace,
-    workload: &Workload,
-    run_cfg: &RunConfig,
-    pool: Option<&Pool>,
-    cancel: &CancelToken,
-    allow_long: bool,
-    costs: &Costs,
-    progress: &(impl Fn(usize, f64) + Clone + 'static),
-    index: usize,
-) -> Trace {
+/// Runs the model again (`run_once`) while `engine::repeat::again` says so
+/// (a first run under 100 ms: up to five runs, within 400 ms in all) and
+/// returns the median run, carrying every run's wall. A run that was
+/// cancelled, failed or had a task fail ends the repeats; the runs before it
+/// stand. Each run starts as the first did: after the page has drawn.
+async fn repeat_short<F>(first: Trace, cancel: &CancelToken, run_once: impl Fn() -> F) -> Trace
+where
+    F: std::future::Future<Output = Result<Trace, RunError>>,
+{
     let walls = |runs: &[Trace]| runs.iter().map(Trace::wall).collect::<Vec<_>>();
     if !first.failures.is_empty() {
         return first;
@@ -325,18 +307,7 @@ async fn repeat_short(
         if cancel.is_cancelled() {
             break;
         }
-        let p = progress.clone();
-        match runtime::run(
-            workload,
-            run_cfg,
-            pool,
-            cancel,
-            allow_long,
-            costs,
-            move |f| p(index, f),
-        )
-        .await
-        {
+        match run_once().await {
             Ok(t) if !t.cancelled && t.failures.is_empty() => runs.push(t),
             _ => break,
         }

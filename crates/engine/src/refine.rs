@@ -131,12 +131,30 @@ fn waits_of(workload: &Workload, seed: u64) -> Vec<Vec<Option<Nanos>>> {
         .collect()
 }
 
-/// How many worker lanes ran CPU phases in `trace`.
-fn computing_lanes(trace: &Trace) -> usize {
-    let mut lanes: Vec<u16> = cpu_spans(trace, true).map(|s| s.lane).collect();
-    lanes.sort_unstable();
-    lanes.dedup();
-    lanes.len()
+/// The iterations of each lane's first CPU phase in `trace` (the main lane,
+/// or each worker lane): the call a fresh script or worker makes cold.
+fn first_calls(trace: &Trace, workload: &Workload, seed: u64, workers: bool) -> Vec<u64> {
+    let mut first: Vec<(u16, Nanos, u32, u8)> = Vec::new();
+    for s in cpu_spans(trace, workers) {
+        match first.iter_mut().find(|f| f.0 == s.lane) {
+            Some(f) if s.start < f.1 => *f = (s.lane, s.start, s.task, s.phase),
+            Some(_) => {}
+            None => first.push((s.lane, s.start, s.task, s.phase)),
+        }
+    }
+    first
+        .into_iter()
+        .filter_map(|(_, _, task, phase)| {
+            let t = workload.tasks().nth(task as usize)?;
+            match Steps::new(t.phases, t.group_opts, seed, t.index)
+                .nth(usize::from(phase))?
+                .action
+            {
+                Action::Cpu { n, .. } => Some(n),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// How the workers' CPU time was spent: `profile[n]` is the CPU lane-time
@@ -297,20 +315,28 @@ pub fn refine_as(
         let mean_span = time.checked_div(spans).unwrap_or(0);
         // The JavaScript models' spans also hold each fresh script's (or
         // worker's) warm-up, which the simulation charges apart.
-        let warmup = matches!(model, Model::Js | Model::JsWorker)
-            .then(|| cal.costs.get(Cost::JsWarmup))
-            .unwrap_or(0.0);
+        let js = matches!(model, Model::Js | Model::JsWorker);
+        let warmup = if js {
+            cal.costs.get(Cost::JsWarmup)
+        } else {
+            0.0
+        };
         if iterations >= 1_000_000 && time >= MIN_CPU_TIME && mean_span >= MIN_MEAN_SPAN {
+            // Each context's first, cold call (none outside JavaScript).
+            let firsts = if js {
+                first_calls(trace, workload, cfg.seed, workers)
+            } else {
+                Vec::new()
+            };
             if !workers {
-                if let Some(c) = warm_rate(time as f64, iterations as f64, 1.0, warmup) {
+                if let Some(c) = warm_rate(time as f64, iterations as f64, &firsts, warmup) {
                     observe(cal, cost, c, spans.max(1));
                 }
             } else {
-                let contexts = computing_lanes(trace) as f64;
                 let profile = concurrency_profile(trace);
                 // What the spans would have held, warm throughout.
                 let warm_share = |solo: f64| {
-                    warm_rate(solo, iterations as f64, contexts, warmup)
+                    warm_rate(solo, iterations as f64, &firsts, warmup)
                         .map_or(1.0, |c| c * iterations as f64 / solo)
                 };
                 let together: Nanos = profile.iter().skip(2).sum();

@@ -53,7 +53,7 @@ pub fn format_metric(name: &str, v: f64) -> String {
 pub fn metric_label(name: &str) -> &'static str {
     match name {
         "wall_ms" => "Wall time",
-        "runs" => "Runs (a short run is repeated; the median is shown)",
+        "runs" => "Runs (median shown)",
         "predicted_wall_ms" => "Predicted wall time",
         "prediction_error_pct" => "Prediction error (predicted − measured)",
         "speedup" => "Speedup over sequential",

@@ -77,6 +77,25 @@ test("gather five ways: our loop, JavaScript and asyncio overlap the waits; sequ
   }
 });
 
+test("CPython asyncio with many overlapping waits runs without asking: it would take seconds, not the sum of its waits", async ({ page }) => {
+  test.setTimeout(240_000);
+  // 1,500 waits of 10 ms: 15 s one after another (CPython's plain loop asks
+  // first), a fraction of a second overlapped.
+  await openPage(page, "?v=1&w=1500*[io(10ms),cpu(1k)]&models=pyasync");
+  await runAndWait(page);
+  await expect(page.getByRole("alertdialog")).toHaveCount(0);
+  expect(Number((await cells(page, "tasks")).pyasync)).toBe(1500);
+  await openPage(page, "?v=1&w=1500*[io(10ms),cpu(1k)]&models=py,loop");
+  await page.getByTestId("run").click();
+  const dialog = page.getByRole("alertdialog");
+  await expect(dialog).toContainText("CPython: the run would take about");
+  await expect(dialog).toContainText("the page stays usable");
+  // Skipping leaves out the model that asked, and only it.
+  await dialog.getByRole("button", { name: "Skip CPython" }).click();
+  await expect(page.getByTestId("model-py")).not.toBeChecked();
+  await expect(page.getByTestId("model-loop")).toBeChecked();
+});
+
 test("Σi² in wasm, JavaScript and CPython: the same exact sum, and the cost per iteration side by side", async ({ page }) => {
   test.setTimeout(240_000);
   await openPage(page, "?v=1&w=4*cpu(2M)&models=seq,js,jsworker,py&workers=2");

@@ -334,7 +334,7 @@ test("a long sequential run asks first; skipping the blocking models is honoured
   await expect(page.getByTestId("model-seq")).toBeChecked();
   await page.getByTestId("run").click();
   await expect(dialog).toContainText("Sequential");
-  await dialog.getByRole("button", { name: "Skip the blocking models" }).click();
+  await dialog.getByRole("button", { name: "Skip Sequential" }).click();
   await expect(page.getByTestId("model-seq")).not.toBeChecked();
   await expect(page.getByTestId("model-loop")).toBeChecked();
   await expect(dialog).toHaveCount(0);

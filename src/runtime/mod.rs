@@ -61,10 +61,13 @@ pub const DETAIL_TASKS: u32 = 200_000;
 /// Why a run could not start.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RunError {
-    /// The run is estimated above [`CONSENT_ABOVE`] and freezes the page.
+    /// The run is estimated above [`CONSENT_ABOVE`]: it asks first.
     NeedsConsent {
         /// The estimate.
         estimate: Nanos,
+        /// It freezes the page meanwhile (sequential); CPython runs in a
+        /// worker of its own, and Cancel stops it.
+        freezes: bool,
     },
     /// The model needs something this page lacks.
     Unavailable(String),
@@ -73,9 +76,20 @@ pub enum RunError {
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RunError::NeedsConsent { estimate } => write!(
+            RunError::NeedsConsent {
+                estimate,
+                freezes: true,
+            } => write!(
                 f,
-                "the run would freeze the page for about {}. Run it anyway, or skip the models that block the page.",
+                "the run would freeze the page for about {}. Run it anyway, or skip it.",
+                engine::time::format_duration(*estimate)
+            ),
+            RunError::NeedsConsent {
+                estimate,
+                freezes: false,
+            } => write!(
+                f,
+                "the run would take about {} (the page stays usable meanwhile, and Cancel stops it). Run it anyway, or skip it.",
                 engine::time::format_duration(*estimate)
             ),
             RunError::Unavailable(why) => f.write_str(why),
@@ -148,6 +162,39 @@ pub fn blocking_estimate(w: &Workload, model: Model, costs: &Costs) -> Nanos {
     (cpu + w.total_wait()).min(u128::from(u64::MAX)) as Nanos
 }
 
+/// About how long the CPython program for `model` runs: its CPU work at
+/// CPython's speed, and its waits: all of them, one after another, for the
+/// sequential program; for asyncio, its blocking calls (they stall the loop)
+/// and the longest task's own waits (the others overlap them), plus a
+/// task's creation for each. (Before, asyncio was estimated as if it ran
+/// its waits one after another: `2000*[io(10ms),cpu(10k)]` asked first, "about
+/// 21.9 s", for a run of 2 s.)
+pub fn python_estimate(w: &Workload, model: Model, costs: &Costs) -> Nanos {
+    if model != Model::PyAsync {
+        return blocking_estimate(w, Model::Py, costs);
+    }
+    let cpu = w.total_cpu_iterations() as f64 * costs.get(Cost::CpuPy);
+    let tasks = w.task_count() as f64 * costs.get(Cost::PyTask);
+    let (mut blocks, mut longest) = (0u128, 0u128);
+    for g in &w.groups {
+        let (mut block, mut wait) = (0u128, 0u128);
+        for p in &g.phases {
+            match p {
+                workload::Phase::Block { dur, .. } => block += u128::from(*dur),
+                workload::Phase::Io { dur, .. }
+                | workload::Phase::Incr {
+                    mode: workload::IncrMode::AwaitFor(dur),
+                    ..
+                } => wait += u128::from(*dur),
+                _ => {}
+            }
+        }
+        blocks += block * u128::from(g.count);
+        longest = longest.max(wait);
+    }
+    ((cpu + tasks) as u128 + blocks + longest).min(u128::from(u64::MAX)) as Nanos
+}
+
 /// Runs `workload` under `cfg.model` for real. `progress` gets the fraction of
 /// tasks done, now and then. The trace is partial (and marked) if cancelled.
 pub async fn run(
@@ -164,7 +211,10 @@ pub async fn run(
         Model::Sequential => {
             let estimate = blocking_estimate(workload, cfg.model, costs);
             if estimate > CONSENT_ABOVE && !allow_long {
-                Err(RunError::NeedsConsent { estimate })
+                Err(RunError::NeedsConsent {
+                    estimate,
+                    freezes: true,
+                })
             } else {
                 Ok(run_seq(workload, cfg))
             }
@@ -187,10 +237,14 @@ pub async fn run(
         Model::Js | Model::JsWorker => js::run(workload, cfg, cancel, progress).await,
         Model::Py | Model::PyAsync => {
             // CPython is about a hundred times slower per iteration: a big
-            // CPU workload asks first, as the sequential model does.
-            let estimate = blocking_estimate(workload, Model::Py, costs);
+            // CPU workload asks first (the page stays usable: it runs in a
+            // worker of its own).
+            let estimate = python_estimate(workload, cfg.model, costs);
             if estimate > CONSENT_ABOVE && !allow_long {
-                Err(RunError::NeedsConsent { estimate })
+                Err(RunError::NeedsConsent {
+                    estimate,
+                    freezes: false,
+                })
             } else {
                 python::run(workload, cfg, cancel, progress).await
             }

@@ -42,8 +42,9 @@ pub enum Phase {
     Cancelled,
     /// The last run failed.
     Failed(String),
-    /// A run would block the page for long: it waits for consent.
-    NeedsConsent(String),
+    /// A run would take long: it waits for consent. What to say, and the
+    /// model that asks (the one "Skip" leaves out).
+    NeedsConsent(String, Model),
 }
 
 /// Runs and their results.
@@ -276,15 +277,14 @@ pub fn start(app: AppState, allow_long: bool) {
                 app.run.phase.set(Phase::Cancelled);
                 set_run_state("cancelled");
             }
-            SessionEnd::Failed(r, model, RunError::NeedsConsent { estimate }) => {
+            SessionEnd::Failed(r, model, e @ RunError::NeedsConsent { .. }) => {
                 if !r.is_empty() {
                     app.run.results.set(r);
                 }
-                app.run.phase.set(Phase::NeedsConsent(format!(
-                    "{}: {}",
-                    model.label(),
-                    RunError::NeedsConsent { estimate }
-                )));
+                app.run.phase.set(Phase::NeedsConsent(
+                    format!("{}: {e}", model.label()),
+                    model,
+                ));
                 set_run_state("idle");
             }
             SessionEnd::Failed(r, model, e) => {

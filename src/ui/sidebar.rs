@@ -2,7 +2,6 @@
 //! knobs, Run and Cancel, and the costs behind the predictions. In an embed's
 //! slim bar, [`RunBar`] stands alone.
 
-use engine::model::Model;
 use leptos::prelude::*;
 
 use crate::runtime::python::LoadState;
@@ -39,7 +38,7 @@ pub fn RunBar(#[prop(optional)] slim: bool) -> impl IntoView {
     // alert dialog), which also scrolls it into view below a tall editor.
     let consent_btn = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
-        if matches!(run.phase.get(), Phase::NeedsConsent(_)) {
+        if matches!(run.phase.get(), Phase::NeedsConsent(..)) {
             request_animation_frame(move || {
                 if let Some(b) = consent_btn.get_untracked() {
                     let _ = b.focus();
@@ -52,11 +51,11 @@ pub fn RunBar(#[prop(optional)] slim: bool) -> impl IntoView {
             <div class="row">
                 <button type="button" class="run" data-testid="run" disabled=move || !can_run(&app) on:click=move |_| start(app, false)>"Run"</button>
                 <button type="button" class="secondary" data-testid="cancel"
-                    disabled=move || !run.running() && !matches!(run.phase.get(), Phase::NeedsConsent(_))
+                    disabled=move || !run.running() && !matches!(run.phase.get(), Phase::NeedsConsent(..))
                     on:click=move |_| {
                         // Waiting for the long run's confirmation, Cancel says no:
                         // nothing runs, the models stay as chosen.
-                        if matches!(run.phase.get_untracked(), Phase::NeedsConsent(_)) {
+                        if matches!(run.phase.get_untracked(), Phase::NeedsConsent(..)) {
                             run.phase.set(Phase::Idle);
                         } else {
                             cancel(app);
@@ -72,18 +71,18 @@ pub fn RunBar(#[prop(optional)] slim: bool) -> impl IntoView {
                     Phase::Done => "Done.".into(),
                     Phase::Cancelled => "Cancelled: the partial results are kept.".into(),
                     Phase::Failed(_) => "Failed (see below).".into(),
-                    Phase::NeedsConsent(_) => "Waiting for your confirmation.".into(),
+                    Phase::NeedsConsent(..) => "Waiting for your confirmation.".into(),
                 }}
             </p>
             {move || match run.phase.get() {
-                Phase::NeedsConsent(msg) => Some(view! {
+                Phase::NeedsConsent(msg, model) => Some(view! {
                     <div class="consent" role="alertdialog" aria-label="Confirm a long run">
                         <p>{msg}</p>
                         <button type="button" data-testid="consent-run" node_ref=consent_btn on:click=move |_| start(app, true)>"Run anyway"</button>
                         <button type="button" class="secondary" on:click=move |_| {
-                            app.scenario.models.update(|m| m.retain(|x| *x != Model::Sequential && *x != Model::Py));
+                            app.scenario.models.update(|m| m.retain(|x| *x != model));
                             run.phase.set(Phase::Idle);
-                        }>"Skip the blocking models"</button>
+                        }>{format!("Skip {}", model.label())}</button>
                     </div>
                 }.into_any()),
                 Phase::Failed(e) => Some(view! { <p class="error" role="alert" data-testid="run-error">{e}</p> }.into_any()),

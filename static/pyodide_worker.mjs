@@ -27,9 +27,26 @@ let loading = null;
 const sizes = { "pyodide.asm.wasm": 9_598_218, "python_stdlib.zip": 2_545_637, "pyodide.asm.mjs": 1_250_344, "pyodide-lock.json": 119_077 };
 const expected = Object.values(sizes).reduce((a, b) => a + b, 0);
 let loaded = 0;
+// Pyodide's loader may never settle when one of its files fails (for the wasm
+// it logs "wasm instantiation failed!" and waits): a failed fetch ends the
+// load here, with the file's name, so the page can say why instead of
+// waiting forever.
+let failLoad = () => {};
+const loadFailed = new Promise((_, reject) => {
+  failLoad = (why) => reject(new Error(`CPython (Pyodide) could not load: ${why}`));
+});
+loadFailed.catch(() => {});
 const realFetch = self.fetch.bind(self);
 self.fetch = async (input, init) => {
-  const response = await realFetch(input, init);
+  const name = String(input && input.url ? input.url : input).split("/").pop();
+  let response;
+  try {
+    response = await realFetch(input, init);
+  } catch (e) {
+    failLoad(`${name}: ${e && e.message ? e.message : e}`);
+    throw e;
+  }
+  if (!response.ok) failLoad(`${name}: HTTP ${response.status}`);
   if (!response.body) return response;
   const counting = response.body.pipeThrough(new TransformStream({
     transform(chunk, controller) {
@@ -46,7 +63,15 @@ async function load() {
   if (!loading) {
     loading = (async () => {
       const t0 = performance.now();
-      const py = await loadPyodide({ indexURL: base, stdout: () => {}, stderr: () => {} });
+      // Emscripten fetches the wasm itself, past the wrapper above, and a
+      // failure there leaves the load pending forever: ask for its first
+      // byte first, so a missing file is named at once.
+      const wasm = await realFetch(new URL("pyodide.asm.wasm", base), { headers: { Range: "bytes=0-0" } }).catch((e) => {
+        throw new Error(`CPython (Pyodide) could not load: pyodide.asm.wasm: ${e && e.message ? e.message : e}`);
+      });
+      if (wasm.body) wasm.body.cancel().catch(() => {});
+      if (!wasm.ok) throw new Error(`CPython (Pyodide) could not load: pyodide.asm.wasm: HTTP ${wasm.status}`);
+      const py = await Promise.race([loadPyodide({ indexURL: base, stdout: () => {}, stderr: () => {} }), loadFailed]);
       pyodide = py;
       const loadMs = performance.now() - t0;
       const [cpuNs, cpuSamples] = py.runPython(PROBE).toJs();

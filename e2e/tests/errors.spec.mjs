@@ -21,3 +21,17 @@ test("runs of every model of our own, drawn live one after another, raise no was
     expect(watchErrors(page), `after run ${i + 1}`).toEqual([]);
   }
 });
+
+test("CPython that cannot load fails the run with a message; nothing waits forever", async ({ page }) => {
+  test.setTimeout(120_000);
+  // CPython's wasm is missing: Pyodide's own loader fails inside its worker.
+  await page.context().route("**/pyodide/pyodide.asm.wasm", (r) => r.fulfill({ status: 404, body: "" }));
+  await open(page, "./?w=2*cpu(1k)&models=py,loop");
+  await page.getByTestId("run").click();
+  await expect(page.locator("body")).toHaveAttribute("data-run-state", "failed", { timeout: 90_000 });
+  await expect(page.getByTestId("run-error")).toContainText("CPython");
+  // The page still works: the loop runs.
+  await page.getByTestId("model-py").uncheck();
+  await page.getByTestId("run").click();
+  await expect(page.locator("body")).toHaveAttribute("data-run-state", "done", { timeout: 60_000 });
+});

@@ -148,12 +148,28 @@ fn on_message(ev: web_sys::MessageEvent) {
         "done" | "error" => {
             let id = get(&data, "id").as_f64().unwrap_or(-1.0) as u32;
             let tx = WORKER.with(|w| w.borrow_mut().as_mut().and_then(|w| w.pending.remove(&id)));
+            let message = get(&data, "message").as_string().unwrap_or_default();
             if let Some(tx) = tx {
                 let _ = tx.send(if kind == "done" {
                     Ok(data)
                 } else {
-                    Err(get(&data, "message").as_string().unwrap_or_default())
+                    Err(message)
                 });
+            } else if kind == "error" {
+                // An error that answers no run: loading failed inside the
+                // worker (a file missing, a bad response). Whoever waits for
+                // the load ([`loaded`]) goes on, and the run reports it.
+                let state = LoadState::Failed(message);
+                let waiting = WORKER.with(|w| {
+                    w.borrow_mut().as_mut().map(|w| {
+                        w.state = state.clone();
+                        std::mem::take(&mut w.loading)
+                    })
+                });
+                for tx in waiting.into_iter().flatten() {
+                    let _ = tx.send(());
+                }
+                tell(state);
             }
         }
         _ => {}
@@ -221,7 +237,13 @@ pub async fn loaded(cancel: &CancelToken) {
     }
     let (tx, rx) = oneshot::channel();
     let waiting = WORKER.with(|w| match w.borrow_mut().as_mut() {
-        Some(w) if !matches!(w.state, LoadState::Ready { .. }) => {
+        // Still loading (a load that ended, well or not, wakes nobody again).
+        Some(w)
+            if matches!(
+                w.state,
+                LoadState::NotLoaded | LoadState::Downloading { .. }
+            ) =>
+        {
             w.loading.push(tx);
             true
         }
@@ -269,6 +291,14 @@ pub async fn run(
     };
     let source = workload::python::program(workload, flavour, cfg.workers, cfg.limit, cfg.seed);
     spawn().map_err(RunError::Unavailable)?;
+    // It failed to load: say why, and let the next run try afresh.
+    if let Some(why) = WORKER.with(|w| match w.borrow().as_ref().map(|w| &w.state) {
+        Some(LoadState::Failed(why)) => Some(why.clone()),
+        _ => None,
+    }) {
+        fail_all(&why);
+        return Err(RunError::Unavailable(why));
+    }
     let (tx, rx) = oneshot::channel();
     WORKER
         .with(|w| -> Result<(), String> {

@@ -150,6 +150,9 @@ async fn spawn_local_spawn_ns() -> f64 {
 fn ours_task_bytes() -> f64 {
     let n = 1_000_000u32;
     let ex = Executor::new(Rc::new(RealClock));
+    // Cells kept from earlier runs would be reused uncounted: hand them back,
+    // so that every cell counted here comes from the allocator.
+    engine::executor::release_cached_cells();
     let before = alloc_counter::live();
     for i in 0..n {
         let h = ex.handle();

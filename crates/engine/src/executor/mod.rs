@@ -53,6 +53,7 @@
 //! assert_eq!(clock.now(), 2 * SECOND); // gather: the longest wait, not the sum
 //! ```
 
+mod cells;
 mod hooks;
 mod join;
 mod owner;
@@ -63,6 +64,7 @@ mod task;
 mod timer;
 mod yield_now;
 
+pub use cells::{cached_cell_bytes, release_cached_cells, MAX_CACHED_BYTES};
 pub use hooks::{Hooks, NoHooks};
 pub use join::JoinHandle;
 pub use semaphore::{Acquire, Permit, Semaphore};

@@ -45,7 +45,7 @@ use std::pin::Pin;
 use std::ptr::NonNull;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use super::TaskMeta;
+use super::{cells, TaskMeta};
 
 /// A `Runnable` exists.
 const SCHEDULED: u8 = 1;
@@ -157,8 +157,11 @@ impl<F: Future> Task<F> {
     }
 
     unsafe fn dealloc(ptr: NonNull<Header>) {
-        let task = unsafe { Box::from_raw(ptr.cast::<Task<F>>().as_ptr()) };
-        let Task { header, stage } = *task;
+        let cell = ptr.cast::<Task<F>>();
+        // SAFETY: the last reference: the value is read out once and the
+        // cell handed back, never used again.
+        let Task { header, stage } = unsafe { cell.as_ptr().read() };
+        unsafe { cells::free_cell(cell) };
         if let Stage::Running(future) = stage.into_inner() {
             std::mem::forget(future);
         }
@@ -169,7 +172,8 @@ impl<F: Future> Task<F> {
 /// Allocates a task for `future` named by `meta`: its `Runnable` (scheduled,
 /// for the caller to queue) and its handle.
 pub(super) fn spawn<F: Future>(meta: TaskMeta, future: F) -> (Runnable, TaskHandle<F::Output>) {
-    let task = Box::new(Task {
+    let cell = cells::alloc_cell::<Task<F>>();
+    let task = Task {
         header: Header {
             state: Cell::new(SCHEDULED | HANDLE),
             refs: Cell::new(2),
@@ -178,8 +182,10 @@ pub(super) fn spawn<F: Future>(meta: TaskMeta, future: F) -> (Runnable, TaskHand
             meta,
         },
         stage: UnsafeCell::new(Stage::Running(future)),
-    });
-    let ptr = NonNull::from(Box::leak(task)).cast::<Header>();
+    };
+    // SAFETY: a fresh cell sized and aligned for a `Task<F>`.
+    unsafe { cell.as_ptr().write(task) };
+    let ptr = cell.cast::<Header>();
     (
         Runnable { ptr },
         TaskHandle {

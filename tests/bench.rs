@@ -110,6 +110,8 @@ async fn spawn_local_yield_ns() -> f64 {
     }
 }
 
+/// Spawns `SPAWNS` trivial tasks detached (`spawn_local`'s kind, and how
+/// the runtime spawns a workload's tasks) and runs them.
 fn ours_spawn_ns() -> f64 {
     let ex = Executor::new(Rc::new(RealClock));
     ex.set_polls_per_clock_check(64);
@@ -117,7 +119,22 @@ fn ours_spawn_ns() -> f64 {
     let t = now_ms();
     for _ in 0..SPAWNS {
         let d = done.clone();
-        ex.spawn(async move { d.set(d.get() + 1) });
+        ex.spawn_detached(async move { d.set(d.get() + 1) });
+    }
+    ex.run(u64::MAX);
+    assert_eq!(done.get(), SPAWNS);
+    (now_ms() - t) * 1e6 / f64::from(SPAWNS)
+}
+
+/// The same, each task through a `JoinHandle` dropped at once (for the record).
+fn ours_spawn_handle_ns() -> f64 {
+    let ex = Executor::new(Rc::new(RealClock));
+    ex.set_polls_per_clock_check(64);
+    let done = Rc::new(Cell::new(0u32));
+    let t = now_ms();
+    for _ in 0..SPAWNS {
+        let d = done.clone();
+        drop(ex.spawn(async move { d.set(d.get() + 1) }));
     }
     ex.run(u64::MAX);
     assert_eq!(done.get(), SPAWNS);
@@ -398,16 +415,18 @@ async fn bench() {
         local_pool_yield_ns(),
         spawn_local_yield_ns().await,
         ours_spawn_ns(),
+        ours_spawn_handle_ns(),
         spawn_local_spawn_ns().await,
     );
     let mut p1 = (Vec::new(), Vec::new(), Vec::new());
-    let mut p2 = (Vec::new(), Vec::new());
+    let mut p2 = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         p1.0.push(ours_yield_ns());
         p1.1.push(local_pool_yield_ns());
         p1.2.push(spawn_local_yield_ns().await);
         p2.0.push(ours_spawn_ns());
         p2.1.push(spawn_local_spawn_ns().await);
+        p2.2.push(ours_spawn_handle_ns());
     }
     let tl = timeline_figures();
     let kernel = kernel_ns();
@@ -434,6 +453,7 @@ async fn bench() {
         ("spawn_local_yield_ns", fig(p1.2)),
         ("ours_spawn_ns", fig(p2.0)),
         ("spawn_local_spawn_ns", fig(p2.1)),
+        ("ours_spawn_handle_ns", fig(p2.2)),
         ("ours_task_bytes", bytes),
         ("kernel_wasm_ns", kernel),
         ("timeline_100k_ms", tl.f100k),

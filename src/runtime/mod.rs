@@ -508,7 +508,7 @@ async fn run_loop(
         seed: cfg.seed,
     });
     spawn_batched(&run.handle(), workload, move |h, group, index, at| {
-        h.spawn_tagged(index as u32, run_loop_task(ctx.clone(), group, index, at));
+        h.spawn_tagged_detached(index as u32, run_loop_task(ctx.clone(), group, index, at));
     });
     Ok(run.drive(cancel, None, progress).await)
 }

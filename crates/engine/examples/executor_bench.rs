@@ -101,7 +101,8 @@ fn pool_yield_many(tasks: u64, n: u64) -> f64 {
     ns_per(t, n)
 }
 
-/// P2: spawn `n` trivial tasks, then run them all (as `tests/bench.rs` does).
+/// P2: spawn `n` trivial tasks, detached (as `LocalPool`'s spawner does),
+/// then run them all (as `tests/bench.rs` does).
 fn ours_spawn(n: u64) -> f64 {
     let ex = Executor::new(RealClock::new());
     ex.set_polls_per_clock_check(64);
@@ -109,7 +110,7 @@ fn ours_spawn(n: u64) -> f64 {
     let t = Instant::now();
     for _ in 0..n {
         let d = done.clone();
-        ex.spawn(async move { d.set(d.get() + 1) });
+        ex.spawn_detached(async move { d.set(d.get() + 1) });
     }
     assert_eq!(ex.run(Nanos::MAX), Outcome::Done);
     let r = ns_per(t, n);
@@ -227,6 +228,11 @@ fn only(name: &str, n: u64) {
         "yield-many" => ours_yield_many(100, n),
         "yield-many-pool" => pool_yield_many(100, n),
         "spawn" => ours_spawn(n),
+        // The steady state: finished tasks' cells recycled (`executor/cells.rs`).
+        "spawn-warm" => {
+            ours_spawn(n);
+            ours_spawn(n)
+        }
         "spawn-pool" => pool_spawn(n),
         "sleep-virtual" => ours_scale_virtual(n, SECOND, 0),
         "sleep-jitter-virtual" => ours_scale_virtual(n, SECOND, 100 * MS),

@@ -720,9 +720,11 @@ pub fn spawn_lane_task<E: Env + 'static, L: Lanes + 'static>(
     use crate::model::Model;
     let tag = index as u32;
     match model {
-        Model::Hybrid => drop(h.spawn_tagged(tag, hybrid_task(ctx, group, index, at))),
-        Model::Gil | Model::Free => drop(h.spawn_tagged(tag, thread_task(ctx, group, index, at))),
-        _ => drop(h.spawn_tagged(tag, pool_task(ctx, group, index, at))),
+        Model::Hybrid => h.spawn_tagged_detached(tag, hybrid_task(ctx, group, index, at)),
+        Model::Gil | Model::Free => {
+            h.spawn_tagged_detached(tag, thread_task(ctx, group, index, at))
+        }
+        _ => h.spawn_tagged_detached(tag, pool_task(ctx, group, index, at)),
     }
 }
 

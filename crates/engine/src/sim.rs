@@ -216,7 +216,10 @@ impl Simulation {
                     seed: cfg.seed,
                 });
                 spawn_batched(&ex.handle(), workload, move |h, group, index, at| {
-                    h.spawn_tagged(index as u32, run_loop_task(ctx.clone(), group, index, at));
+                    h.spawn_tagged_detached(
+                        index as u32,
+                        run_loop_task(ctx.clone(), group, index, at),
+                    );
                 });
                 let mut driver = VirtualDriver::new(
                     ex.clone(),

@@ -401,6 +401,43 @@ fn an_output_is_dropped_once_whoever_lets_go_of_it() {
 }
 
 #[test]
+fn a_detached_task_runs_like_any_other_and_drops_its_own_output() {
+    let clock = Rc::new(VirtualClock::new());
+    let hooks = Rc::new(Counting::default());
+    let ex = Executor::with_hooks(clock.clone(), hooks.clone());
+    let drops = Rc::new(Cell::new(0));
+    let order = Rc::new(RefCell::new(Vec::new()));
+    for (i, wait) in [(0u32, 30 * MS), (1, 10 * MS), (2, 20 * MS)] {
+        let (h, d, o) = (ex.handle(), drops.clone(), order.clone());
+        ex.handle().spawn_tagged_detached(i, async move {
+            h.sleep(wait).await;
+            o.borrow_mut().push((i, h.current_tag()));
+            CountDrops(d)
+        });
+    }
+    let d = drops.clone();
+    ex.spawn_detached(async move { CountDrops(d) });
+    assert_eq!(ex.live_tasks(), 4);
+    assert_eq!(ex.run_virtual(&clock), Outcome::Done);
+    assert_eq!(clock.now(), 30 * MS);
+    assert_eq!(*order.borrow(), vec![(1, 1), (2, 2), (0, 0)]);
+    assert_eq!(drops.get(), 4, "each output dropped by its own task");
+    assert_eq!(ex.live_tasks(), 0);
+    assert_eq!((hooks.spawned.get(), hooks.completed.get()), (4, 4));
+    // Cancelled while asleep: the futures are dropped, outputs never made.
+    let d = drops.clone();
+    let h = ex.handle();
+    ex.spawn_detached(async move {
+        h.sleep(SECOND).await;
+        CountDrops(d)
+    });
+    assert!(matches!(ex.run(clock.now()), Outcome::Sleeping { .. }));
+    ex.cancel();
+    assert_eq!(ex.live_tasks(), 0);
+    assert_eq!(drops.get(), 4);
+}
+
+#[test]
 fn a_waker_kept_past_its_task_s_end_wakes_nothing_and_frees_it_when_dropped() {
     let (clock, ex) = setup();
     let kept = Rc::new(RefCell::new(None));

@@ -158,14 +158,18 @@ impl<F: Future> Task<F> {
 
     unsafe fn dealloc(ptr: NonNull<Header>) {
         let cell = ptr.cast::<Task<F>>();
-        // SAFETY: the last reference: the value is read out once and the
-        // cell handed back, never used again.
-        let Task { header, stage } = unsafe { cell.as_ptr().read() };
-        unsafe { cells::free_cell(cell) };
-        if let Stage::Running(future) = stage.into_inner() {
-            std::mem::forget(future);
+        // SAFETY: the last reference: what the cell holds is dropped in
+        // place (not copied out: a task's future can be hundreds of bytes),
+        // then the cell is handed back and never used again.
+        unsafe {
+            let task = cell.as_ptr();
+            if !matches!(*(*task).stage.get(), Stage::Running(_)) {
+                std::ptr::drop_in_place((*task).stage.get());
+            }
+            // A future still running is forgotten (see `drop_runner_ref`).
+            std::ptr::drop_in_place(&raw mut (*task).header);
+            cells::free_cell(cell);
         }
-        drop(header);
     }
 }
 
@@ -193,6 +197,29 @@ pub(super) fn spawn<F: Future>(meta: TaskMeta, future: F) -> (Runnable, TaskHand
             _output: PhantomData,
         },
     )
+}
+
+/// Allocates a task with no handle (its output is dropped): its `Runnable`
+/// alone, as [`spawn`] then dropping the handle at once would leave it, but
+/// without making and unmaking the handle (the workload's tasks are all
+/// spawned this way, and it is P2's path).
+pub(super) fn spawn_detached<F: Future>(meta: TaskMeta, future: F) -> Runnable {
+    let cell = cells::alloc_cell::<Task<F>>();
+    let task = Task {
+        header: Header {
+            state: Cell::new(SCHEDULED),
+            refs: Cell::new(1),
+            vtable: &Task::<F>::VTABLE,
+            awaiter: Cell::new(None),
+            meta,
+        },
+        stage: UnsafeCell::new(Stage::Running(future)),
+    };
+    // SAFETY: a fresh cell sized and aligned for a `Task<F>`.
+    unsafe { cell.as_ptr().write(task) };
+    Runnable {
+        ptr: cell.cast::<Header>(),
+    }
 }
 
 /// Drops one reference. The last one frees a finished task; an unfinished
@@ -387,6 +414,7 @@ impl<T> Drop for TaskHandle<T> {
 
 /// Runs `f`; a panic out of it (a destructor, a wake) aborts instead of
 /// unwinding through a task left half-changed, as `async-task` does.
+#[inline]
 fn abort_on_unwind<R>(f: impl FnOnce() -> R) -> R {
     struct Bomb;
     impl Drop for Bomb {

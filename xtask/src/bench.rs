@@ -412,7 +412,7 @@ fn table(py: &Probe, native: &Probe, wasm: &Probe, page: &Probe) -> Vec<Row> {
     );
     t.add(
         "P2",
-        "spawn + complete vs `spawn_local`",
+        "spawn + complete, detached (as `spawn_local` and the workload's tasks), vs `spawn_local`",
         w("ours_spawn_ns"),
         P(w("spawn_local_spawn_ns")),
         "ns",

@@ -288,7 +288,7 @@ pub async fn run_models(
 }
 
 /// Runs the model again (`run_once`) while `engine::repeat::again` says so
-/// (a first run under 100 ms: up to five runs, within 400 ms in all) and
+/// (a first run under 100 ms: up to nine runs, within 400 ms in all) and
 /// returns the median run, carrying every run's wall. A run that was
 /// cancelled, failed or had a task fail ends the repeats; the runs before it
 /// stand. Each run starts as the first did: after the page has drawn.

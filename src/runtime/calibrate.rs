@@ -580,14 +580,18 @@ pub async fn probe_workers(pool: &Pool) {
         }
         // Bare jobs leave the page idle; in a real run it records every
         // answer, and the workers compute beside that: a small real pool run
-        // (about 20 ms) refines the figure as a run sees it.
+        // (about 20 ms) refines the figure as a run sees it. Its jobs are of
+        // 16 M iterations (5 ms here): with jobs of 4 M (1.3 ms, 13 clock
+        // steps of a page that is not isolated) the figure read 1.00–1.46
+        // over 16 loads of one page, with 16 M 1.00–1.21 over 32, where the
+        // lone and paired jobs just before read 1.00–1.05.
         let cfg = RunConfig {
             workers: pool.size() as u16,
             cores: crate::pool::hardware_concurrency() as u16,
             ..RunConfig::new(Model::Pool)
         };
         probe_run(
-            &format!("{}*cpu(4M)", 4 * pool.size()),
+            &format!("{}*cpu(16M)", 4 * pool.size()),
             &cfg,
             Some(pool),
             true,

@@ -202,7 +202,9 @@ pub(super) fn spawn<F: Future>(meta: TaskMeta, future: F) -> (Runnable, TaskHand
 /// Allocates a task with no handle (its output is dropped): its `Runnable`
 /// alone, as [`spawn`] then dropping the handle at once would leave it, but
 /// without making and unmaking the handle (the workload's tasks are all
-/// spawned this way, and it is P2's path).
+/// spawned this way, and it is P2's path). Written out beside [`spawn`]
+/// rather than through a shared helper, as `Shared::spawn_detached` is (the
+/// helper stayed a call under `opt-level = "z"`).
 pub(super) fn spawn_detached<F: Future>(meta: TaskMeta, future: F) -> Runnable {
     let cell = cells::alloc_cell::<Task<F>>();
     let task = Task {

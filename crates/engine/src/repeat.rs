@@ -13,8 +13,8 @@ pub const SHORT_NS: Nanos = 100_000_000;
 /// At most this many runs in all. Nine rather than `timeit`'s five: a run of
 /// 15 ms with free threads measured 13.6–16.7, 13.8–22.4 and 14.4–29.5 ms
 /// in three presses of five runs, and one or two slow runs in five moved
-/// the median by 15 %; in nine they move it less. A run of 45 ms or more
-/// still stops at the 400 ms below.
+/// the median by 15 %; in nine they move it less. A longer run gets as many
+/// as the 400 ms below allow: eight of 50 ms, five of 80 ms or more.
 pub const RUNS_AT_MOST: usize = 9;
 
 /// No run is started once the runs so far have taken this long in all.

@@ -126,16 +126,7 @@ fn on_message(ev: web_sys::MessageEvent) {
             if ns.is_finite() && ns > 0.0 && samples >= 1.0 {
                 CPU_PROBE.with(|p| p.set(Some((ns, samples as u64))));
             }
-            let waiting = WORKER.with(|w| {
-                w.borrow_mut().as_mut().map(|w| {
-                    w.state = state.clone();
-                    std::mem::take(&mut w.loading)
-                })
-            });
-            for tx in waiting.into_iter().flatten() {
-                let _ = tx.send(());
-            }
-            tell(state);
+            settle_load(state);
         }
         "spans" => {
             if let Some(sink) = LIVE_SINK.with(|l| l.borrow().clone()) {
@@ -160,20 +151,26 @@ fn on_message(ev: web_sys::MessageEvent) {
                 // worker (a file missing, a bad response). Whoever waits for
                 // the load ([`loaded`]) goes on, and the run reports it.
                 let state = LoadState::Failed(message);
-                let waiting = WORKER.with(|w| {
-                    w.borrow_mut().as_mut().map(|w| {
-                        w.state = state.clone();
-                        std::mem::take(&mut w.loading)
-                    })
-                });
-                for tx in waiting.into_iter().flatten() {
-                    let _ = tx.send(());
-                }
-                tell(state);
+                settle_load(state);
             }
         }
         _ => {}
     }
+}
+
+/// Records where CPython's load stands (loaded, or failed), wakes whatever
+/// waits for the load ([`loaded`]), and tells the page.
+fn settle_load(state: LoadState) {
+    let waiting = WORKER.with(|w| {
+        w.borrow_mut().as_mut().map(|w| {
+            w.state = state.clone();
+            std::mem::take(&mut w.loading)
+        })
+    });
+    for tx in waiting.into_iter().flatten() {
+        let _ = tx.send(());
+    }
+    tell(state);
 }
 
 fn spawn() -> Result<(), String> {

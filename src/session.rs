@@ -24,6 +24,7 @@ thread_local! {
 /// The last run's traces as JSON, for scripts and end-to-end tests:
 /// `[{"model", "start", "end", "lanes", "cancelled", "implementation", "spans": [[task, lane, state, start, end], …],
 /// "driver": the loop's statistics or null, "events": [[at, task, lane, kind], …],
+/// "repeats": every run's wall (ns) when a short run was repeated, else empty,
 /// "main_blocks": [[start, end], …] (the loop's slices, or a blocking run)}]`, times in ns on the page's clock,
 /// lane 65535 = none, task 4294967295 = none.
 pub fn last_traces_json() -> String {
@@ -68,6 +69,11 @@ pub fn last_traces_json() -> String {
             for (j, e) in t.events.iter().enumerate() {
                 let sep = if j > 0 { "," } else { "" };
                 let _ = write!(out, "{sep}[{},{},{},\"{}\"]", e.at, e.task, e.lane, e.kind.name());
+            }
+            out.push_str("],\"repeats\":[");
+            for (j, w) in t.repeats.iter().enumerate() {
+                let sep = if j > 0 { "," } else { "" };
+                let _ = write!(out, "{sep}{w}");
             }
             out.push_str("]}");
         }

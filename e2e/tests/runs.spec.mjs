@@ -183,6 +183,8 @@ test("a mailbox answer that arrives while the page is busy is not taken for a lo
       if (ms !== 50 || typeof f !== "function") return every(f, ms, ...rest);
       return every(() => {
         if (t.step === "wait" && t.held.length === 0) return;
+        const rescues = () => window.wasmBindings.mailbox_rescues();
+        if (t.step === "wait") t.rescuesBefore = rescues();
         f();
         t.looks++;
         if (t.step === "wait") {
@@ -194,21 +196,29 @@ test("a mailbox answer that arrives while the page is busy is not taken for a lo
           t.step = "done";
           t.hold = false;
           t.held.splice(0).forEach((wake) => wake());
+        } else if (t.step === "done") {
+          // The look after the wake-up: a third look at a stuck answer
+          // always rescues it, so by now the wake-up must have read it.
+          t.step = "checked";
+          t.rescuesAfter = rescues();
         }
       }, ms);
     };
   });
   await open(page);
   await page.waitForFunction(() => window.wasmBindings.costs_measured());
-  const before = await page.evaluate(() => [window.wasmBindings.mailbox_jobs(), window.wasmBindings.mailbox_rescues()]);
+  const before = await page.evaluate(() => window.wasmBindings.mailbox_jobs());
   await setUp(page, { w: "400*cpu(2M)", models: ["pool"], workers: 2, limit: 1 });
   await page.evaluate(() => Object.assign(window.__t, { hold: true, step: "wait" }));
   await page.getByTestId("run").click();
   await until(page, "done");
-  const after = await page.evaluate(() => [window.wasmBindings.mailbox_jobs(), window.wasmBindings.mailbox_rescues()]);
-  expect(after[0] - before[0], "jobs went through a mailbox").toBeGreaterThan(0);
-  expect(await page.evaluate(() => window.__t.step), "the busy spell happened, and the wake-up came after the late look").toBe("done");
-  expect(after[1] - before[1], "no answer was rescued").toBe(0);
+  const after = await page.evaluate(() => window.wasmBindings.mailbox_jobs());
+  expect(after - before, "jobs went through a mailbox").toBeGreaterThan(0);
+  const t = await page.evaluate(() => window.__t);
+  expect(t.step, "the busy spell happened, the wake-up came after the late look, and a look followed").toBe("checked");
+  // Only the looks around the busy spell: on a loaded machine the net may
+  // rightly rescue some other answer of the run's 400, and logs it.
+  expect(t.rescuesAfter - t.rescuesBefore, "the answer held through the busy spell was not rescued").toBe(0);
   expect((await results(page)).pool.checksum).toBe(400n * sumSquares(2_000_000));
 });
 

@@ -218,7 +218,7 @@ pub fn App() -> impl IntoView {
     link_notices.extend(capped);
     match (env.embed, env.view) {
         (false, _) => view! {
-            <Header />
+            <crate::ui::Deferred><Header /></crate::ui::Deferred>
             <LinkProblems errors=link_errors notices=link_notices />
             <div class="bench">
                 <Sidebar />

@@ -144,14 +144,20 @@ pub fn RunBar(#[prop(optional)] slim: bool) -> impl IntoView {
 pub fn Sidebar() -> impl IntoView {
     view! {
         <aside class="sidebar" aria-label="Scenario">
-            <PresetMenu />
-            <WorkloadField />
-            <details class="sizes">
-                <summary>"Sizes: ×2 and ÷2"</summary>
-                <WorkloadSteppers />
-            </details>
             // Each part on a task of its own: building the whole column in
-            // one would make the page's first task long.
+            // one would make the page's first task long (the page's state
+            // and its pool start in that one). On a 2-core machine whose
+            // cores are half as fast as the one these parts were first
+            // split on, the editor alone took 40 ms of an 80 ms first task:
+            // V8 compiles each wasm function on its first call.
+            <crate::ui::Deferred>
+                <PresetMenu />
+                <WorkloadField />
+                <details class="sizes">
+                    <summary>"Sizes: ×2 and ÷2"</summary>
+                    <WorkloadSteppers />
+                </details>
+            </crate::ui::Deferred>
             <crate::ui::Deferred><ModelToggles /></crate::ui::Deferred>
             <crate::ui::Deferred><Knobs /></crate::ui::Deferred>
             <crate::ui::Deferred><RunBar /><CostsPanel /></crate::ui::Deferred>

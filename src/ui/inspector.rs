@@ -185,7 +185,10 @@ pub fn Inspector() -> impl IntoView {
                 while !b.step(BUILD_SLICE) {
                     building.set(Some(b.progress()));
                     yield_to_browser().await;
-                    if !cache.with_value(|c| same(&c.trace, &trace)) {
+                    // The inspector may have been unmounted meanwhile (a new
+                    // run, another view): its cache is gone, and so is the
+                    // reason to build. `with_value` would panic there.
+                    if cache.try_with_value(|c| same(&c.trace, &trace)) != Some(true) {
                         return;
                     }
                 }
